@@ -1,0 +1,125 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+# telltale: make (build), make run, make test, make deps, make vmlinux, make bench.
+# Quiet by default; V=1 prints every command.
+
+OUT ?= build
+CLANG ?= clang
+BPFTOOL ?= bpftool
+CC ?= cc
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+VMLINUX_H := vmlinux/$(ARCH)/vmlinux.h
+PREFIX ?= /usr/local
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+INCLUDES := -Iinclude -Iuser -I$(OUT)
+CFLAGS ?= -g -O2
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror $(INCLUDES)
+LDLIBS := -lbpf -lelf -lz -lcjson -lm
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+# clang's view of the system headers, so the BPF target finds asm/types.h.
+CLANG_BPF_SYS_INCLUDES ?= $(shell $(CLANG) -v -E - </dev/null 2>&1 \
+	| sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
+	-Iinclude -I$(dir $(VMLINUX_H)) $(CLANG_BPF_SYS_INCLUDES)
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))
+SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
+
+# User sources that need the BPF skeleton; the rest is the pure-C core that
+# unit tests link under AddressSanitizer.
+KERNEL_SRCS := user/main.c user/loader.c user/collect.c user/probe.c
+USER_SRCS := $(wildcard user/*.c)
+CORE_SRCS := $(filter-out $(KERNEL_SRCS),$(USER_SRCS))
+USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
+CORE_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(CORE_SRCS))
+ASAN_OBJS := $(patsubst user/%.c,$(OUT)/asan/%.o,$(CORE_SRCS))
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
+KTEST_SRCS := $(wildcard tests/kernel/ktest_*.c)
+KTEST_BINS := $(patsubst tests/kernel/%.c,$(OUT)/tests/%,$(KTEST_SRCS))
+TOOL_SRCS := $(wildcard tests/tools/*.c bench/*.c)
+TOOL_BINS := $(patsubst %.c,$(OUT)/%,$(notdir $(TOOL_SRCS)))
+
+.DELETE_ON_ERROR:
+.SECONDARY:
+.PHONY: all deps run test unit clean vmlinux bench install
+
+all: $(OUT)/telltale $(UNIT_BINS) $(KTEST_BINS) $(addprefix $(OUT)/tools/,$(notdir $(basename $(TOOL_SRCS))))
+
+deps:
+	$(Q)packaging/deps.sh
+
+run: deps $(OUT)/telltale
+	$(OUT)/telltale $(ARGS)
+
+test: deps all
+	$(Q)tests/run.sh $(OUT)
+
+unit: $(UNIT_BINS)
+	$(Q)for t in $(UNIT_BINS); do $$t || exit 1; done
+
+bench: deps all
+	$(Q)bench/run.sh $(OUT)
+
+vmlinux:
+	$(Q)test -r $(VMLINUX_BTF) || { echo "error: no BTF at $(VMLINUX_BTF); boot a kernel built with CONFIG_DEBUG_INFO_BTF=y or pass VMLINUX_BTF=/path/to/vmlinux" >&2; exit 1; }
+	$(call msg,GEN,$(VMLINUX_H))
+	$(Q)mkdir -p $(dir $(VMLINUX_H))
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $(VMLINUX_H).tmp && mv $(VMLINUX_H).tmp $(VMLINUX_H)
+
+clean:
+	$(call msg,CLEAN,$(OUT))
+	$(Q)rm -rf $(OUT)
+
+$(OUT) $(OUT)/user $(OUT)/asan $(OUT)/tests $(OUT)/tools:
+	$(Q)mkdir -p $@
+
+$(OUT)/%.bpf.o: bpf/%.bpf.c include/telltale.h $(wildcard bpf/*.bpf.h) $(VMLINUX_H) | $(OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/%.skel.h: $(OUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+$(OUT)/user/%.o: user/%.c $(wildcard user/*.h) include/telltale.h $(SKELS) | $(OUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUT)/asan/%.o: user/%.c $(wildcard user/*.h) include/telltale.h | $(OUT)/asan
+	$(call msg,CC-ASAN,$@)
+	$(Q)$(CC) $(CFLAGS) $(SAN) -c $< -o $@
+
+$(OUT)/telltale: $(USER_OBJS)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUT)/tests/test_%: tests/unit/test_%.c tests/unit/check.h $(ASAN_OBJS) | $(OUT)/tests
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) $(SAN) $< $(ASAN_OBJS) $(LDLIBS) -o $@
+
+$(OUT)/tests/ktest_%: tests/kernel/ktest_%.c tests/unit/check.h $(filter-out $(OUT)/user/main.o,$(USER_OBJS)) | $(OUT)/tests
+	$(call msg,KTEST,$@)
+	$(Q)$(CC) $(CFLAGS) -pthread $< $(filter-out $(OUT)/user/main.o,$(USER_OBJS)) $(LDLIBS) -o $@
+
+$(OUT)/tools/%: tests/tools/%.c $(CORE_OBJS) | $(OUT)/tools
+	$(call msg,TOOL,$@)
+	$(Q)$(CC) $(CFLAGS) -pthread $< $(CORE_OBJS) $(LDLIBS) -o $@
+
+$(OUT)/tools/%: bench/%.c $(CORE_OBJS) | $(OUT)/tools
+	$(call msg,BENCH,$@)
+	$(Q)$(CC) $(CFLAGS) -pthread $< $(CORE_OBJS) $(LDLIBS) -o $@
+
+install: $(OUT)/telltale
+	install -D -m 0755 $(OUT)/telltale $(DESTDIR)$(PREFIX)/sbin/telltale

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * The ABI between telltale's BPF programs and its user side: every map key
+ * and value both sides see, and the latency histogram's bucket convention.
+ * Fixed-width types, largest fields first, explicit padding; the user side
+ * checks the sizes with _Static_assert.
+ */
+#ifndef TELLTALE_H
+#define TELLTALE_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define TT_COMM_LEN 16
+
+/* Service roles: a server answers requests on a local port, a client sends
+ * them to a remote port (the service's own dependencies, e.g. a database). */
+#define TT_ROLE_SERVER 0
+#define TT_ROLE_CLIENT 1
+
+/* Default map sizes; the loader may change them before load. */
+#define TT_MAX_SERVICES 1024
+#define TT_MAX_SOCKETS 65536
+#define TT_MAX_LISTEN_PORTS 4096
+
+/*
+ * Latency histogram, log-linear: values are in units of 2^TT_HIST_UNIT_SHIFT
+ * ns (128 ns). Values below 2^TT_HIST_SUB_BITS units get one slot each; above,
+ * every power of two is split into 2^TT_HIST_SUB_BITS equal sub-buckets, so a
+ * bucket is at most 1/8 of its lower bound wide and its midpoint is within
+ * 6.25 % of any value in it (log2 buckets would be off by up to 50 %).
+ * Values of 2^TT_HIST_MAX_LOG2 units (about 36 min) or more share the last
+ * slot. The slot count is a power of two so the BPF side can mask an index
+ * the verifier would otherwise not trust.
+ */
+#define TT_HIST_UNIT_SHIFT 7
+#define TT_HIST_SUB_BITS 3
+#define TT_HIST_SUB (1 << TT_HIST_SUB_BITS)
+#define TT_HIST_MAX_LOG2 34
+#define TT_HIST_SLOTS ((TT_HIST_MAX_LOG2 - TT_HIST_SUB_BITS + 1) * TT_HIST_SUB)
+#define TT_HIST_MASK (TT_HIST_SLOTS - 1)
+
+/* Service key: role and port. The process name is a label carried in the
+ * value, since connection events arrive in softirq context with no owner. */
+struct tt_svc_key {
+	__u16 port; /* local port (server) or remote port (client), host order */
+	__u8 role;  /* TT_ROLE_* */
+	__u8 pad;
+};
+
+/* Per-service counters, per CPU, cumulative since load. The user side sums
+ * CPUs and takes deltas between intervals. */
+struct tt_svc_stats {
+	__u64 requests;		  /* completed request/response turns */
+	__u64 lat_sum_ns;	  /* sum of request latencies, ns */
+	__u64 lat_max_ns;	  /* largest latency seen on this CPU, ns */
+	__u64 opened;		  /* connections established */
+	__u64 closed;		  /* tracked connections that left ESTABLISHED */
+	__u64 adopted;		  /* connections open before load, seen at first data */
+	__u64 failed;		  /* active opens that went SYN_SENT -> CLOSE */
+	__u64 resets;		  /* RSTs sent or received */
+	__u64 retransmits;	  /* retransmitted segments */
+	char comm[TT_COMM_LEN];	  /* last process seen on the data path */
+	__u64 hist[TT_HIST_SLOTS]; /* latency histogram, see TT_HIST_* */
+};
+
+/* Socket request state. */
+#define TT_SOCK_F_COUNTED 0x1 /* counted in opened or adopted: close counts */
+#define TT_SOCK_F_COMM 0x2    /* comm already written to the service */
+
+struct tt_sock {
+	__u64 start_ns;		/* start of the pending request, 0 when idle */
+	struct tt_svc_key svc;	/* service the socket belongs to */
+	__u8 flags;		/* TT_SOCK_F_* */
+	__u8 pad[3];
+};
+
+/* Global counters, per CPU, one array slot each. */
+enum tt_counter {
+	TT_CNT_SVC_OVERFLOW = 0, /* events dropped: service map full */
+	TT_CNT_SOCK_NEW,	 /* socket entries created */
+	TT_CNT_EV_STATE,	 /* events per program ... */
+	TT_CNT_EV_RECV,
+	TT_CNT_EV_SEND,
+	TT_CNT_EV_RESET,
+	TT_CNT_EV_RETRANS,
+	TT_CNT_MAX,
+};
+
+/* Slot of a value in the log-linear histogram; shared so both sides agree.
+ * Bounded work: six compare steps, no loops. */
+static inline __u32 tt_hist_slot(__u64 ns)
+{
+	__u64 v = ns >> TT_HIST_UNIT_SHIFT;
+	__u32 log2 = 0;
+
+	if (v < TT_HIST_SUB)
+		return (__u32)v;
+	if (v >> TT_HIST_MAX_LOG2)
+		return TT_HIST_SLOTS - 1;
+	if (v >> 32) { v >>= 32; log2 += 32; }
+	if (v >> 16) { v >>= 16; log2 += 16; }
+	if (v >> 8) { v >>= 8; log2 += 8; }
+	if (v >> 4) { v >>= 4; log2 += 4; }
+	if (v >> 2) { v >>= 2; log2 += 2; }
+	if (v >> 1) { log2 += 1; }
+	v = ns >> TT_HIST_UNIT_SHIFT;
+	return (log2 - TT_HIST_SUB_BITS + 1) * TT_HIST_SUB +
+	       (__u32)((v >> (log2 - TT_HIST_SUB_BITS)) & (TT_HIST_SUB - 1));
+}
+
+#endif /* TELLTALE_H */

@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "loader.h"
+#include "procfs.h"
+#include "probe.h"
+#include "telltale.h"
+#include "telltale.skel.h"
+
+static bool libbpf_verbose;
+
+/* libbpf explains its failures at warning level; keep those, drop the debug
+ * chatter unless asked. */
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	if (level == LIBBPF_DEBUG && !libbpf_verbose)
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+static const struct loader_prog prog_table[LOADER_NPROGS] = {
+	{ "sock", "inet_sock_set_state", "connections opened/closed/failed/active", false },
+	{ "sock", "sock_recv_length", "requests and latency", false },
+	{ "sock", "sock_send_length", "requests and latency", false },
+	{ "tcp", "tcp_receive_reset", "received resets", false },
+	{ "tcp", "tcp_send_reset", "sent resets", false },
+	{ "tcp", "tcp_retransmit_skb", "retransmits", false },
+};
+
+static struct bpf_program *prog_of(struct telltale_bpf *skel, int i)
+{
+	struct bpf_program *progs[LOADER_NPROGS] = {
+		skel->progs.handle_inet_sock_set_state, skel->progs.handle_sock_recv_length,
+		skel->progs.handle_sock_send_length,	skel->progs.handle_tcp_receive_reset,
+		skel->progs.handle_tcp_send_reset,	skel->progs.handle_tcp_retransmit_skb,
+	};
+	return progs[i];
+}
+
+/* Disables the programs whose tracepoint is missing. Returns how many are
+ * left to load. */
+static int choose_programs(struct loader *l)
+{
+	int i, left = 0;
+
+	for (i = 0; i < LOADER_NPROGS; i++) {
+		struct loader_prog *p = &l->progs[i];
+
+		p->attached = probe__tracepoint(p->category, p->name);
+		if (p->attached) {
+			left++;
+			continue;
+		}
+		bpf_program__set_autoload(prog_of(l->skel, i), false);
+		fprintf(stderr, "telltale: warning: tracepoint %s/%s is missing on this kernel: "
+				"%s unavailable\n", p->category, p->name, p->metrics);
+	}
+	return left;
+}
+
+static void seed_listen_port(uint16_t port, void *ctx)
+{
+	struct loader *l = ctx;
+	uint8_t one = 1;
+
+	bpf_map_update_elem(bpf_map__fd(l->skel->maps.listen_ports), &port, &one, BPF_ANY);
+}
+
+static void print_summary(const struct loader *l, int nlisten)
+{
+	char buf[512];
+	size_t off = 0;
+	int i;
+
+	for (i = 0; i < LOADER_NPROGS; i++)
+		if (l->progs[i].attached)
+			off += snprintf(buf + off, sizeof(buf) - off, "%s%s/%s", off ? " " : "",
+					l->progs[i].category, l->progs[i].name);
+	fprintf(stderr, "telltale: attached tracepoints: %s; %d listening ports seeded\n", buf,
+		nlisten);
+}
+
+int loader__open(struct loader *l, const struct loader_opts *opts)
+{
+	int err, nlisten;
+
+	memset(l, 0, sizeof(*l));
+	l->svcs_fd = l->counters_fd = l->socks_fd = -1;
+	memcpy(l->progs, prog_table, sizeof(prog_table));
+	libbpf_verbose = opts->verbose;
+	libbpf_set_print(libbpf_print);
+
+	l->skel = telltale_bpf__open();
+	if (!l->skel) {
+		err = -errno;
+		fprintf(stderr, "telltale: cannot open the BPF object: %s\n", strerror(-err));
+		return err;
+	}
+	bpf_map__set_max_entries(l->skel->maps.svcs,
+				 opts->max_services ? opts->max_services : TT_MAX_SERVICES);
+	bpf_map__set_max_entries(l->skel->maps.socks,
+				 opts->max_sockets ? opts->max_sockets : TT_MAX_SOCKETS);
+	if (!choose_programs(l)) {
+		err = -ENOENT;
+		fprintf(stderr, "telltale: none of telltale's tracepoints exist on this kernel "
+				"(is tracefs at %s?)\n", TT_TRACEFS);
+		goto cleanup;
+	}
+	err = telltale_bpf__load(l->skel);
+	if (err) {
+		fprintf(stderr, "telltale: the kernel refused telltale's BPF programs: %s; "
+				"rerun with --verbose for the verifier log\n", strerror(-err));
+		goto cleanup;
+	}
+	/* Seed before attaching: no event may classify a socket first. */
+	nlisten = procfs__listen_ports("/proc", seed_listen_port, l);
+	if (nlisten < 0) {
+		err = nlisten;
+		fprintf(stderr, "telltale: cannot read /proc/net/tcp: %s\n", strerror(-err));
+		goto cleanup;
+	}
+	err = telltale_bpf__attach(l->skel);
+	if (err) {
+		fprintf(stderr, "telltale: cannot attach telltale's tracepoints: %s\n",
+			strerror(-err));
+		goto cleanup;
+	}
+	l->svcs_fd = bpf_map__fd(l->skel->maps.svcs);
+	l->counters_fd = bpf_map__fd(l->skel->maps.counters);
+	l->socks_fd = bpf_map__fd(l->skel->maps.socks);
+	if (!opts->quiet)
+		print_summary(l, nlisten);
+	return 0;
+cleanup:
+	loader__close(l);
+	return err;
+}
+
+void loader__close(struct loader *l)
+{
+	telltale_bpf__destroy(l->skel);
+	l->skel = NULL;
+	l->svcs_fd = l->counters_fd = l->socks_fd = -1;
+}
+
+uint64_t loader__counter(const struct loader *l, uint32_t idx)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	uint64_t sum = 0;
+	int i;
+
+	if (l->counters_fd < 0 || ncpus <= 0)
+		return 0;
+	uint64_t vals[ncpus];
+
+	if (bpf_map_lookup_elem(l->counters_fd, &idx, vals))
+		return 0;
+	for (i = 0; i < ncpus; i++)
+		sum += vals[i];
+	return sum;
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * Loads and attaches telltale's BPF programs: open, size the maps, drop the
+ * programs whose tracepoint the kernel lacks, load, attach, seed.
+ */
+#ifndef TT_LOADER_H
+#define TT_LOADER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct telltale_bpf;
+
+struct loader_opts {
+	uint32_t max_services; /* service map entries; 0 = TT_MAX_SERVICES */
+	uint32_t max_sockets;  /* socket map entries; 0 = TT_MAX_SOCKETS */
+	bool verbose;	       /* pass libbpf's debug output through */
+	bool quiet;	       /* no summary line on stderr */
+};
+
+/* One program and what is lost without it. */
+struct loader_prog {
+	const char *category; /* tracepoint category */
+	const char *name;     /* tracepoint name */
+	const char *metrics;  /* what the agent cannot report without it */
+	bool attached;
+};
+
+#define LOADER_NPROGS 6
+
+struct loader {
+	struct telltale_bpf *skel;
+	int svcs_fd;	 /* per-service counters, struct tt_svc_stats per CPU */
+	int counters_fd; /* global counters, enum tt_counter */
+	int socks_fd;
+	struct loader_prog progs[LOADER_NPROGS];
+};
+
+/* Loads and attaches everything the kernel supports, prints one line saying
+ * what was attached and one warning per missing tracepoint. Returns 0, or a
+ * negative errno after printing the problem and its fix; l is then closed. */
+int loader__open(struct loader *l, const struct loader_opts *opts);
+
+/* Detaches and unloads; safe on a closed or failed loader. */
+void loader__close(struct loader *l);
+
+/* Sum over CPUs of global counter idx (enum tt_counter). */
+uint64_t loader__counter(const struct loader *l, uint32_t idx);
+
+#endif /* TT_LOADER_H */
