@@ -1,0 +1,84 @@
+# Shared helpers for the end-to-end tests; source it. Each test runs real
+# servers and clients on 127.0.0.1 only, in a scratch directory, and cleans up.
+set -u
+TT_BIN=${TT_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/telltale}
+WORK=$(mktemp -d /tmp/telltale-e2e.XXXXXX)
+chmod 755 "$WORK"
+AGENT_PID=
+CLEANUPS=()
+
+cleanup() {
+	local i
+	[ -n "$AGENT_PID" ] && kill -INT "$AGENT_PID" 2>/dev/null && wait "$AGENT_PID" 2>/dev/null
+	for ((i = ${#CLEANUPS[@]} - 1; i >= 0; i--)); do eval "${CLEANUPS[$i]}" >/dev/null 2>&1; done
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+on_exit() { CLEANUPS+=("$*"); }
+skip() { echo "SKIP: $*"; exit 77; }
+fail() { echo "FAIL: $*"; exit 1; }
+
+need() {
+	[ "$(id -u)" = 0 ] || skip "needs root to load BPF programs"
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null || skip "$c is not installed (make deps installs it)"
+	done
+}
+
+# A TCP port on 127.0.0.1 nothing listens on.
+free_port() {
+	local p
+	while :; do
+		p=$(( 20000 + RANDOM % 20000 ))
+		ss -Htln "sport = :$p" | grep -q . || { echo $p; return; }
+	done
+}
+
+wait_port() {
+	local port=$1 i
+	for i in $(seq 100); do
+		ss -Htln "sport = :$port" | grep -q . && return 0
+		sleep 0.1
+	done
+	fail "nothing listens on 127.0.0.1:$port after 10 s"
+}
+
+# Starts the agent with its lines in $WORK/agent.jsonl; returns once it has
+# attached (its first line is printed).
+start_agent() {
+	"$TT_BIN" --interval 1 "$@" >"$WORK/agent.jsonl" 2>"$WORK/agent.err" &
+	AGENT_PID=$!
+	local i
+	for i in $(seq 100); do
+		grep -q attached "$WORK/agent.err" 2>/dev/null && return 0
+		kill -0 "$AGENT_PID" 2>/dev/null || { cat "$WORK/agent.err"; fail "agent exited"; }
+		sleep 0.1
+	done
+	fail "agent did not attach in 10 s"
+}
+
+stop_agent() {
+	kill -INT "$AGENT_PID"
+	wait "$AGENT_PID" || fail "agent exited with $?"
+	AGENT_PID=
+	jq -e . "$WORK/agent.jsonl" >/dev/null || fail "agent printed a line that is not JSON"
+}
+
+# Sum of a numeric field over the agent's metrics lines of one service.
+# usage: agent_sum ROLE PORT FIELD   (FIELD is a jq path like .requests)
+agent_sum() {
+	jq -s --arg r "$1" --argjson p "$2" \
+		"[.[] | select(.type == \"metrics\" and .service.role == \$r and .service.port == \$p) | $3] | add // 0" \
+		"$WORK/agent.jsonl"
+}
+
+# Fails unless lo <= value <= hi.
+expect_range() {
+	local what=$1 v=$2 lo=$3 hi=$4
+	if [ "$v" -lt "$lo" ] || [ "$v" -gt "$hi" ]; then
+		fail "$what = $v, expected $lo..$hi"
+	fi
+	echo "ok: $what = $v (expected $lo..$hi)"
+}

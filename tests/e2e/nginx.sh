@@ -1,0 +1,53 @@
+#!/bin/bash
+# nginx under wrk: the agent's request count for nginx's port must equal wrk's
+# completed requests, and its connection counts wrk's connections.
+. "$(dirname "$0")/lib.sh"
+need nginx wrk jq ss
+
+PORT=$(free_port)
+CONNS=8
+mkdir -p "$WORK/nginx/logs"
+cat >"$WORK/nginx/nginx.conf" <<CONF
+daemon off;
+worker_processes 2;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	keepalive_timeout 60;
+	keepalive_requests 1000000;
+	server { listen 127.0.0.1:$PORT; location / { return 200 "telltale\n"; } }
+}
+CONF
+nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" &
+NGINX_PID=$!
+on_exit "kill $NGINX_PID; wait $NGINX_PID"
+wait_port "$PORT"
+
+start_agent
+wrk -t2 -c$CONNS -d3s "http://127.0.0.1:$PORT/" >"$WORK/wrk.txt" || fail "wrk failed"
+cat "$WORK/wrk.txt"
+sleep 1.5
+stop_agent
+
+wrk_total=$(awk '/requests in/ { print $1 }' "$WORK/wrk.txt")
+[ -n "$wrk_total" ] || fail "no request total in wrk's output"
+srv=$(agent_sum server "$PORT" .requests)
+cli=$(agent_sum client "$PORT" .requests)
+# wrk counts a response when it has read it whole; the agent counts it at its
+# first byte. When wrk stops, each connection may have one request answered
+# but not yet counted by wrk: at most one per connection.
+expect_range "server requests" "$srv" "$wrk_total" $((wrk_total + CONNS))
+expect_range "client (wrk) requests" "$cli" "$wrk_total" $((wrk_total + CONNS))
+# wrk opens one extra connection before the run to probe the server.
+expect_range "server connections opened" "$(agent_sum server "$PORT" .connections.opened)" $CONNS $((CONNS + 1))
+expect_range "server connections closed" "$(agent_sum server "$PORT" .connections.closed)" $CONNS $((CONNS + 1))
+expect_range "client connections opened" "$(agent_sum client "$PORT" .connections.opened)" $CONNS $((CONNS + 1))
+peak=$(jq -s --argjson p "$PORT" '[.[] | select(.type=="metrics" and .service.role=="server" and .service.port==$p) | .connections.active] | max' "$WORK/agent.jsonl")
+expect_range "peak active server connections" "$peak" $CONNS $((CONNS + 1))
+comm=$(jq -rs --argjson p "$PORT" '[.[] | select(.type=="metrics" and .service.role=="server" and .service.port==$p) | .service.comm][0]' "$WORK/agent.jsonl")
+[ "$comm" = nginx ] || fail "server comm is '$comm', expected nginx"
+p50=$(jq -s --argjson p "$PORT" '[.[] | select(.type=="metrics" and .service.role=="server" and .service.port==$p and .requests > 1000) | .latency_us.p50] | min' "$WORK/agent.jsonl")
+awk -v v="$p50" 'BEGIN { exit !(v > 0 && v < 10000) }' || fail "server p50 $p50 us is not a loopback latency"
+echo "ok: comm nginx, p50 ${p50} us"
