@@ -36,8 +36,8 @@ struct {
 } svcs SEC(".maps");
 
 /* Local ports with a listening socket: seeded by the loader from
- * /proc/net/tcp{,6}, kept current here. Classifies sockets that were open
- * before the agent started: a local port that listens makes a server. */
+ * /proc/net/tcp{,6}, then learnt from every passive open. Classifies sockets
+ * whose handshake we did not see: a local port that listens makes a server. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, TT_MAX_LISTEN_PORTS);
@@ -133,15 +133,16 @@ int handle_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 		return 0;
 	count(TT_CNT_EV_STATE);
 
-	if (newstate == BPF_TCP_LISTEN) {
-		__u8 one = 1;
-
-		port = ctx->sport;
-		bpf_map_update_elem(&listen_ports, &port, &one, BPF_ANY);
-		return 0;
-	}
 	if (oldstate == BPF_TCP_SYN_RECV && newstate == BPF_TCP_ESTABLISHED) {
-		track_open(skaddr, TT_ROLE_SERVER, ctx->sport);
+		port = ctx->sport;
+		/* listen() stores TCP_LISTEN without this tracepoint, so a port
+		 * is learnt as listening when it accepts. */
+		if (!bpf_map_lookup_elem(&listen_ports, &port)) {
+			__u8 one = 1;
+
+			bpf_map_update_elem(&listen_ports, &port, &one, BPF_ANY);
+		}
+		track_open(skaddr, TT_ROLE_SERVER, port);
 		return 0;
 	}
 	if (oldstate == BPF_TCP_SYN_SENT && newstate == BPF_TCP_ESTABLISHED) {
@@ -158,8 +159,8 @@ int handle_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 	}
 	/* Leaving ESTABLISHED is the one moment every connection passes
 	 * through on its way out, whichever side closes first. */
+	s = bpf_map_lookup_elem(&socks, &skaddr);
 	if (oldstate == BPF_TCP_ESTABLISHED) {
-		s = bpf_map_lookup_elem(&socks, &skaddr);
 		if (s && (s->flags & TT_SOCK_F_COUNTED)) {
 			s->flags &= ~TT_SOCK_F_COUNTED;
 			st = svc_stats(&s->svc);
@@ -167,7 +168,10 @@ int handle_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 				st->closed++;
 		}
 	}
-	if (newstate == BPF_TCP_CLOSE)
+	/* Keep a socket with a pending request: a response may still be read
+	 * after a RST closed it. LRU eviction or the next handshake on the
+	 * same address replaces the entry. */
+	if (newstate == BPF_TCP_CLOSE && !(s && s->start_ns))
 		bpf_map_delete_elem(&socks, &skaddr);
 	return 0;
 }
@@ -307,7 +311,15 @@ int handle_tcp_send_reset(struct trace_event_raw_tcp_send_reset *ctx)
 	/* No socket: a RST for a segment nobody owns, no service to charge. */
 	if (!skaddr)
 		return 0;
-	sock_ports((const struct sock *)skaddr, &lport, &rport);
+	/* An active reset comes after the move to CLOSE, which zeroes the
+	 * socket's local port; the event's own addresses keep it. Both
+	 * sockaddr_in and sockaddr_in6 hold the port at offset 2. */
+	if (bpf_core_field_exists(ctx->saddr)) {
+		lport = __builtin_bswap16(*(__u16 *)&ctx->saddr[2]);
+		rport = __builtin_bswap16(*(__u16 *)&ctx->daddr[2]);
+	} else {
+		sock_ports((const struct sock *)skaddr, &lport, &rport);
+	}
 	st = svc_of(skaddr, lport, rport);
 	if (st)
 		st->resets++;

@@ -97,7 +97,9 @@ int loader__open(struct loader *l, const struct loader_opts *opts)
 	libbpf_verbose = opts->verbose;
 	libbpf_set_print(libbpf_print);
 
-	l->skel = telltale_bpf__open();
+	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .btf_custom_path = opts->btf_path);
+
+	l->skel = telltale_bpf__open_opts(&open_opts);
 	if (!l->skel) {
 		err = -errno;
 		fprintf(stderr, "telltale: cannot open the BPF object: %s\n", strerror(-err));

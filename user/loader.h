@@ -14,6 +14,7 @@ struct telltale_bpf;
 struct loader_opts {
 	uint32_t max_services; /* service map entries; 0 = TT_MAX_SERVICES */
 	uint32_t max_sockets;  /* socket map entries; 0 = TT_MAX_SOCKETS */
+	const char *btf_path;  /* kernel BTF for CO-RE; NULL = the running kernel's */
 	bool verbose;	       /* pass libbpf's debug output through */
 	bool quiet;	       /* no summary line on stderr */
 };

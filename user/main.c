@@ -52,6 +52,7 @@ static void usage(FILE *f)
 		"  -H, --host NAME          host name in every line (default: gethostname)\n"
 		"      --max-services N     services tracked in the kernel, 16..65536 (default %d)\n"
 		"      --max-sockets N      sockets tracked in the kernel, 1024..4194304 (default %d)\n"
+		"      --btf PATH           kernel BTF for CO-RE (default " BTF_PATH ")\n"
 		"  -v, --verbose            print libbpf's debug output\n"
 		"  -V, --version            print the version and exit\n"
 		"  -h, --help               print this help and exit\n",
@@ -78,13 +79,14 @@ static int parse_num(const char *opt, const char *arg, double lo, double hi, dou
 /* Returns 0 to run, 1 to exit 0 (help, version), 2 on a usage error. */
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	enum { OPT_MAX_SERVICES = 256, OPT_MAX_SOCKETS };
+	enum { OPT_MAX_SERVICES = 256, OPT_MAX_SOCKETS, OPT_BTF };
 	static const struct option longopts[] = {
 		{ "interval", required_argument, NULL, 'i' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "host", required_argument, NULL, 'H' },
 		{ "max-services", required_argument, NULL, OPT_MAX_SERVICES },
 		{ "max-sockets", required_argument, NULL, OPT_MAX_SOCKETS },
+		{ "btf", required_argument, NULL, OPT_BTF },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -115,6 +117,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 			if (parse_num("--max-sockets", optarg, 1024, 4194304, &v))
 				return 2;
 			o->loader.max_sockets = (uint32_t)v;
+			break;
+		case OPT_BTF:
+			o->loader.btf_path = optarg;
 			break;
 		case 'v':
 			o->loader.verbose = true;
@@ -213,7 +218,7 @@ static int run_agent(const struct options *o)
 
 	err = probe__privileges();
 	if (!err)
-		err = probe__btf(BTF_PATH);
+		err = probe__btf(o->loader.btf_path ? o->loader.btf_path : BTF_PATH);
 	if (!err)
 		err = probe__tracefs();
 	if (err)

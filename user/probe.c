@@ -44,7 +44,7 @@ int probe__btf(const char *btf_path)
 		return 0;
 	fprintf(stderr, "telltale: no kernel BTF at %s (%s): telltale's CO-RE programs need a "
 			"kernel built with CONFIG_DEBUG_INFO_BTF=y (Debian 11 and later ship one); "
-			"boot such a kernel\n", btf_path, strerror(errno));
+			"boot such a kernel, or pass --btf with a BTF file made for this one\n", btf_path, strerror(errno));
 	return -ENOENT;
 }
 

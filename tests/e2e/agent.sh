@@ -1,0 +1,50 @@
+#!/bin/bash
+# The agent's own behaviour: bad input gets a clear message and the right exit
+# code, a missing tracepoint costs only its metrics, SIGTERM prints the last
+# interval and leaves no program loaded.
+. "$(dirname "$0")/lib.sh"
+need jq bpftool runuser
+
+expect_exit() {
+	local want=$1 pattern=$2; shift 2
+	"$@" >"$WORK/out" 2>"$WORK/err"
+	local rc=$?
+	[ $rc -eq "$want" ] || { cat "$WORK/err"; fail "'$*' exited $rc, expected $want"; }
+	grep -q -- "$pattern" "$WORK/err" || { cat "$WORK/err"; fail "'$*' did not say '$pattern'"; }
+	echo "ok: '$*' -> exit $rc, says '$pattern'"
+}
+
+expect_exit 2 "unrecognized option '--bogus'" "$TT_BIN" --bogus
+expect_exit 2 "is not a number from 0.1 to 3600" "$TT_BIN" --interval 0
+expect_exit 2 "is not a number" "$TT_BIN" --interval 1s
+expect_exit 2 "unexpected argument" "$TT_BIN" extra
+expect_exit 1 "run as root" runuser -u nobody -- "$TT_BIN" --duration 1
+expect_exit 1 "no kernel BTF at /nonexistent" "$TT_BIN" --btf /nonexistent --duration 1
+"$TT_BIN" --version | grep -q '^telltale [0-9]' || fail "--version"
+
+# A kernel without the retransmit tracepoint: the agent warns, names what is
+# lost, and runs on with everything else.
+TELLTALE_HIDE_TRACEPOINTS=tcp/tcp_retransmit_skb \
+	"$TT_BIN" --interval 0.5 --duration 1.2 >"$WORK/out" 2>"$WORK/err" || fail "degraded agent exited $?"
+grep -q "tcp/tcp_retransmit_skb is missing on this kernel: retransmits unavailable" "$WORK/err" ||
+	fail "no warning for the missing tracepoint"
+grep -q "attached tracepoints: sock/inet_sock_set_state" "$WORK/err" || fail "did not attach the rest"
+[ "$(jq -s '[.[] | select(.type == "host")] | length' "$WORK/out")" -ge 2 ] || fail "degraded agent printed no intervals"
+echo "ok: runs without tcp/tcp_retransmit_skb"
+
+TELLTALE_HIDE_TRACEPOINTS=sock/inet_sock_set_state,sock/sock_recv_length,sock/sock_send_length,tcp/tcp_receive_reset,tcp/tcp_send_reset,tcp/tcp_retransmit_skb \
+	expect_exit 1 "none of telltale's tracepoints exist" "$TT_BIN" --duration 1
+
+# SIGTERM: exit 0, the last (partial) interval printed, no program left.
+progs() { bpftool prog show | grep -c 'name handle_sock_recv_length'; }
+before=$(progs)
+"$TT_BIN" --interval 60 >"$WORK/out" 2>"$WORK/err" &
+pid=$!
+for i in $(seq 100); do grep -q attached "$WORK/err" && break; sleep 0.1; done
+[ "$(progs)" -eq $((before + 1)) ] || fail "program not loaded while running"
+kill -TERM $pid
+wait $pid || fail "agent exited $? on SIGTERM"
+[ "$(jq -s '[.[] | select(.type == "host")] | length' "$WORK/out")" -eq 1 ] || fail "no last interval on SIGTERM"
+sleep 0.2
+[ "$(progs)" -eq "$before" ] || fail "programs still loaded after exit"
+echo "ok: SIGTERM prints the last interval and unloads"

@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * Kernel test: loads the real programs, drives TCP request/response turns on
+ * 127.0.0.1 from this process with a known delay, and checks the exact counts
+ * and that the measured latency brackets the delay. Needs root.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../unit/check.h"
+#include "collect.h"
+#include "loader.h"
+#include "probe.h"
+
+#define TURNS 20
+#define DELAY_US 2000
+#define REQ "ping"
+#define RESP "pong-pong"
+
+struct server {
+	int lfd;
+	uint16_t port;
+	int turns;	   /* turns to answer per connection */
+	int delay_us;	   /* wait before each answer */
+	bool linger_reset; /* close with RST instead of FIN */
+	pthread_t thread;
+};
+
+static struct collector *col;
+
+static int listen_any(uint16_t *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 16) ||
+	    getsockname(fd, (struct sockaddr *)&a, &len)) {
+		perror("listen");
+		exit(1);
+	}
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+static int connect_to(uint16_t port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+static void *serve(void *arg)
+{
+	struct server *s = arg;
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	char buf[64];
+	int fd, i;
+
+	pthread_setname_np(pthread_self(), "tt-server");
+	fd = accept(s->lfd, NULL, NULL);
+	for (i = 0; i < s->turns; i++) {
+		if (recv(fd, buf, sizeof(buf), 0) <= 0)
+			break;
+		usleep(s->delay_us);
+		/* Two sends: only the first may end the request. */
+		send(fd, RESP, 4, 0);
+		send(fd, RESP + 4, sizeof(RESP) - 5, 0);
+	}
+	if (s->linger_reset)
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+	return NULL;
+}
+
+static void server_start(struct server *s, int turns, int delay_us)
+{
+	s->turns = turns;
+	s->delay_us = delay_us;
+	pthread_create(&s->thread, NULL, serve, s);
+}
+
+/* One turn from the client: a request, then the whole response. */
+static void client_turn(int fd)
+{
+	char buf[64];
+	size_t got = 0;
+	ssize_t n;
+
+	send(fd, REQ, sizeof(REQ) - 1, 0);
+	while (got < sizeof(RESP) - 1 && (n = recv(fd, buf, sizeof(buf), 0)) > 0)
+		got += (size_t)n;
+}
+
+/* This interval's sample of one service, or a zeroed one. */
+static struct svc_sample find(const struct svc_sample *all, size_t n, uint8_t role,
+			      uint16_t port)
+{
+	struct svc_sample none = { 0 };
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (all[i].id.role == role && all[i].id.port == port)
+			return all[i];
+	return none;
+}
+
+static size_t read_interval(const struct svc_sample **s)
+{
+	size_t n = 0, i;
+
+	CHECK(collect__read(col, 0, 1.0, s, &n) == 0);
+	if (getenv("KTEST_DEBUG"))
+		for (i = 0; i < n; i++)
+			printf("  %s %u %s req=%lu open=%lu close=%lu act=%lu fail=%lu rst=%lu\n",
+			       (*s)[i].id.role ? "client" : "server", (*s)[i].id.port, (*s)[i].id.comm,
+			       (*s)[i].requests, (*s)[i].opened, (*s)[i].closed, (*s)[i].active,
+			       (*s)[i].failed, (*s)[i].resets);
+	return n;
+}
+
+/* Fresh connection: TURNS turns with a DELAY_US answer delay. */
+static void test_turns(void)
+{
+	const struct svc_sample *all;
+	struct svc_sample srv, cli;
+	struct server s = { 0 };
+	int fd, i;
+	size_t n;
+
+	s.lfd = listen_any(&s.port);
+	server_start(&s, TURNS, DELAY_US);
+	read_interval(&all);
+	fd = connect_to(s.port);
+	pthread_setname_np(pthread_self(), "tt-client");
+	for (i = 0; i < TURNS; i++)
+		client_turn(fd);
+	close(fd);
+	pthread_join(s.thread, NULL);
+	close(s.lfd);
+	usleep(20000);
+	n = read_interval(&all);
+	srv = find(all, n, TT_ROLE_SERVER, s.port);
+	cli = find(all, n, TT_ROLE_CLIENT, s.port);
+
+	CHECK(srv.requests == TURNS);
+	CHECK(cli.requests == TURNS);
+	CHECK(srv.opened == 1 && srv.closed == 1 && srv.active == 0);
+	CHECK(cli.opened == 1 && cli.closed == 1 && cli.active == 0);
+	CHECK(srv.failed == 0 && srv.resets == 0);
+	CHECK(!strcmp(srv.id.comm, "tt-server"));
+	CHECK(!strcmp(cli.id.comm, "tt-client"));
+	/* The server's clock starts after the request arrives and stops at its
+	 * answer: the delay plus a little. The client's also holds both
+	 * loopback trips. Generous upper bounds: a shared 2-core machine. */
+	printf("server latency mean %.0f p50 %.0f p99 %.0f max %.0f us\n", srv.lat_mean_us,
+	       srv.lat_p50_us, srv.lat_p99_us, srv.lat_max_us);
+	printf("client latency mean %.0f p50 %.0f p99 %.0f max %.0f us\n", cli.lat_mean_us,
+	       cli.lat_p50_us, cli.lat_p99_us, cli.lat_max_us);
+	CHECK(srv.lat_mean_us >= DELAY_US && srv.lat_mean_us < DELAY_US * 3);
+	CHECK(srv.lat_p50_us >= DELAY_US * 0.93 && srv.lat_p50_us < DELAY_US * 3);
+	CHECK(srv.lat_max_us >= srv.lat_p99_us && srv.lat_p99_us >= srv.lat_p50_us);
+	CHECK(cli.lat_mean_us >= srv.lat_mean_us);
+	CHECK(cli.lat_p50_us >= DELAY_US * 0.93);
+}
+
+/* A connection opened before the programs were loaded is classified from
+ * the listening ports and counted from its first bytes on. */
+static int pre_fd = -1;
+static struct server pre;
+
+static void open_before_load(void)
+{
+	pre.lfd = listen_any(&pre.port);
+	/* One turn more than asked: it stays open until the client closes. */
+	server_start(&pre, TURNS + 1, 100);
+	pre_fd = connect_to(pre.port);
+}
+
+static void test_preexisting(void)
+{
+	const struct svc_sample *all;
+	struct svc_sample srv, cli;
+	size_t n;
+	int i;
+
+	read_interval(&all);
+	for (i = 0; i < TURNS; i++)
+		client_turn(pre_fd);
+	usleep(20000);
+	n = read_interval(&all);
+	srv = find(all, n, TT_ROLE_SERVER, pre.port);
+	cli = find(all, n, TT_ROLE_CLIENT, pre.port);
+	CHECK(srv.requests == TURNS);
+	CHECK(cli.requests == TURNS);
+	CHECK(srv.opened == 0 && srv.active == 1);
+	CHECK(cli.opened == 0 && cli.active == 1);
+	close(pre_fd);
+	pthread_join(pre.thread, NULL);
+	close(pre.lfd);
+	usleep(20000);
+	n = read_interval(&all);
+	srv = find(all, n, TT_ROLE_SERVER, pre.port);
+	CHECK(srv.closed == 1 && srv.active == 0);
+}
+
+/* A connect to a port nobody listens on fails: SYN_SENT -> CLOSE. */
+static void test_failed_connect(void)
+{
+	const struct svc_sample *all;
+	uint16_t port;
+	int lfd = listen_any(&port);
+	size_t n;
+
+	close(lfd);
+	read_interval(&all);
+	CHECK(connect_to(port) == -ECONNREFUSED);
+	CHECK(connect_to(port) == -ECONNREFUSED);
+	n = read_interval(&all);
+	CHECK(find(all, n, TT_ROLE_CLIENT, port).failed == 2);
+	CHECK(find(all, n, TT_ROLE_CLIENT, port).opened == 0);
+}
+
+/* A server that closes with SO_LINGER 0 sends a RST the client receives. */
+static void test_reset(void)
+{
+	const struct svc_sample *all;
+	struct svc_sample srv, cli;
+	struct server s = { .linger_reset = true };
+	char buf[16];
+	size_t n;
+	int fd;
+
+	s.lfd = listen_any(&s.port);
+	server_start(&s, 1, 0);
+	read_interval(&all);
+	fd = connect_to(s.port);
+	client_turn(fd);
+	pthread_join(s.thread, NULL);
+	usleep(20000);
+	CHECK(recv(fd, buf, sizeof(buf), 0) < 0 && errno == ECONNRESET);
+	close(fd);
+	close(s.lfd);
+	n = read_interval(&all);
+	srv = find(all, n, TT_ROLE_SERVER, s.port);
+	cli = find(all, n, TT_ROLE_CLIENT, s.port);
+	CHECK(srv.resets == 1);
+	CHECK(cli.resets == 1);
+	CHECK(srv.closed == 1 && cli.closed == 1);
+	CHECK(srv.requests == 1 && cli.requests == 1);
+}
+
+int main(void)
+{
+	struct loader_opts opts = { .quiet = true };
+	struct loader l;
+
+	if (geteuid()) {
+		printf("SKIP: needs root to load BPF programs\n");
+		return 77;
+	}
+	if (probe__tracefs())
+		return 1;
+	open_before_load();
+	if (loader__open(&l, &opts)) {
+		fprintf(stderr, "cannot load telltale's programs\n");
+		return 1;
+	}
+	col = collect__new(l.svcs_fd, TT_MAX_SERVICES);
+	CHECK(col != NULL);
+	test_turns();
+	test_preexisting();
+	test_failed_connect();
+	test_reset();
+	CHECK(loader__counter(&l, TT_CNT_SVC_OVERFLOW) == 0);
+	CHECK(loader__counter(&l, TT_CNT_EV_RECV) > 0);
+	collect__free(col);
+	loader__close(&l);
+	return check_done("ktest_counts");
+}
