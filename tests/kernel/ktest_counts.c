@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -127,10 +129,10 @@ static size_t read_interval(const struct svc_sample **s)
 	CHECK(collect__read(col, 0, 1.0, s, &n) == 0);
 	if (getenv("KTEST_DEBUG"))
 		for (i = 0; i < n; i++)
-			printf("  %s %u %s req=%lu open=%lu close=%lu act=%lu fail=%lu rst=%lu\n",
+			printf("  %s %u %s req=%lu open=%lu close=%lu act=%lu fail=%lu rst=%lu rtx=%lu\n",
 			       (*s)[i].id.role ? "client" : "server", (*s)[i].id.port, (*s)[i].id.comm,
 			       (*s)[i].requests, (*s)[i].opened, (*s)[i].closed, (*s)[i].active,
-			       (*s)[i].failed, (*s)[i].resets);
+			       (*s)[i].failed, (*s)[i].resets, (*s)[i].retransmits);
 	return n;
 }
 
@@ -265,6 +267,72 @@ static void test_reset(void)
 	CHECK(srv.requests == 1 && cli.requests == 1);
 }
 
+/* TCP RetransSegs of this process's network namespace. */
+static long retrans_segs(void)
+{
+	char names[1024], vals[1024], *n, *v, *ns, *vs;
+	FILE *f = fopen("/proc/net/snmp", "r");
+	long found = -1;
+
+	while (f && fgets(names, sizeof(names), f) && fgets(vals, sizeof(vals), f)) {
+		if (strncmp(names, "Tcp:", 4))
+			continue;
+		for (n = strtok_r(names, " \n", &ns), v = strtok_r(vals, " \n", &vs); n && v;
+		     n = strtok_r(NULL, " \n", &ns), v = strtok_r(NULL, " \n", &vs))
+			if (!strcmp(n, "RetransSegs"))
+				found = atol(v);
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/* Segments to the server are dropped for a while in a network namespace of
+ * our own: the kernel retransmits them. Runs last, since it moves this
+ * process into the new namespace. */
+static void test_retransmit(void)
+{
+	const struct svc_sample *all;
+	struct server s = { 0 };
+	char cmd[256], big[200];
+	long rtx;
+	size_t n;
+	int fd;
+
+	if (unshare(CLONE_NEWNET) || system("ip link set lo up")) {
+		fprintf(stderr, "cannot make a network namespace\n");
+		CHECK(0);
+		return;
+	}
+	s.lfd = listen_any(&s.port);
+	server_start(&s, 1, 0);
+	fd = connect_to(s.port);
+	read_interval(&all);
+	/* Drop segments with 200 bytes of data, not the bare ACKs. */
+	snprintf(cmd, sizeof(cmd), "nft add table inet ttdrop && nft add chain inet ttdrop out "
+		 "'{ type filter hook input priority 0; }' && "
+		 "nft add rule inet ttdrop out tcp dport %u meta length gt 60 drop", s.port);
+	CHECK(system(cmd) == 0);
+	rtx = retrans_segs();
+	memset(big, 'x', sizeof(big));
+	send(fd, big, sizeof(big), 0);
+	/* The first retransmission timeout on loopback is 200 ms or more. */
+	usleep(700000);
+	CHECK(system("nft delete table inet ttdrop") == 0);
+	usleep(500000);
+	close(fd);
+	pthread_join(s.thread, NULL);
+	close(s.lfd);
+	n = read_interval(&all);
+	/* Exactly what the namespace's own TCP counter saw. */
+	rtx = retrans_segs() - rtx;
+	printf("retransmits: kernel %ld, telltale %lu\n", rtx,
+	       find(all, n, TT_ROLE_CLIENT, s.port).retransmits);
+	CHECK(rtx >= 1);
+	CHECK(find(all, n, TT_ROLE_CLIENT, s.port).retransmits == (uint64_t)rtx);
+	CHECK(find(all, n, TT_ROLE_SERVER, s.port).retransmits == 0);
+}
+
 int main(void)
 {
 	struct loader_opts opts = { .quiet = true };
@@ -276,6 +344,8 @@ int main(void)
 	}
 	if (probe__tracefs())
 		return 1;
+	/* A peer's RST must fail a send, not end the test. */
+	signal(SIGPIPE, SIG_IGN);
 	open_before_load();
 	if (loader__open(&l, &opts)) {
 		fprintf(stderr, "cannot load telltale's programs\n");
@@ -287,6 +357,7 @@ int main(void)
 	test_preexisting();
 	test_failed_connect();
 	test_reset();
+	test_retransmit();
 	CHECK(loader__counter(&l, TT_CNT_SVC_OVERFLOW) == 0);
 	CHECK(loader__counter(&l, TT_CNT_EV_RECV) > 0);
 	collect__free(col);
