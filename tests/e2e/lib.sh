@@ -82,3 +82,27 @@ expect_range() {
 	fi
 	echo "ok: $what = $v (expected $lo..$hi)"
 }
+
+# A private keep-alive nginx on 127.0.0.1:PORT answering every request with a
+# short body from memory.
+start_nginx() {
+	local port=$1
+	mkdir -p "$WORK/nginx/logs"
+	cat >"$WORK/nginx/nginx.conf" <<CONF
+daemon off;
+worker_processes 2;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	keepalive_timeout 60;
+	keepalive_requests 1000000;
+	server { listen 127.0.0.1:$port; location / { return 200 "telltale\\n"; } }
+}
+CONF
+	nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" &
+	local pid=$!
+	on_exit "kill $pid; wait $pid"
+	wait_port "$port"
+}

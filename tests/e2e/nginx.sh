@@ -6,24 +6,7 @@ need nginx wrk jq ss
 
 PORT=$(free_port)
 CONNS=8
-mkdir -p "$WORK/nginx/logs"
-cat >"$WORK/nginx/nginx.conf" <<CONF
-daemon off;
-worker_processes 2;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log;
-events { worker_connections 1024; }
-http {
-	access_log off;
-	keepalive_timeout 60;
-	keepalive_requests 1000000;
-	server { listen 127.0.0.1:$PORT; location / { return 200 "telltale\n"; } }
-}
-CONF
-nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" &
-NGINX_PID=$!
-on_exit "kill $NGINX_PID; wait $NGINX_PID"
-wait_port "$PORT"
+start_nginx "$PORT"
 
 start_agent
 wrk -t2 -c$CONNS -d3s "http://127.0.0.1:$PORT/" >"$WORK/wrk.txt" || fail "wrk failed"
