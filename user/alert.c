@@ -64,6 +64,11 @@ int alert__observe(struct alert_state *a, const struct alert_policy *p, bool bad
 
 	a->flap *= (float)p->flap_decay;
 	a->hist = (uint8_t)((a->hist << 1) | (bad ? 1 : 0));
+	/* Going bad again while only the damping kept it firing is a flap
+	 * that would have been a resolved and a firing line: count it too. */
+	if (bad && a->phase == ALERT_FIRING && a->good_run >= (p->clear_n ? p->clear_n : 1) &&
+	    a->flap < 10)
+		a->flap += 1;
 	if (bad)
 		a->good_run = 0;
 	else if (a->good_run < UINT8_MAX)
