@@ -14,7 +14,7 @@ failures=()
 run() {
 	local name=$1; shift
 	local log="$OUT/test-logs/$name.log" start rc
-	mkdir -p "$OUT/test-logs"
+	mkdir -p "$(dirname "$log")"
 	start=$(date +%s)
 	"$@" >"$log" 2>&1
 	rc=$?
