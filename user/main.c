@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "collect.h"
+#include "core.h"
 #include "emit.h"
 #include "loader.h"
 #include "probe.h"
@@ -183,9 +184,16 @@ static int print_line(cJSON *obj)
 	return err;
 }
 
-/* One interval: every active service's line, then the host line. */
-static int report_interval(struct collector *col, struct cpu_times *cpu, double interval_s,
-			   const char *host)
+static int print_core_line(const cJSON *line, void *ctx)
+{
+	(void)ctx;
+	return emit__line(stdout, line);
+}
+
+/* One interval: every active service's line, the host line, then what the
+ * anomaly core makes of them. */
+static int report_interval(struct collector *col, struct core *core, struct cpu_times *cpu,
+			   double interval_s, const char *host)
 {
 	double ts = clock_s(CLOCK_REALTIME);
 	struct host_sample h = { .ts = ts, .interval_s = interval_s };
@@ -205,12 +213,17 @@ static int report_interval(struct collector *col, struct cpu_times *cpu, double 
 		fprintf(stderr, "telltale: reading /proc failed: %s\n", strerror(-err));
 	else
 		print_line(emit__host(&h, host));
+	err = core__step(core, err ? NULL : &h, s, n, host, print_core_line, NULL);
+	if (err)
+		fprintf(stderr, "telltale: writing alerts failed: %s\n", strerror(-err));
 	return 0;
 }
 
 static int run_agent(const struct options *o)
 {
 	struct collector *col = NULL;
+	struct core_config core_cfg;
+	struct core *core = NULL;
 	struct cpu_times cpu = { 0 };
 	struct loader l = { .skel = NULL };
 	double start, last, next, now;
@@ -233,6 +246,13 @@ static int run_agent(const struct options *o)
 		fprintf(stderr, "telltale: %s\n", strerror(errno));
 		goto cleanup;
 	}
+	core__default_config(&core_cfg);
+	core = core__new(&core_cfg);
+	if (!core) {
+		err = -errno;
+		fprintf(stderr, "telltale: cannot start the anomaly core: %s\n", strerror(errno));
+		goto cleanup;
+	}
 	install_signals();
 	procfs__cpu("/proc", &cpu);
 	start = last = clock_s(CLOCK_MONOTONIC);
@@ -243,7 +263,7 @@ static int run_agent(const struct options *o)
 		if (o->duration_s > 0 && now - start >= o->duration_s)
 			stop_requested = 1;
 		/* On a stop this reports the last, partial interval. */
-		err = report_interval(col, &cpu, now - last, o->host);
+		err = report_interval(col, core, &cpu, now - last, o->host);
 		if (err)
 			goto cleanup;
 		last = now;
@@ -251,6 +271,7 @@ static int run_agent(const struct options *o)
 			next += o->interval_s;
 	}
 cleanup:
+	core__free(core);
 	collect__free(col);
 	loader__close(&l);
 	return err ? 1 : 0;
