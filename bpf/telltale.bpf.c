@@ -171,8 +171,9 @@ int handle_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 	/* Keep a socket with a pending request: a response may still be read
 	 * after a RST closed it. LRU eviction or the next handshake on the
 	 * same address replaces the entry. */
-	if (newstate == BPF_TCP_CLOSE && !(s && s->start_ns))
-		bpf_map_delete_elem(&socks, &skaddr);
+	if (newstate == BPF_TCP_CLOSE && !(s && s->start_ns) &&
+	    !bpf_map_delete_elem(&socks, &skaddr))
+		count(TT_CNT_SOCK_DEL);
 	return 0;
 }
 
@@ -293,7 +294,7 @@ int handle_tcp_receive_reset(struct trace_event_raw_tcp_event_sk *ctx)
 {
 	struct tt_svc_stats *st;
 
-	count(TT_CNT_EV_RESET);
+	count(TT_CNT_EV_RESET_IN);
 	st = svc_of((__u64)ctx->skaddr, ctx->sport, ctx->dport);
 	if (st)
 		st->resets++;
@@ -307,7 +308,7 @@ int handle_tcp_send_reset(struct trace_event_raw_tcp_send_reset *ctx)
 	struct tt_svc_stats *st;
 	__u16 lport, rport;
 
-	count(TT_CNT_EV_RESET);
+	count(TT_CNT_EV_RESET_OUT);
 	/* No socket: a RST for a segment nobody owns, no service to charge. */
 	if (!skaddr)
 		return 0;

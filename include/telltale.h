@@ -80,10 +80,12 @@ struct tt_sock {
 enum tt_counter {
 	TT_CNT_SVC_OVERFLOW = 0, /* events dropped: service map full */
 	TT_CNT_SOCK_NEW,	 /* socket entries created */
-	TT_CNT_EV_STATE,	 /* events per program ... */
-	TT_CNT_EV_RECV,
+	TT_CNT_SOCK_DEL,	 /* socket entries deleted at close */
+	TT_CNT_EV_STATE,	 /* events seen per program, in the */
+	TT_CNT_EV_RECV,		 /* loader's program order */
 	TT_CNT_EV_SEND,
-	TT_CNT_EV_RESET,
+	TT_CNT_EV_RESET_IN,
+	TT_CNT_EV_RESET_OUT,
 	TT_CNT_EV_RETRANS,
 	TT_CNT_MAX,
 };

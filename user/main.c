@@ -21,6 +21,8 @@
 #include "loader.h"
 #include "probe.h"
 #include "procfs.h"
+#include "replay.h"
+#include "score.h"
 
 #ifndef TT_VERSION
 #define TT_VERSION "0.1.0"
@@ -282,6 +284,11 @@ int main(int argc, char **argv)
 	struct options o = { .interval_s = 1.0 };
 	int rc;
 
+	/* Offline commands: no kernel, no privileges. */
+	if (argc > 1 && !strcmp(argv[1], "replay"))
+		return replay__main(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "score"))
+		return score__main(argc - 1, argv + 1);
 	rc = parse_args(argc, argv, &o);
 	if (rc)
 		return rc == 1 ? 0 : 2;

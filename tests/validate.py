@@ -1,0 +1,85 @@
+#!/usr/bin/python3
+"""Validates telltale's JSON lines against docs/schema/<type>.schema.json.
+
+usage: validate.py FILE...
+
+Every line must be one JSON object of a known type that its schema accepts,
+and `seq` must count up by one per stream within each file, from the first
+line seen (alerts form the alert stream; metrics, host and agent lines the
+metrics stream). Exit 0 when every line passes, 1 otherwise, printing each
+problem with its file and line number.
+"""
+import json
+import os
+import sys
+
+from jsonschema import Draft202012Validator, RefResolver
+
+SCHEMA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "schema")
+TYPES = ("metrics", "host", "alert", "agent")
+
+
+def load_validators():
+    store = {}
+    for name in os.listdir(SCHEMA_DIR):
+        if name.endswith(".schema.json"):
+            with open(os.path.join(SCHEMA_DIR, name)) as f:
+                doc = json.load(f)
+            store[doc["$id"]] = doc
+    validators = {}
+    for t in TYPES:
+        doc = store[t + ".schema.json"]
+        Draft202012Validator.check_schema(doc)
+        resolver = RefResolver(base_uri=doc["$id"], referrer=doc, store=store)
+        validators[t] = Draft202012Validator(doc, resolver=resolver)
+    return validators
+
+
+def check_file(path, validators):
+    problems = 0
+    last_seq = {}
+    counts = {}
+    with open(path, "rb") as f:
+        for no, raw in enumerate(f, 1):
+            where = "%s:%d" % (path, no)
+            if not raw.endswith(b"\n"):
+                print("%s: line not terminated (torn write?)" % where)
+                problems += 1
+                continue
+            try:
+                line = json.loads(raw)
+            except ValueError as e:
+                print("%s: not JSON: %s" % (where, e))
+                problems += 1
+                continue
+            kind = line.get("type") if isinstance(line, dict) else None
+            if kind not in validators:
+                print("%s: unknown line type %r" % (where, kind))
+                problems += 1
+                continue
+            for err in validators[kind].iter_errors(line):
+                print("%s: %s at %s" % (where, err.message, "/".join(map(str, err.path)) or "top"))
+                problems += 1
+            stream = "alerts" if kind == "alert" else "metrics"
+            seq = line.get("seq")
+            if isinstance(seq, int):
+                if stream in last_seq and seq != last_seq[stream] + 1:
+                    print("%s: %s seq %d follows %d" % (where, stream, seq, last_seq[stream]))
+                    problems += 1
+                last_seq[stream] = seq
+            counts[kind] = counts.get(kind, 0) + 1
+    summary = ", ".join("%d %s" % (n, k) for k, n in sorted(counts.items()))
+    print("%s: %s; %d problems" % (path, summary or "no lines", problems))
+    return problems
+
+
+def main():
+    if len(sys.argv) < 2:
+        print(__doc__)
+        return 2
+    validators = load_validators()
+    return 1 if sum(check_file(p, validators) for p in sys.argv[1:]) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
