@@ -112,6 +112,7 @@ void core__default_config(struct core_config *cfg)
 	cfg->stale_intervals = 60;
 	cfg->anomaly_z = 6.0;
 	cfg->critical_z = 12.0;
+	cfg->clear_frac = 0.5;
 	cfg->severe_score = 2.0; /* off: see docs/detectors.md */
 	cfg->forecast_lambda = 0.98;
 	cfg->forecast_horizon_s = 600;
@@ -465,6 +466,11 @@ static void forecast_alert(struct core *c, struct forecast *f, struct alert_stat
 
 /* ---- univariate detectors ---- */
 
+bool core__score_bad(const struct core_config *cfg, double score, bool firing)
+{
+	return score >= (firing ? detect__score_of(cfg->clear_frac) : 0.5);
+}
+
 static void detect_alert(struct core *c, unsigned m, struct detect *d, struct alert_state *a,
 			 double v, double score, const struct svc_id *svc)
 {
@@ -477,7 +483,8 @@ static void detect_alert(struct core *c, unsigned m, struct detect *d, struct al
 
 	if (cfg->alert_dir[m] == CORE_DIR_OFF)
 		return;
-	ev = alert__observe(a, &cfg->policy[ALERT_ANOMALY], score >= 0.5,
+	ev = alert__observe(a, &cfg->policy[ALERT_ANOMALY],
+			    core__score_bad(cfg, score, a->phase == ALERT_FIRING),
 			    score >= cfg->severe_score, c->now);
 	if (!ev)
 		return;
@@ -615,7 +622,11 @@ static void svc_model(struct core *c, struct series *se, const struct svc_sample
 		emit_reset(c, se);
 	}
 	for (o = 0; o < MODEL_OUTS; o++) {
-		bool bad = p.ready && p.z[o] >= c->cfg.anomaly_z;
+		/* Hysteresis: a firing alert stays bad down to clear_frac of the
+		 * bound, so a slow drift hovering at the bound does not flap. */
+		double bound = c->cfg.anomaly_z *
+			       (se->al[SA_MODEL + o].phase == ALERT_FIRING ? c->cfg.clear_frac : 1);
+		bool bad = p.ready && p.z[o] >= bound;
 
 		ev = alert__observe(se->al + SA_MODEL + o, &c->cfg.policy[ALERT_ANOMALY], bad, false,
 				    c->now);

@@ -46,6 +46,8 @@ struct core_config {
 	uint32_t stale_intervals;	      /* a service absent this long is resolved */
 	double anomaly_z;		      /* model residual bound, robust sigmas */
 	double critical_z;		      /* ... from which the alert is critical */
+	double clear_frac;		      /* a firing anomaly stays bad down to this
+					       * fraction of its bound (hysteresis) */
 	double severe_score;		      /* univariate score that fires at once */
 	double forecast_lambda;		      /* weight kept per point by the trend fit */
 	double forecast_horizon_s;	      /* alert when the limit is nearer than this */
@@ -89,6 +91,10 @@ void core__free(struct core *c);
  * cb or of encoding (-ENOMEM); state is updated either way. */
 int core__step(struct core *c, const struct host_sample *h, const struct svc_sample *s,
 	       size_t n, const char *host, core_line_fn cb, void *ctx);
+
+/* Whether a univariate anomaly score counts as bad for an alert: 0.5 and
+ * up, or while firing down to the score of clear_frac of the bound. */
+bool core__score_bad(const struct core_config *cfg, double score, bool firing);
 
 /* Copies the counters. */
 void core__stats(const struct core *c, struct core_stats *st);

@@ -43,6 +43,7 @@ static void reset_fit(struct model *m, double p0)
 	for (i = 0; i < MODEL_OUTS; i++) {
 		m->theta[i][0] = m->ymean[i];
 		m->rscale[i] = 0;
+		m->rbias[i] = 0;
 		m->ss_res[i] = 0;
 		m->ss_tot[i] = 0;
 	}
@@ -167,7 +168,7 @@ static bool degenerate(const struct model *m)
 	/* Overflowed fit statistics would report nonsense from then on. */
 	for (b = 0; b < MODEL_OUTS; b++)
 		if (!isfinite(m->ss_tot[b]) || !isfinite(m->ss_res[b]) || !isfinite(m->ymean[b]) ||
-		    !isfinite(m->rscale[b]))
+		    !isfinite(m->rscale[b]) || !isfinite(m->rbias[b]))
 			return true;
 	return false;
 }
@@ -181,7 +182,14 @@ static void learn_out(struct model *m, const struct model_config *cfg, unsigned 
 
 	for (j = 0; j < k; j++)
 		m->theta[o][j] += gain[j] * rc;
-	m->rscale[o] += a * (fmin(fabs(r) / sd, cfg->huber_k * sigma) - m->rscale[o]);
+	/* The scale is the spread of residuals about their own running mean:
+	 * a slow drift biases the residuals, and a scale of plain |r| would
+	 * grow with the bias until the drift looked normal. Suspect residuals
+	 * are kept out, else a lasting fault inflates it the same way. */
+	if (m->n < cfg->warmup || fabs(r / sd - m->rbias[o]) <= cfg->huber_k * sigma) {
+		m->rscale[o] += a * (fabs(r / sd - m->rbias[o]) - m->rscale[o]);
+		m->rbias[o] += a * (r / sd - m->rbias[o]);
+	}
 	m->ss_res[o] = cfg->lambda * m->ss_res[o] + rc * rc;
 	m->ss_tot[o] = cfg->lambda * m->ss_tot[o] + (y - m->ymean[o]) * (y - m->ymean[o]);
 	m->ymean[o] += (1 - cfg->lambda) * (y - m->ymean[o]);

@@ -43,7 +43,8 @@ struct model {
 	double scale[MODEL_MAX_X];
 	double mean[MODEL_MAX_X];		 /* running feature mean */
 	double dev[MODEL_MAX_X];		 /* running mean absolute deviation */
-	double rscale[MODEL_OUTS];		 /* robust scale of standardised residuals */
+	double rscale[MODEL_OUTS];		 /* mean |residual - rbias|, standardised */
+	double rbias[MODEL_OUTS];		 /* running mean of standardised residuals */
 	double ss_res[MODEL_OUTS];		 /* discounted squared residuals, for R^2 */
 	double ss_tot[MODEL_OUTS];		 /* discounted squared deviations of y */
 	double ymean[MODEL_OUTS];		 /* discounted mean of y */

@@ -154,7 +154,8 @@ static int score_point(struct scorer *s, FILE *out, const char *ts_text, double 
 		       const char *val_text, double v, struct score_summary *sum)
 {
 	double sc = detect__update(&s->det, &s->cfg.detect, v);
-	int ev = alert__observe(&s->al, &s->cfg.policy[ALERT_ANOMALY], sc >= 0.5,
+	int ev = alert__observe(&s->al, &s->cfg.policy[ALERT_ANOMALY],
+				core__score_bad(&s->cfg, sc, s->al.phase == ALERT_FIRING),
 				sc >= s->cfg.severe_score, ts);
 	bool fire = ev == ALERT_EV_FIRING || ev == ALERT_EV_RENOTIFY;
 
