@@ -37,7 +37,7 @@ SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
 
 # User sources that need the BPF skeleton; the rest (libbpf calls allowed) is
 # what unit tests link under AddressSanitizer.
-KERNEL_SRCS := user/main.c user/loader.c
+KERNEL_SRCS := user/main.c user/loader.c user/telemetry.c
 USER_SRCS := $(wildcard user/*.c)
 CORE_SRCS := $(filter-out $(KERNEL_SRCS),$(USER_SRCS))
 USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))

@@ -105,10 +105,10 @@ int loader__open(struct loader *l, const struct loader_opts *opts)
 		fprintf(stderr, "telltale: cannot open the BPF object: %s\n", strerror(-err));
 		return err;
 	}
-	bpf_map__set_max_entries(l->skel->maps.svcs,
-				 opts->max_services ? opts->max_services : TT_MAX_SERVICES);
-	bpf_map__set_max_entries(l->skel->maps.socks,
-				 opts->max_sockets ? opts->max_sockets : TT_MAX_SOCKETS);
+	l->max_services = opts->max_services ? opts->max_services : TT_MAX_SERVICES;
+	l->max_sockets = opts->max_sockets ? opts->max_sockets : TT_MAX_SOCKETS;
+	bpf_map__set_max_entries(l->skel->maps.svcs, l->max_services);
+	bpf_map__set_max_entries(l->skel->maps.socks, l->max_sockets);
 	if (!choose_programs(l)) {
 		err = -ENOENT;
 		fprintf(stderr, "telltale: none of telltale's tracepoints exist on this kernel "
