@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * Benchmark of the anomaly core on one core:
+ *   1. series-updates/s: one service sample through the latency model, the
+ *      nine per-metric detectors, rules and alert states;
+ *   2. bytes of state per series;
+ *   3. replay lines/s over a generated 1,000,000-line metrics stream.
+ *
+ *   build/tools/core_bench [services] [intervals]
+ */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core.h"
+#include "emit.h"
+#include "replay.h"
+#include "../tests/unit/rng.h"
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int count_line(const cJSON *line, void *ctx)
+{
+	(void)line;
+	++*(long *)ctx;
+	return 0;
+}
+
+static void fill(struct svc_sample *s, int k, long i, struct rng *r)
+{
+	double rps = 100 + k % 500 + 10 * rng_normal(r);
+
+	memset(s, 0, sizeof(*s));
+	snprintf(s->id.comm, sizeof(s->id.comm), "svc%d", k % 100);
+	s->id.port = (uint16_t)(1000 + k);
+	s->id.role = k % 10 == 9 ? TT_ROLE_CLIENT : TT_ROLE_SERVER;
+	s->ts = 1795392000 + (double)i;
+	s->interval_s = 1;
+	s->rps = fmax(0, rps);
+	s->requests = (uint64_t)s->rps;
+	s->has_latency = s->requests > 0;
+	s->lat_mean_us = (50 + 0.1 * s->rps) * (1 + 0.03 * rng_normal(r));
+	s->lat_p50_us = 0.8 * s->lat_mean_us;
+	s->lat_p90_us = 1.6 * s->lat_mean_us;
+	s->lat_p99_us = 2.5 * s->lat_mean_us;
+	s->lat_max_us = 4 * s->lat_mean_us;
+	s->active = 20 + rng_next(r) % 5;
+	s->retransmits = rng_poisson(r, 0.3);
+	s->resets = rng_poisson(r, 0.1);
+}
+
+/* Runs services x intervals samples through one core; returns updates/s. */
+static double bench_updates(int services, long intervals, size_t *bytes, long *lines)
+{
+	struct core_config cfg;
+	struct host_sample h = { .interval_s = 1, .cpu_pct = 40, .mem_pct = 50, .load1 = 1 };
+	struct svc_sample *s = calloc((size_t)services * 64, sizeof(*s));
+	struct rng r = { 17 };
+	struct core *c;
+	double t0, t, spent = 0;
+	long i;
+	int k;
+
+	core__default_config(&cfg);
+	cfg.max_series = (uint32_t)services;
+	c = core__new(&cfg);
+	if (!c || !s) {
+		fprintf(stderr, "out of memory\n");
+		exit(1);
+	}
+	/* 64 pre-generated intervals, replayed with moving timestamps, so the
+	 * timing is the core's and not the random number generator's. */
+	for (i = 0; i < 64; i++)
+		for (k = 0; k < services; k++)
+			fill(&s[i * services + k], k, i, &r);
+	for (i = 0; i < intervals; i++) {
+		struct svc_sample *row = &s[(i % 64) * services];
+
+		for (k = 0; k < services; k++)
+			row[k].ts = 1795392000 + (double)i;
+		h.ts = 1795392000 + (double)i;
+		h.cpu_pct = 40 + 5 * sin(i / 50.0);
+		t0 = now();
+		core__step(c, &h, row, (size_t)services, "bench", count_line, lines);
+		t = now();
+		spent += t - t0;
+	}
+	*bytes = core__series_bytes(c);
+	core__free(c);
+	free(s);
+	return (double)services * (double)intervals / spent;
+}
+
+/* Writes a metrics stream of about n lines into memory. */
+static char *make_stream(long n, int services, size_t *len)
+{
+	struct host_sample h = { .interval_s = 1, .cpu_pct = 40, .mem_pct = 50, .load1 = 1 };
+	struct svc_sample s;
+	struct rng r = { 23 };
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+	long lines = 0, i;
+	int k;
+
+	for (i = 0; lines < n; i++) {
+		for (k = 0; k < services && lines < n - 1; k++, lines++) {
+			cJSON *o;
+
+			fill(&s, k, i, &r);
+			o = emit__metrics(&s, "bench");
+			emit__line(f, o);
+			cJSON_Delete(o);
+		}
+		h.ts = 1795392000 + (double)i;
+		cJSON *o = emit__host(&h, "bench");
+
+		emit__line(f, o);
+		cJSON_Delete(o);
+		lines++;
+	}
+	fclose(f);
+	return buf;
+}
+
+int main(int argc, char **argv)
+{
+	int services = argc > 1 ? atoi(argv[1]) : 1000;
+	long intervals = argc > 2 ? atol(argv[2]) : 2000, alerts = 0;
+	struct replay_summary sum;
+	struct core_config cfg;
+	size_t bytes, len;
+	double ups, t0, t;
+	char *stream;
+	FILE *in, *out;
+	int ret;
+
+	if (services < 1 || services > 60000 || intervals < 1)
+		return 2;
+	ups = bench_updates(services, intervals, &bytes, &alerts);
+	printf("series-updates/s: %.0f (%d services x %ld intervals, %ld lines emitted)\n", ups,
+	       services, intervals, alerts);
+	printf("bytes per series: %zu\n", bytes);
+
+	stream = make_stream(1000000, 999, &len);
+	in = fmemopen(stream, len, "r");
+	out = fopen("/dev/null", "w");
+	core__default_config(&cfg);
+	t0 = now();
+	ret = replay__run(in, out, stderr, "bench", false, &cfg, &sum);
+	t = now() - t0;
+	fclose(in);
+	fclose(out);
+	printf("replay lines/s: %.0f (%llu lines, %.1f MB, %.2f s, %llu lines out, ret %d)\n",
+	       (double)sum.lines / t, (unsigned long long)sum.lines, len / 1e6, t,
+	       (unsigned long long)sum.alerts, ret);
+	free(stream);
+	return ret ? 1 : 0;
+}
