@@ -19,79 +19,404 @@
 #define COUNT_MAX 1e15 /* counters above this are not real, and overflow nothing */
 #define KEY_BITS (2u << 16)
 
-static bool get_num(const cJSON *o, const char *name, double lo, double hi, double *v)
-{
-	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, name);
+/*
+ * A zero-allocation JSON reader: it checks the whole line against the JSON
+ * grammar but keeps only the fields replay uses, by path. A general parser
+ * (a tree of allocated nodes per line) made replay three times slower.
+ */
+enum jkind { J_NONE = 0, J_NUM, J_STR, J_OBJ, J_OTHER };
 
-	if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble))
+enum field {
+	F_TYPE, F_TS, F_HOST, F_SVC, F_INTERVAL, F_REQUESTS, F_RPS, F_LAT, F_CONN, F_CPU, F_MEM,
+	F_LOAD1,
+	F_ROLE, F_PORT, F_COMM,
+	F_MEAN, F_P50, F_P90, F_P99, F_MAX,
+	F_ACTIVE, F_OPENED, F_CLOSED, F_FAILED, F_RESETS, F_RETRANS,
+	F_COUNT
+};
+
+/* Keys per object: the line itself, service, latency_us, connections. */
+static const char *const top_keys[] = { "type", "ts", "host", "service", "interval_s",
+					"requests", "rps", "latency_us", "connections",
+					"cpu_pct", "mem_pct", "load1", NULL };
+static const char *const svc_keys[] = { "role", "port", "comm", NULL };
+static const char *const lat_keys[] = { "mean", "p50", "p90", "p99", "max", NULL };
+static const char *const conn_keys[] = { "active", "opened", "closed", "failed", "resets",
+					 "retransmits", NULL };
+static const char *const *const ctx_keys[] = { top_keys, svc_keys, lat_keys, conn_keys };
+static const int ctx_base[] = { F_TYPE, F_ROLE, F_MEAN, F_ACTIVE };
+
+#define MAX_DEPTH 64
+#define STR_CAP 64
+
+struct jdoc {
+	uint8_t kind[F_COUNT];
+	double num[F_COUNT];
+	char str[5][STR_CAP]; /* type, ts, host, role, comm */
+};
+
+struct jp {
+	const char *p;
+	struct jdoc *doc;
+};
+
+static int str_slot(int f)
+{
+	switch (f) {
+	case F_TYPE:
+		return 0;
+	case F_TS:
+		return 1;
+	case F_HOST:
+		return 2;
+	case F_ROLE:
+		return 3;
+	case F_COMM:
+		return 4;
+	}
+	return -1;
+}
+
+static void ws(struct jp *j)
+{
+	while (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r')
+		j->p++;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Appends one byte if it fits; a string that does not fit is cut short. */
+static void put(char *buf, size_t *n, char c)
+{
+	if (buf && *n + 1 < STR_CAP)
+		buf[(*n)++] = c;
+}
+
+static int escape(struct jp *j, char *buf, size_t *n)
+{
+	unsigned cp = 0;
+	int i, h;
+
+	switch (*j->p) {
+	case '"': case '\\': case '/':
+		put(buf, n, *j->p);
+		break;
+	case 'b': put(buf, n, '\b'); break;
+	case 'f': put(buf, n, '\f'); break;
+	case 'n': put(buf, n, '\n'); break;
+	case 'r': put(buf, n, '\r'); break;
+	case 't': put(buf, n, '\t'); break;
+	case 'u':
+		for (i = 1; i <= 4; i++) {
+			h = hexval(j->p[i]);
+			if (h < 0)
+				return -1;
+			cp = cp << 4 | (unsigned)h;
+		}
+		j->p += 4;
+		/* Non-ASCII code points are labels only: keep them readable. */
+		put(buf, n, cp < 0x80 && cp >= 0x20 ? (char)cp : '?');
+		break;
+	default:
+		return -1;
+	}
+	j->p++;
+	return 0;
+}
+
+/* A string at j->p (at its quote), decoded into buf (STR_CAP) when non-NULL.
+ * Returns its decoded length, or -1. */
+static long jstring(struct jp *j, char *buf)
+{
+	size_t n = 0;
+	long len = 0;
+
+	j->p++;
+	for (;;) {
+		unsigned char c = (unsigned char)*j->p;
+
+		if (c == '"')
+			break;
+		if (c < 0x20)
+			return -1;
+		j->p++;
+		if (c == '\\') {
+			if (escape(j, buf, &n))
+				return -1;
+		} else {
+			put(buf, &n, (char)c);
+		}
+		len++;
+	}
+	j->p++;
+	if (buf)
+		buf[n] = 0;
+	return len;
+}
+
+static int jnumber(struct jp *j, double *v)
+{
+	const char *s = j->p, *q = s;
+	char *end;
+
+	if (*q == '-')
+		q++;
+	if (*q == '0')
+		q++;
+	else if (*q >= '1' && *q <= '9')
+		while (*q >= '0' && *q <= '9')
+			q++;
+	else
+		return -1;
+	if (*q == '.') {
+		if (!(*++q >= '0' && *q <= '9'))
+			return -1;
+		while (*q >= '0' && *q <= '9')
+			q++;
+	}
+	if (*q == 'e' || *q == 'E') {
+		q++;
+		if (*q == '+' || *q == '-')
+			q++;
+		if (!(*q >= '0' && *q <= '9'))
+			return -1;
+		while (*q >= '0' && *q <= '9')
+			q++;
+	}
+	*v = strtod(s, &end);
+	if (end != q)
+		return -1;
+	j->p = q;
+	return 0;
+}
+
+static int jvalue(struct jp *j, int field, int depth);
+
+/* Field of key in object context ctx, -1 when replay does not use it. */
+static int lookup_key(int ctx, const char *key)
+{
+	const char *const *k;
+
+	if (ctx < 0)
+		return -1;
+	for (k = ctx_keys[ctx]; *k; k++)
+		if (!strcmp(*k, key))
+			return ctx_base[ctx] + (int)(k - ctx_keys[ctx]);
+	return -1;
+}
+
+static int jobject(struct jp *j, int ctx, int depth)
+{
+	char key[STR_CAP];
+	long len;
+
+	j->p++;
+	ws(j);
+	if (*j->p == '}') {
+		j->p++;
+		return 0;
+	}
+	for (;;) {
+		if (*j->p != '"')
+			return -1;
+		len = jstring(j, key);
+		if (len < 0)
+			return -1;
+		ws(j);
+		if (*j->p++ != ':')
+			return -1;
+		ws(j);
+		if (jvalue(j, len < STR_CAP ? lookup_key(ctx, key) : -1, depth + 1))
+			return -1;
+		ws(j);
+		if (*j->p == '}') {
+			j->p++;
+			return 0;
+		}
+		if (*j->p++ != ',')
+			return -1;
+		ws(j);
+	}
+}
+
+static int jarray(struct jp *j, int depth)
+{
+	j->p++;
+	ws(j);
+	if (*j->p == ']') {
+		j->p++;
+		return 0;
+	}
+	for (;;) {
+		if (jvalue(j, -1, depth + 1))
+			return -1;
+		ws(j);
+		if (*j->p == ']') {
+			j->p++;
+			return 0;
+		}
+		if (*j->p++ != ',')
+			return -1;
+		ws(j);
+	}
+}
+
+static int jliteral(struct jp *j, const char *word)
+{
+	size_t n = strlen(word);
+
+	if (strncmp(j->p, word, n))
+		return -1;
+	j->p += n;
+	return 0;
+}
+
+static int object_ctx(int field)
+{
+	return field == F_SVC ? 1 : field == F_LAT ? 2 : field == F_CONN ? 3 : -1;
+}
+
+static int jvalue(struct jp *j, int field, int depth)
+{
+	struct jdoc *d = j->doc;
+	uint8_t kind = J_OTHER;
+	double v = 0;
+	int slot = field >= 0 ? str_slot(field) : -1, err;
+	long len;
+
+	if (depth > MAX_DEPTH)
+		return -1;
+	switch (*j->p) {
+	case '{':
+		err = jobject(j, depth == 0 ? 0 : depth == 1 ? object_ctx(field) : -1, depth);
+		kind = J_OBJ;
+		break;
+	case '[':
+		err = jarray(j, depth);
+		break;
+	case '"':
+		len = jstring(j, slot >= 0 ? d->str[slot] : NULL);
+		err = len < 0;
+		/* A type, time or role too long for its buffer is no valid one. */
+		kind = len >= STR_CAP && (field == F_TYPE || field == F_TS || field == F_ROLE) ?
+			       J_OTHER : J_STR;
+		break;
+	case 't':
+		err = jliteral(j, "true");
+		break;
+	case 'f':
+		err = jliteral(j, "false");
+		break;
+	case 'n':
+		err = jliteral(j, "null");
+		break;
+	default:
+		err = jnumber(j, &v);
+		kind = J_NUM;
+	}
+	if (err)
+		return -1;
+	if (field >= 0) {
+		d->kind[field] = kind;
+		d->num[field] = v;
+	}
+	return 0;
+}
+
+/* Parses line into doc. Returns 0, or -EINVAL with *why set. */
+static int jparse(const char *line, struct jdoc *doc, const char **why)
+{
+	struct jp j = { .p = line, .doc = doc };
+	bool obj;
+
+	memset(doc->kind, 0, sizeof(doc->kind));
+	ws(&j);
+	obj = *j.p == '{';
+	if (jvalue(&j, -1, 0) || (ws(&j), *j.p)) {
+		*why = "not valid JSON";
+		return -EINVAL;
+	}
+	if (!obj) {
+		*why = "not a JSON object";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static bool get_num(const struct jdoc *d, int f, double lo, double hi, double *v)
+{
+	if (d->kind[f] != J_NUM || !isfinite(d->num[f]))
 		return false;
-	*v = it->valuedouble;
+	*v = d->num[f];
 	return *v >= lo && *v <= hi;
 }
 
 /* Like get_num, but an absent field reads as dflt. */
-static bool opt_num(const cJSON *o, const char *name, double lo, double hi, double dflt,
-		    double *v)
+static bool opt_num(const struct jdoc *d, int f, double lo, double hi, double dflt, double *v)
 {
-	if (!cJSON_GetObjectItemCaseSensitive(o, name)) {
+	if (d->kind[f] == J_NONE) {
 		*v = dflt;
 		return true;
 	}
-	return get_num(o, name, lo, hi, v);
+	return get_num(d, f, lo, hi, v);
 }
 
-static bool opt_count(const cJSON *o, const char *name, uint64_t *v)
+static bool opt_count(const struct jdoc *d, int f, uint64_t *v)
 {
-	double d;
+	double x;
 
-	if (!opt_num(o, name, 0, COUNT_MAX, 0, &d))
+	if (!opt_num(d, f, 0, COUNT_MAX, 0, &x))
 		return false;
-	*v = (uint64_t)d;
+	*v = (uint64_t)x;
 	return true;
 }
 
-static int parse_service(const cJSON *o, struct svc_id *id, const char **why)
+static int parse_service(const struct jdoc *d, struct svc_id *id, const char **why)
 {
-	const cJSON *svc = cJSON_GetObjectItemCaseSensitive(o, "service"), *it;
 	double port;
 
-	if (!cJSON_IsObject(svc)) {
+	if (d->kind[F_SVC] != J_OBJ) {
 		*why = "service: missing or not an object";
 		return -EINVAL;
 	}
-	it = cJSON_GetObjectItemCaseSensitive(svc, "role");
-	if (!cJSON_IsString(it) || svc_role_parse(it->valuestring, &id->role)) {
+	if (d->kind[F_ROLE] != J_STR || svc_role_parse(d->str[3], &id->role)) {
 		*why = "service.role: missing or not \"server\"/\"client\"";
 		return -EINVAL;
 	}
-	if (!get_num(svc, "port", 0, 65535, &port) || port != floor(port)) {
+	if (!get_num(d, F_PORT, 0, 65535, &port) || port != floor(port)) {
 		*why = "service.port: missing or not an integer in 0..65535";
 		return -EINVAL;
 	}
 	id->port = (uint16_t)port;
 	memset(id->comm, 0, sizeof(id->comm));
-	it = cJSON_GetObjectItemCaseSensitive(svc, "comm");
-	if (it && !cJSON_IsString(it)) {
+	if (d->kind[F_COMM] != J_NONE && d->kind[F_COMM] != J_STR) {
 		*why = "service.comm: not a string";
 		return -EINVAL;
 	}
-	if (it)
-		strncpy(id->comm, it->valuestring, sizeof(id->comm) - 1);
+	if (d->kind[F_COMM] == J_STR)
+		memcpy(id->comm, d->str[4], strnlen(d->str[4], sizeof(id->comm) - 1));
 	return 0;
 }
 
-static int parse_latency(const cJSON *o, struct svc_sample *s, const char **why)
+static int parse_latency(const struct jdoc *d, struct svc_sample *s, const char **why)
 {
-	const cJSON *lat = cJSON_GetObjectItemCaseSensitive(o, "latency_us");
-
 	s->has_latency = false;
-	if (!lat)
+	if (d->kind[F_LAT] == J_NONE)
 		return 0;
-	if (!cJSON_IsObject(lat) || !get_num(lat, "mean", 0, 1e12, &s->lat_mean_us) ||
-	    !get_num(lat, "p50", 0, 1e12, &s->lat_p50_us) ||
-	    !get_num(lat, "p90", 0, 1e12, &s->lat_p90_us) ||
-	    !get_num(lat, "p99", 0, 1e12, &s->lat_p99_us) ||
-	    !opt_num(lat, "max", 0, 1e12, s->lat_p99_us, &s->lat_max_us)) {
+	if (d->kind[F_LAT] != J_OBJ || !get_num(d, F_MEAN, 0, 1e12, &s->lat_mean_us) ||
+	    !get_num(d, F_P50, 0, 1e12, &s->lat_p50_us) ||
+	    !get_num(d, F_P90, 0, 1e12, &s->lat_p90_us) ||
+	    !get_num(d, F_P99, 0, 1e12, &s->lat_p99_us) ||
+	    !opt_num(d, F_MAX, 0, 1e12, s->lat_p99_us, &s->lat_max_us)) {
 		*why = "latency_us: not an object of non-negative mean, p50, p90, p99";
 		return -EINVAL;
 	}
@@ -99,110 +424,94 @@ static int parse_latency(const cJSON *o, struct svc_sample *s, const char **why)
 	return 0;
 }
 
-static int parse_connections(const cJSON *o, struct svc_sample *s, const char **why)
+static int parse_connections(const struct jdoc *d, struct svc_sample *s, const char **why)
 {
-	const cJSON *c = cJSON_GetObjectItemCaseSensitive(o, "connections");
-
-	if (!cJSON_IsObject(c) || !cJSON_GetObjectItemCaseSensitive(c, "active") ||
-	    !opt_count(c, "active", &s->active) || !opt_count(c, "opened", &s->opened) ||
-	    !opt_count(c, "closed", &s->closed) || !opt_count(c, "failed", &s->failed) ||
-	    !opt_count(c, "resets", &s->resets) || !opt_count(c, "retransmits", &s->retransmits)) {
+	if (d->kind[F_CONN] != J_OBJ || d->kind[F_ACTIVE] == J_NONE ||
+	    !opt_count(d, F_ACTIVE, &s->active) || !opt_count(d, F_OPENED, &s->opened) ||
+	    !opt_count(d, F_CLOSED, &s->closed) || !opt_count(d, F_FAILED, &s->failed) ||
+	    !opt_count(d, F_RESETS, &s->resets) || !opt_count(d, F_RETRANS, &s->retransmits)) {
 		*why = "connections: missing, or a count that is not a non-negative number";
 		return -EINVAL;
 	}
 	return 0;
 }
 
-static int parse_metrics(const cJSON *o, double ts, struct svc_sample *s, const char **why)
+static int parse_metrics(const struct jdoc *d, double ts, struct svc_sample *s,
+			 const char **why)
 {
 	double req;
 
 	memset(s, 0, sizeof(*s));
 	s->ts = ts;
-	if (parse_service(o, &s->id, why))
+	if (parse_service(d, &s->id, why))
 		return -EINVAL;
-	if (!opt_num(o, "interval_s", 0, 1e7, 0, &s->interval_s) ||
-	    !opt_num(o, "requests", 0, COUNT_MAX, 0, &req)) {
+	if (!opt_num(d, F_INTERVAL, 0, 1e7, 0, &s->interval_s) ||
+	    !opt_num(d, F_REQUESTS, 0, COUNT_MAX, 0, &req)) {
 		*why = "interval_s or requests: not a non-negative number";
 		return -EINVAL;
 	}
 	s->requests = (uint64_t)req;
-	if (!opt_num(o, "rps", 0, 1e12, s->interval_s > 0 ? req / s->interval_s : NAN, &s->rps) ||
+	if (!opt_num(d, F_RPS, 0, 1e12, s->interval_s > 0 ? req / s->interval_s : NAN, &s->rps) ||
 	    !isfinite(s->rps)) {
 		*why = "rps: missing (and no requests/interval_s) or not a non-negative number";
 		return -EINVAL;
 	}
-	if (parse_latency(o, s, why) || parse_connections(o, s, why))
+	if (parse_latency(d, s, why) || parse_connections(d, s, why))
 		return -EINVAL;
 	return REPLAY_METRICS;
 }
 
-static int parse_host(const cJSON *o, double ts, struct host_sample *h, const char **why)
+static int parse_host(const struct jdoc *d, double ts, struct host_sample *h, const char **why)
 {
 	memset(h, 0, sizeof(*h));
 	h->ts = ts;
-	if (!get_num(o, "cpu_pct", 0, 100, &h->cpu_pct) ||
-	    !get_num(o, "mem_pct", 0, 100, &h->mem_pct)) {
+	if (!get_num(d, F_CPU, 0, 100, &h->cpu_pct) || !get_num(d, F_MEM, 0, 100, &h->mem_pct)) {
 		*why = "cpu_pct or mem_pct: missing or not a number in 0..100";
 		return -EINVAL;
 	}
-	if (!opt_num(o, "load1", 0, 1e6, 0, &h->load1) ||
-	    !opt_num(o, "interval_s", 0, 1e7, 0, &h->interval_s)) {
+	if (!opt_num(d, F_LOAD1, 0, 1e6, 0, &h->load1) ||
+	    !opt_num(d, F_INTERVAL, 0, 1e7, 0, &h->interval_s)) {
 		*why = "load1 or interval_s: not a non-negative number";
 		return -EINVAL;
 	}
 	return REPLAY_HOST;
 }
 
-static int parse_object(const cJSON *o, struct replay_rec *rec, const char **why)
+static int parse_doc(const struct jdoc *d, struct replay_rec *rec, const char **why)
 {
-	const cJSON *type = cJSON_GetObjectItemCaseSensitive(o, "type");
-	const cJSON *ts = cJSON_GetObjectItemCaseSensitive(o, "ts");
-	const cJSON *host = cJSON_GetObjectItemCaseSensitive(o, "host");
 	bool metrics, hostline;
 	double t;
 
-	if (!cJSON_IsString(type)) {
+	if (d->kind[F_TYPE] != J_STR) {
 		*why = "type: missing or not a string";
 		return -EINVAL;
 	}
-	metrics = !strcmp(type->valuestring, "metrics");
-	hostline = !strcmp(type->valuestring, "host");
+	metrics = !strcmp(d->str[0], "metrics");
+	hostline = !strcmp(d->str[0], "host");
 	/* alert, agent and any later kind of line are not input. */
 	if (!metrics && !hostline)
 		return REPLAY_SKIP;
-	if (!cJSON_IsString(ts) || emit__parse_iso8601(ts->valuestring, &t) || !isfinite(t)) {
+	if (d->kind[F_TS] != J_STR || emit__parse_iso8601(d->str[1], &t) || !isfinite(t)) {
 		*why = "ts: missing or not an ISO 8601 UTC time";
 		return -EINVAL;
 	}
-	if (host && !cJSON_IsString(host)) {
+	if (d->kind[F_HOST] != J_NONE && d->kind[F_HOST] != J_STR) {
 		*why = "host: not a string";
 		return -EINVAL;
 	}
-	snprintf(rec->host, sizeof(rec->host), "%s", host ? host->valuestring : "");
+	snprintf(rec->host, sizeof(rec->host), "%s", d->kind[F_HOST] ? d->str[2] : "");
 	if (metrics)
-		return parse_metrics(o, t, &rec->svc, why);
-	return parse_host(o, t, &rec->h, why);
+		return parse_metrics(d, t, &rec->svc, why);
+	return parse_host(d, t, &rec->h, why);
 }
 
 int replay__parse_line(const char *line, struct replay_rec *rec, const char **why)
 {
-	cJSON *o;
-	int ret;
+	struct jdoc d;
 
-	o = cJSON_ParseWithOpts(line, NULL, true);
-	if (!o) {
-		*why = "not valid JSON";
+	if (jparse(line, &d, why))
 		return -EINVAL;
-	}
-	if (!cJSON_IsObject(o)) {
-		*why = "not a JSON object";
-		ret = -EINVAL;
-	} else {
-		ret = parse_object(o, rec, why);
-	}
-	cJSON_Delete(o);
-	return ret;
+	return parse_doc(&d, rec, why);
 }
 
 /* ---- the replay loop ---- */
