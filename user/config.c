@@ -882,7 +882,12 @@ static int load_file(struct config *cfg, const char *path, bool quiet_enoent)
 	if (!root) {
 		size_t off = end && end >= buf && end <= buf + len ? (size_t)(end - buf) : len;
 
-		size_t near = strcspn(buf + off, "\r\n");
+		size_t near;
+
+		/* cJSON points one past a bad string start; at a line's end, back up. */
+		if (off > 0 && off < len && (buf[off] == '\n' || buf[off] == '\r'))
+			off--;
+		near = strcspn(buf + off, "\r\n");
 
 		line_col(buf, off, &line, &col);
 		if (off >= len)
@@ -1147,6 +1152,10 @@ int config__load(struct config *cfg, int argc, char **argv)
 	}
 
 	if (path) {
+		if (!*path) {
+			fprintf(stderr, "telltale: --config: empty path\n");
+			return 2;
+		}
 		if (strlen(path) >= sizeof(cfg->config_path)) {
 			fprintf(stderr, "telltale: --config: path longer than %zu bytes\n",
 				sizeof(cfg->config_path) - 1);
