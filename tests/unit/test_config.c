@@ -433,6 +433,37 @@ static void test_round_trip(void)
 	CHECK(!memcmp(&a, &b, sizeof(a)));
 }
 
+/* packaging/telltale.json is every key at its default. Copied first: a
+ * checkout's own mode depends on the umask. */
+static void test_example(void)
+{
+	struct config cfg, def;
+	char text[16384];
+	size_t n;
+	FILE *f = fopen("packaging/telltale.json", "r");
+
+	if (!f) {
+		printf("test_config: packaging/telltale.json not found from here, example check skipped\n");
+		return;
+	}
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	CHECK(load(&cfg, "-c", put("example.json", text, 0644), NULL) == 0);
+	config__default(&def);
+	memset(cfg.config_path, 0, sizeof(cfg.config_path));
+	CHECK(!memcmp(&cfg, &def, sizeof(def)));
+	/* ...and it names every key the printer knows. */
+	CHECK(load(&cfg, "--print-config", NULL) == 1);
+	{
+		cJSON *a = cJSON_Parse(text), *b = cJSON_Parse(out);
+
+		CHECK(a && b && cJSON_Compare(a, b, 1));
+		cJSON_Delete(a);
+		cJSON_Delete(b);
+	}
+}
+
 static void test_sizes(void)
 {
 	static const struct {
@@ -508,6 +539,7 @@ int main(void)
 	test_flag_errors();
 	test_permissions();
 	test_round_trip();
+	test_example();
 	test_sizes();
 	test_exit_codes();
 	{
