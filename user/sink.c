@@ -38,6 +38,7 @@ struct sink {
 	struct sink_file cur;
 	char *path;
 	uint64_t rotate_size;
+	uint64_t rotate_retry; /* after a failed rotation, the size to try again at */
 	uint32_t keep;
 	bool gz_running;
 	pthread_t gz_thread;
@@ -354,9 +355,12 @@ static int rotate(struct sink *s)
 	close(s->cur.fd);
 	s->cur = f;
 	s->st.rotations++;
+	s->rotate_retry = 0;
 	gz_start(s);
 	return 0;
 fail:
+	/* Not again on every line: after another sixteenth of rotate_size. */
+	s->rotate_retry = s->cur.size + s->rotate_size / 16 + 1;
 	s->st.rotate_errors++;
 	return err;
 }
@@ -388,7 +392,8 @@ static int file_write(struct sink *s, const char *line, size_t len)
 	ssize_t n, m;
 	int err;
 
-	if (s->rotate_size && s->cur.size && s->cur.size + want > s->rotate_size && !rotate(s))
+	if (s->rotate_size && s->cur.size && s->cur.size + want > s->rotate_size &&
+	    s->cur.size >= s->rotate_retry && !rotate(s))
 		want = len;
 	do
 		n = writev(s->cur.fd, s->cur.torn ? iov : iov + 1, s->cur.torn ? 2 : 1);
@@ -542,6 +547,7 @@ int sink__reopen(struct sink *s)
 		return err;
 	close(s->cur.fd);
 	s->cur = f;
+	s->rotate_retry = 0;
 	if (!s->cur.regular)
 		s->rotate_size = 0;
 	return 0;

@@ -275,6 +275,37 @@ static void test_compress_failure(void)
 	free(want);
 }
 
+/* A rotation that cannot create the new file changes nothing, loses no line
+ * and is retried only every rotate_size / 16 bytes, not on every line. */
+static void test_rotate_failure(void)
+{
+	struct sink_opts o = { .rotate_size = 1000, .rotate_keep = 5 };
+	char name[300], *got = NULL, *want;
+	size_t len = 0, want_len;
+	struct sink_stats st;
+	struct sink *s;
+
+	clean_dir();
+	snprintf(name, sizeof(name), "%s.new", path);
+	CHECK(mkdir(name, 0700) == 0);
+	s = sink__open(path, &o);
+	CHECK(write_lines(s, 0, 40) == 0);
+	sink__stats(s, &st);
+	/* tried at lines 31, 33, 35, 37, 39: 63 bytes apart */
+	CHECK(st.rotate_errors == 5 && st.rotations == 0 && st.dropped == 0);
+	CHECK(!exists("%s.%u", 1) && !exists("%s.%u.gz", 1));
+	rmdir(name);
+	CHECK(write_lines(s, 40, 42) == 0);
+	sink__stats(s, &st);
+	CHECK(st.rotations == 1);
+	CHECK(sink__close(s) == 0);
+	CHECK(collect(5, 41 * LINE_LEN, &got, &len) == 1); /* line 40 still under the backoff */
+	want = expected(0, 42, &want_len);
+	CHECK(len == want_len && !memcmp(got, want, len));
+	free(got);
+	free(want);
+}
+
 static void test_open_errors(void)
 {
 	struct sink_opts big = { .rotate_keep = SINK_MAX_KEEP + 1 };
@@ -506,6 +537,7 @@ int main(void)
 	test_keep_limit();
 	test_rotation_edges();
 	test_compress_failure();
+	test_rotate_failure();
 	test_open_errors();
 	test_none();
 	test_reopen();
