@@ -33,6 +33,7 @@
 
 const char *config_default_path = CONFIG_DEFAULT_PATH;
 
+/* clang-format off */
 enum kind {
 	K_OBJ,	    /* nested object, sub lists its keys */
 	K_DOUBLE,   /* number in [lo, hi] */
@@ -65,24 +66,26 @@ struct key {
 #define NUM(n, f, l, h) { .name = n, .kind = K_DOUBLE, .off = OFF(f), .lo = l, .hi = h }
 #define U8(n, f, l, h) { .name = n, .kind = K_U8, .off = OFF(f), .lo = l, .hi = h }
 #define U32(n, f, l, h) { .name = n, .kind = K_U32, .off = OFF(f), .lo = l, .hi = h }
-#define STR(n, f) { .name = n, .kind = K_STR, .off = OFF(f), .size = sizeof(((struct config *)0)->f) }
+#define SIZEOF(f) sizeof(((struct config *)0)->f)
+#define STR(n, f) { .name = n, .kind = K_STR, .off = OFF(f), .size = SIZEOF(f) }
+#define SINK(n, f) { .name = n, .kind = K_SINK, .off = OFF(f), .size = SIZEOF(f) }
+#define PORTS(n, f, cnt, max, c8) \
+	{ .name = n, .kind = K_PORTS, .off = OFF(f), .off2 = OFF(cnt), .size = max, .cnt8 = c8 }
 #define OBJ(n, s) { .name = n, .kind = K_OBJ, .sub = s }
 #define END { .name = NULL }
 
 static const struct key output_keys[] = {
-	{ .name = "alerts", .kind = K_SINK, .off = OFF(alerts), .size = sizeof(((struct config *)0)->alerts) },
-	{ .name = "metrics", .kind = K_SINK, .off = OFF(metrics), .size = sizeof(((struct config *)0)->metrics) },
-	{ .name = "rotate_size", .kind = K_SIZE, .zero_ok = true, .off = OFF(rotate_size), .lo = 1024,
-	  .hi = 1099511627776.0 },
+	SINK("alerts", alerts),
+	SINK("metrics", metrics),
+	{ .name = "rotate_size", .kind = K_SIZE, .zero_ok = true, .off = OFF(rotate_size),
+	  .lo = 1024, .hi = 1099511627776.0 },
 	U32("rotate_keep", rotate_keep, 1, 1000),
 	END,
 };
 
 static const struct key services_keys[] = {
-	{ .name = "include_ports", .kind = K_PORTS, .off = OFF(include_ports), .off2 = OFF(n_include),
-	  .size = CONFIG_MAX_PORTS },
-	{ .name = "exclude_ports", .kind = K_PORTS, .off = OFF(exclude_ports), .off2 = OFF(n_exclude),
-	  .size = CONFIG_MAX_PORTS },
+	PORTS("include_ports", include_ports, n_include, CONFIG_MAX_PORTS, false),
+	PORTS("exclude_ports", exclude_ports, n_exclude, CONFIG_MAX_PORTS, false),
 	U32("max_series", core.max_series, 1, 1 << 20),
 	U32("stale_intervals", core.stale_intervals, 1, 1e6),
 	END,
@@ -164,12 +167,11 @@ static const struct key top_keys[] = {
 	STR("btf", btf_path),
 	{ .name = "verbose", .kind = K_BOOL, .off = OFF(verbose) },
 	STR("user", user),
-	{ .name = "agent_interval_s", .kind = K_DOUBLE, .zero_ok = true, .off = OFF(agent_interval_s),
-	  .lo = 1, .hi = 86400 },
+	{ .name = "agent_interval_s", .kind = K_DOUBLE, .zero_ok = true,
+	  .off = OFF(agent_interval_s), .lo = 1, .hi = 86400 },
 	OBJ("output", output_keys),
 	OBJ("services", services_keys),
-	{ .name = "dependency_ports", .kind = K_PORTS, .cnt8 = true, .off = OFF(core.dep_ports),
-	  .off2 = OFF(core.n_dep_ports), .size = CORE_MAX_DEP_PORTS },
+	PORTS("dependency_ports", core.dep_ports, core.n_dep_ports, CORE_MAX_DEP_PORTS, true),
 	{ .name = "rules", .kind = K_RULES },
 	OBJ("model", model_keys),
 	OBJ("detector", detector_keys),
@@ -187,6 +189,8 @@ static const char *const dir_names[] = { [DETECT_BOTH] = "both", [DETECT_UP] = "
 					 [DETECT_DOWN] = "down" };
 static const char *const severity_names[] = { [SEV_WARNING] = "warning",
 					      [SEV_CRITICAL] = "critical" };
+
+/* clang-format on */
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -214,22 +218,27 @@ struct ctx {
 	size_t len;
 };
 
+/* Appends to the key path (truncated at its end); returns the length to pop
+ * back to. */
+static size_t pushf(struct ctx *c, const char *fmt, const char *name, int i)
+{
+	size_t old = c->len, room = sizeof(c->path) - old;
+	int n = name ? snprintf(c->path + old, room, fmt, old ? "." : "", name)
+		     : snprintf(c->path + old, room, fmt, i);
+
+	if (n > 0)
+		c->len += (size_t)n < room ? (size_t)n : room - 1;
+	return old;
+}
+
 static size_t push(struct ctx *c, const char *name)
 {
-	size_t old = c->len;
-	int n = snprintf(c->path + old, sizeof(c->path) - old, "%s%s", old ? "." : "", name);
-
-	c->len = n < 0 ? old : (size_t)n + old < sizeof(c->path) ? old + (size_t)n : sizeof(c->path) - 1;
-	return old;
+	return pushf(c, "%s%s", name, 0);
 }
 
 static size_t push_index(struct ctx *c, int i)
 {
-	size_t old = c->len;
-	int n = snprintf(c->path + old, sizeof(c->path) - old, "[%d]", i);
-
-	c->len = n < 0 ? old : (size_t)n + old < sizeof(c->path) ? old + (size_t)n : sizeof(c->path) - 1;
-	return old;
+	return pushf(c, "[%d]", NULL, i);
 }
 
 static void pop(struct ctx *c, size_t old)
@@ -324,9 +333,12 @@ static unsigned edit_distance(const char *a, const char *b)
 		row[0] = i;
 		for (j = 1; j <= lb; j++) {
 			tmp = row[j];
-			row[j] = a[i - 1] == b[j - 1] ? diag
-						      : 1 + (diag < row[j - 1] ? (diag < row[j] ? diag : row[j])
-									       : (row[j - 1] < row[j] ? row[j - 1] : row[j]));
+			row[j] =
+				a[i - 1] == b[j - 1]
+					? diag
+					: 1 + (diag < row[j - 1] ? (diag < row[j] ? diag : row[j])
+								 : (row[j - 1] < row[j] ? row[j - 1]
+											: row[j]));
 			diag = tmp;
 		}
 	}
@@ -421,9 +433,21 @@ int config__parse_size(const char *s, uint64_t *out)
 	if (errno)
 		return -EINVAL;
 	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
+	case 'k':
+	case 'K':
+		shift = 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		end++;
+		break;
 	}
 	if (shift && *end == 'i')
 		end++;
@@ -605,7 +629,8 @@ static int parse_rule(struct ctx *c, const cJSON *o, struct rule_threshold *r)
 			break;
 		case 5: /* severity */
 			if (!cJSON_IsString(e))
-				return bad(c, "expected \"warning\" or \"critical\", got %s", type_name(e));
+				return bad(c, "expected \"warning\" or \"critical\", got %s",
+					   type_name(e));
 			if (!strcmp(e->valuestring, "warning"))
 				r->severity = SEV_WARNING;
 			else if (!strcmp(e->valuestring, "critical"))
@@ -618,7 +643,8 @@ static int parse_rule(struct ctx *c, const cJSON *o, struct rule_threshold *r)
 			const char *sug = closest(e->string, rule_keys, ARRAY_LEN(rule_keys));
 
 			return sug ? bad(c, "unknown key (did you mean %s?)", sug)
-				   : bad(c, "unknown key (a rule has metric, above or below, clear, hold, severity)");
+				   : bad(c,
+					 "unknown key (a rule has metric, above or below, clear, hold, severity)");
 		}
 		}
 		pop(c, old);
@@ -679,10 +705,11 @@ static int parse_value(struct ctx *c, const struct key *k, const cJSON *v)
 		return parse_obj(c, k->sub, v);
 	case K_SIZE:
 		if (cJSON_IsString(v)) {
-			if (config__parse_size(v->valuestring, &size) ||
-			    !in_range(k, (double)size))
-				return bad(c, "expected %s (bytes, or a string with a K, M or G suffix), got '%s'",
-					   expect(k, buf, sizeof(buf)), v->valuestring);
+			if (config__parse_size(v->valuestring, &size) || !in_range(k, (double)size))
+				return bad(
+					c,
+					"expected %s (bytes, or a string with a K, M or G suffix), got '%s'",
+					expect(k, buf, sizeof(buf)), v->valuestring);
 			*(uint64_t *)field(c->cfg, k->off) = size;
 			return 0;
 		}
@@ -691,7 +718,8 @@ static int parse_value(struct ctx *c, const struct key *k, const cJSON *v)
 	case K_U8:
 	case K_U32:
 		if (!cJSON_IsNumber(v))
-			return bad(c, "expected %s, got %s", expect(k, buf, sizeof(buf)), type_name(v));
+			return bad(c, "expected %s, got %s", expect(k, buf, sizeof(buf)),
+				   type_name(v));
 		if (!in_range(k, v->valuedouble))
 			return bad(c, "expected %s, got %s", expect(k, buf, sizeof(buf)),
 				   fmt_num(v->valuedouble, got, sizeof(got)));
@@ -791,16 +819,18 @@ static int check_owner(const char *path, const struct stat *st)
 	uid_t me = geteuid();
 
 	if (st->st_uid != 0 && st->st_uid != me) {
-		fprintf(stderr, "telltale: %s: owned by uid %u, not root; refusing it (run: chown root %s)\n",
+		fprintf(stderr,
+			"telltale: %s: owned by uid %u, not root; refusing it (run: chown root %s)\n",
 			path, (unsigned)st->st_uid, path);
 		return -EPERM;
 	}
 	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
-		fprintf(stderr, "telltale: %s: writable by %s (mode %04o); refusing it (run: chmod go-w %s)\n",
+		fprintf(stderr,
+			"telltale: %s: writable by %s (mode %04o); refusing it (run: chmod go-w %s)\n",
 			path,
 			(st->st_mode & S_IWGRP) && (st->st_mode & S_IWOTH) ? "group and others"
-			: (st->st_mode & S_IWGRP)			     ? "its group"
-									     : "others",
+			: (st->st_mode & S_IWGRP)			   ? "its group"
+									   : "others",
 			(unsigned)(st->st_mode & 07777), path);
 		return -EPERM;
 	}
@@ -862,7 +892,8 @@ static int load_file(struct config *cfg, const char *path, bool quiet_enoent)
 			continue;
 		if (n <= 0) {
 			err = n < 0 ? -errno : -EIO;
-			fprintf(stderr, "telltale: %s: %s\n", path, n < 0 ? strerror(errno) : "file shrank while read");
+			fprintf(stderr, "telltale: %s: %s\n", path,
+				n < 0 ? strerror(errno) : "file shrank while read");
 			free(buf);
 			close(fd);
 			return err;
@@ -873,7 +904,8 @@ static int load_file(struct config *cfg, const char *path, bool quiet_enoent)
 	buf[len] = '\0';
 	if (strlen(buf) != len) {
 		line_col(buf, strlen(buf), &line, &col);
-		fprintf(stderr, "telltale: %s: line %u, column %u: NUL byte in the file\n", path, line, col);
+		fprintf(stderr, "telltale: %s: line %u, column %u: NUL byte in the file\n", path,
+			line, col);
 		free(buf);
 		return -EINVAL;
 	}
@@ -891,10 +923,12 @@ static int load_file(struct config *cfg, const char *path, bool quiet_enoent)
 
 		line_col(buf, off, &line, &col);
 		if (off >= len)
-			fprintf(stderr, "telltale: %s: line %u, column %u: malformed JSON (unexpected end of file)\n",
+			fprintf(stderr,
+				"telltale: %s: line %u, column %u: malformed JSON (unexpected end of file)\n",
 				path, line, col);
 		else
-			fprintf(stderr, "telltale: %s: line %u, column %u: malformed JSON near '%.*s'\n",
+			fprintf(stderr,
+				"telltale: %s: line %u, column %u: malformed JSON near '%.*s'\n",
 				path, line, col, (int)(near > 20 ? 20 : near), buf + off);
 		free(buf);
 		return -EINVAL;
@@ -950,7 +984,8 @@ static int apply_flag(struct config *cfg, const char *flag, const char *dotted, 
 	switch (k->kind) {
 	case K_SIZE:
 		if (config__parse_size(arg, &size) || !in_range(k, (double)size)) {
-			fprintf(stderr, "telltale: %s: '%s' is not %s (bytes, or with a K, M or G suffix)\n",
+			fprintf(stderr,
+				"telltale: %s: '%s' is not %s (bytes, or with a K, M or G suffix)\n",
 				flag, arg, expect(k, buf, sizeof(buf)));
 			return -EINVAL;
 		}
@@ -978,7 +1013,8 @@ static int apply_flag(struct config *cfg, const char *flag, const char *dotted, 
 		strcpy(field(cfg, k->off), arg);
 		return 0;
 	default:
-		fprintf(stderr, "telltale: internal error: %s is not a flag's kind of key\n", dotted);
+		fprintf(stderr, "telltale: internal error: %s is not a flag's kind of key\n",
+			dotted);
 		return -EINVAL;
 	}
 }
@@ -993,30 +1029,34 @@ static int check_whole(const struct config *cfg)
 
 	for (i = 0; i < 3; i++)
 		if (cc->policy[i].m > cc->policy[i].n) {
-			fprintf(stderr, "telltale: %s: alerts.%s.m: expected at most n (%u), got %u\n",
-				src, kinds[i], cc->policy[i].n, cc->policy[i].m);
+			fprintf(stderr,
+				"telltale: %s: alerts.%s.m: expected at most n (%u), got %u\n", src,
+				kinds[i], cc->policy[i].n, cc->policy[i].m);
 			return -EINVAL;
 		}
 	if (cc->critical_z < cc->anomaly_z) {
-		fprintf(stderr, "telltale: %s: model.critical_z: expected at least anomaly_z (%g), got %g\n",
+		fprintf(stderr,
+			"telltale: %s: model.critical_z: expected at least anomaly_z (%g), got %g\n",
 			src, cc->anomaly_z, cc->critical_z);
 		return -EINVAL;
 	}
 	if (cc->model.p_max < cc->model.p0) {
-		fprintf(stderr, "telltale: %s: model.p_max: expected at least p0 (%g), got %g\n", src,
-			cc->model.p0, cc->model.p_max);
+		fprintf(stderr, "telltale: %s: model.p_max: expected at least p0 (%g), got %g\n",
+			src, cc->model.p0, cc->model.p_max);
 		return -EINVAL;
 	}
 	for (i = 0; i < cfg->n_exclude; i++)
 		for (j = 0; j < cfg->n_include; j++)
 			if (cfg->exclude_ports[i] == cfg->include_ports[j]) {
-				fprintf(stderr, "telltale: %s: services.exclude_ports[%u]: port %u is also in include_ports\n",
+				fprintf(stderr,
+					"telltale: %s: services.exclude_ports[%u]: port %u is also in include_ports\n",
 					src, i, cfg->exclude_ports[i]);
 				return -EINVAL;
 			}
 	if (strcmp(cfg->alerts, "-") && strcmp(cfg->alerts, "none") &&
 	    !strcmp(cfg->alerts, cfg->metrics)) {
-		fprintf(stderr, "telltale: alerts and metrics both go to '%s'; give each stream its own file\n",
+		fprintf(stderr,
+			"telltale: alerts and metrics both go to '%s'; give each stream its own file\n",
 			cfg->alerts);
 		return -EINVAL;
 	}
@@ -1036,7 +1076,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: telltale [OPTIONS]            run the agent (root)\n"
 		"\n"
-		"  -c, --config PATH        JSON config file (default " CONFIG_DEFAULT_PATH " if present);\n"
+		"  -c, --config PATH        JSON config file (default " CONFIG_DEFAULT_PATH
+		" if present);\n"
 		"                           flags override it, see docs/config.md\n"
 		"  -i, --interval SECONDS   collection interval, 0.1..3600 (default 1)\n"
 		"  -d, --duration SECONDS   stop after this long (default: run until SIGINT/SIGTERM)\n"
@@ -1242,12 +1283,14 @@ static cJSON *rule_json(const struct rule_threshold *r)
 
 	if (!o)
 		return NULL;
-	if (!cJSON_AddStringToObject(o, "metric", metric__name(r->metric) ? metric__name(r->metric) : "?") ||
+	if (!cJSON_AddStringToObject(o, "metric",
+				     metric__name(r->metric) ? metric__name(r->metric) : "?") ||
 	    !cJSON_AddNumberToObject(o, r->below ? "below" : "above", r->fire) ||
 	    !cJSON_AddNumberToObject(o, "clear", r->clear) ||
 	    !cJSON_AddNumberToObject(o, "hold", r->hold ? r->hold : 1) ||
-	    !cJSON_AddStringToObject(o, "severity",
-				     severity_names[r->severity == SEV_CRITICAL ? SEV_CRITICAL : SEV_WARNING])) {
+	    !cJSON_AddStringToObject(
+		    o, "severity",
+		    severity_names[r->severity == SEV_CRITICAL ? SEV_CRITICAL : SEV_WARNING])) {
 		cJSON_Delete(o);
 		return NULL;
 	}
@@ -1316,7 +1359,8 @@ static cJSON *value_json(const struct config *cfg, const struct key *k)
 		}
 		return a;
 	case K_FEATURES:
-		return names_json(cc->features, feature_names, feature_bits, ARRAY_LEN(feature_names));
+		return names_json(cc->features, feature_names, feature_bits,
+				  ARRAY_LEN(feature_names));
 	case K_COMPONENTS:
 		return names_json(cc->detect.components, component_names, component_bits,
 				  ARRAY_LEN(component_names));
@@ -1326,7 +1370,8 @@ static cJSON *value_json(const struct config *cfg, const struct key *k)
 			uint8_t d = cc->alert_dir[i];
 
 			if (!cJSON_AddStringToObject(a, metric__name(i),
-						     d < ARRAY_LEN(dir_names) ? dir_names[d] : "off")) {
+						     d < ARRAY_LEN(dir_names) ? dir_names[d]
+									      : "off")) {
 				cJSON_Delete(a);
 				return NULL;
 			}

@@ -173,14 +173,15 @@ static void test_default_path(void)
 
 static void test_file_and_flags(void)
 {
-	const char *p = put("a.json",
-			    "{\"interval_s\": 2, \"host\": \"filehost\", \"max_services\": 512,\n"
-			    " \"output\": {\"alerts\": \"/var/log/telltale/alerts.jsonl\", \"rotate_keep\": 9},\n"
-			    " \"model\": {\"lambda\": 0.99},\n"
-			    " \"detector\": {\"directions\": {\"latency_p99_us\": \"up\"}},\n"
-			    " \"rules\": [{\"metric\": \"load1\", \"above\": 8}],\n"
-			    " \"services\": {\"exclude_ports\": [22, 2049]}}",
-			    0644);
+	const char *p = put(
+		"a.json",
+		"{\"interval_s\": 2, \"host\": \"filehost\", \"max_services\": 512,\n"
+		" \"output\": {\"alerts\": \"/var/log/telltale/alerts.jsonl\", \"rotate_keep\": 9},\n"
+		" \"model\": {\"lambda\": 0.99},\n"
+		" \"detector\": {\"directions\": {\"latency_p99_us\": \"up\"}},\n"
+		" \"rules\": [{\"metric\": \"load1\", \"above\": 8}],\n"
+		" \"services\": {\"exclude_ports\": [22, 2049]}}",
+		0644);
 	struct config cfg, def;
 
 	config__default(&def);
@@ -220,11 +221,12 @@ static void test_file_and_flags(void)
 	CHECK(cfg.max_services == 64 && cfg.max_sockets == 2048);
 	CHECK(!strcmp(cfg.btf_path, "/tmp/vmlinux"));
 	CHECK(cfg.verbose && cfg.duration_s == 5);
-	CHECK(cfg.core.model.lambda == 0.99); /* the file still applies beneath */
-	CHECK(load(&cfg, "--config=" , NULL) == 2); /* explicit empty path */
+	CHECK(cfg.core.model.lambda == 0.99);	   /* the file still applies beneath */
+	CHECK(load(&cfg, "--config=", NULL) == 2); /* explicit empty path */
 
 	/* A file setting every key the flags set, then each flag once more. */
-	p = put("b.json", "{\"verbose\": true, \"user\": \"root\", \"output\": {\"rotate_size\": \"1G\"}}",
+	p = put("b.json",
+		"{\"verbose\": true, \"user\": \"root\", \"output\": {\"rotate_size\": \"1G\"}}",
 		0644);
 	CHECK(load(&cfg, "-c", p, NULL) == 0);
 	CHECK(cfg.verbose && !strcmp(cfg.user, "root") && cfg.rotate_size == 1ull << 30);
@@ -281,8 +283,9 @@ static void test_file_errors(void)
 	expect_file_error("{\"dependency_ports\": [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17]}",
 			  "dependency_ports[16]: too many ports (at most 16)");
 	expect_file_error("{\"output\": {\"alerts\": \"\"}}", "output.alerts: empty");
-	expect_file_error("{\"rules\": [{\"metric\": \"cpu_pct\", \"above\": 80, \"clear\": 90}]}",
-			  "rules[0].clear: expected a number at most 80 (the level it fires at), got 90");
+	expect_file_error(
+		"{\"rules\": [{\"metric\": \"cpu_pct\", \"above\": 80, \"clear\": 90}]}",
+		"rules[0].clear: expected a number at most 80 (the level it fires at), got 90");
 	expect_file_error("{\"rules\": [{\"metric\": \"cpu_pct\"}]}",
 			  "rules[0]: needs \"above\" or \"below\"");
 	expect_file_error("{\"rules\": [{\"above\": 1}]}", "rules[0]: missing \"metric\"");
@@ -298,7 +301,8 @@ static void test_file_errors(void)
 	/* Malformed JSON: line and column of the problem. */
 	expect_file_error("{\n  \"interval_s\": 2,\n  \"host\": \"x\",,\n}",
 			  "line 3, column 15: malformed JSON near ','");
-	expect_file_error("{\n\"interval_s\": 2,\n", "line 3, column 1: malformed JSON (unexpected end of file)");
+	expect_file_error("{\n\"interval_s\": 2,\n",
+			  "line 3, column 1: malformed JSON (unexpected end of file)");
 	expect_file_error("", "line 1, column 1: malformed JSON");
 	expect_file_error("{} x", "line 1, column 4: malformed JSON near 'x'");
 }
@@ -307,16 +311,20 @@ static void test_flag_errors(void)
 {
 	struct config cfg;
 
-	expect_flag_error("--interval", "0", "telltale: --interval: '0' is not a number from 0.1 to 3600");
-	expect_flag_error("-i", "1s", "telltale: --interval: '1s' is not a number from 0.1 to 3600");
+	expect_flag_error("--interval", "0",
+			  "telltale: --interval: '0' is not a number from 0.1 to 3600");
+	expect_flag_error("-i", "1s",
+			  "telltale: --interval: '1s' is not a number from 0.1 to 3600");
 	expect_flag_error("--max-services", "8",
 			  "telltale: --max-services: '8' is not a whole number from 16 to 65536");
 	expect_flag_error("--max-sockets", "2048.5", "is not a whole number from 1024 to 4194304");
 	expect_flag_error("--rotate-size", "10X",
 			  "telltale: --rotate-size: '10X' is not 0 or a size from 1K to 1024G");
-	expect_flag_error("--rotate-keep", "0", "telltale: --rotate-keep: '0' is not a whole number from 1 to 1000");
+	expect_flag_error("--rotate-keep", "0",
+			  "telltale: --rotate-keep: '0' is not a whole number from 1 to 1000");
 	expect_flag_error("--alerts", "", "telltale: --alerts: '' is empty");
-	expect_flag_error("--user", "no-such-user-tt", "telltale: user 'no-such-user-tt': no such user");
+	expect_flag_error("--user", "no-such-user-tt",
+			  "telltale: user 'no-such-user-tt': no such user");
 	expect_flag_error("--bogus", NULL, "unrecognized option '--bogus'");
 	expect_flag_error("-q", NULL, "invalid option -- 'q'");
 	expect_flag_error("--interval", NULL, "requires an argument");
@@ -329,7 +337,8 @@ static void test_flag_errors(void)
 	/* A bad flag is reported even when the file is fine, and a bad file
 	 * even when the flag would override the key. */
 	CHECK(load(&cfg, "-c", put("ok.json", "{}", 0644), "-i", "0", NULL) == 2);
-	CHECK(load(&cfg, "-c", put("zero.json", "{\"interval_s\": 0}", 0644), "-i", "1", NULL) == 2);
+	CHECK(load(&cfg, "-c", put("zero.json", "{\"interval_s\": 0}", 0644), "-i", "1", NULL) ==
+	      2);
 }
 
 static void test_permissions(void)
@@ -340,7 +349,10 @@ static void test_permissions(void)
 
 	p = put("perm.json", "{}", 0666);
 	CHECK(load(&cfg, "--config", p, NULL) == 2);
-	snprintf(want, sizeof(want), "telltale: %s: writable by group and others (mode 0666); refusing it (run: chmod go-w %s)", p, p);
+	snprintf(
+		want, sizeof(want),
+		"telltale: %s: writable by group and others (mode 0666); refusing it (run: chmod go-w %s)",
+		p, p);
 	CHECK(strstr(err, want) != NULL);
 	p = put("perm.json", "{}", 0620);
 	CHECK(load(&cfg, "--config", p, NULL) == 2);
@@ -362,7 +374,10 @@ static void test_permissions(void)
 		p = put("perm.json", "{}", 0644);
 		CHECK(chown(p, 65534, 0) == 0);
 		CHECK(load(&cfg, "--config", p, NULL) == 2);
-		snprintf(want, sizeof(want), "telltale: %s: owned by uid 65534, not root; refusing it (run: chown root %s)", p, p);
+		snprintf(
+			want, sizeof(want),
+			"telltale: %s: owned by uid 65534, not root; refusing it (run: chown root %s)",
+			p, p);
 		CHECK(strstr(err, want) != NULL);
 		CHECK(chown(p, 0, 0) == 0);
 		CHECK(load(&cfg, "--config", p, NULL) == 0);
@@ -374,32 +389,35 @@ static void test_permissions(void)
 /* --print-config of a non-default configuration loads back to the same. */
 static void test_round_trip(void)
 {
-	const char *p = put("rt.json",
-			    "{\"interval_s\": 0.25, \"host\": \"h\\\"q\", \"agent_interval_s\": 0,\n"
-			    " \"output\": {\"metrics\": \"none\", \"rotate_size\": \"5K\"},\n"
-			    " \"services\": {\"include_ports\": [80, 443], \"max_series\": 100},\n"
-			    " \"dependency_ports\": [],\n"
-			    " \"rules\": [{\"metric\": \"rps\", \"below\": 0.5, \"clear\": 2, \"hold\": 8,\n"
-			    "             \"severity\": \"critical\"},\n"
-			    "           {\"metric\": \"latency_p99_us\", \"above\": 1e5}],\n"
-			    " \"model\": {\"features\": [\"active\", \"dep_latency\"], \"lambda\": 0.9999,\n"
-			    "           \"min_rel_scale\": 0.123456789012345678},\n"
-			    " \"detector\": {\"components\": [], \"robust\": false, \"min_scale\": 1e-9,\n"
-			    "              \"directions\": {\"rps\": \"off\", \"load1\": \"both\"}},\n"
-			    " \"alerts\": {\"anomaly\": {\"renotify_s\": 300, \"m\": 2, \"n\": 2}},\n"
-			    " \"forecast\": {\"conn_limit\": 1000, \"horizon_s\": 1800}}",
-			    0644);
+	const char *p = put(
+		"rt.json",
+		"{\"interval_s\": 0.25, \"host\": \"h\\\"q\", \"agent_interval_s\": 0,\n"
+		" \"output\": {\"metrics\": \"none\", \"rotate_size\": \"5K\"},\n"
+		" \"services\": {\"include_ports\": [80, 443], \"max_series\": 100},\n"
+		" \"dependency_ports\": [],\n"
+		" \"rules\": [{\"metric\": \"rps\", \"below\": 0.5, \"clear\": 2, \"hold\": 8,\n"
+		"             \"severity\": \"critical\"},\n"
+		"           {\"metric\": \"latency_p99_us\", \"above\": 1e5}],\n"
+		" \"model\": {\"features\": [\"active\", \"dep_latency\"], \"lambda\": 0.9999,\n"
+		"           \"min_rel_scale\": 0.123456789012345678},\n"
+		" \"detector\": {\"components\": [], \"robust\": false, \"min_scale\": 1e-9,\n"
+		"              \"directions\": {\"rps\": \"off\", \"load1\": \"both\"}},\n"
+		" \"alerts\": {\"anomaly\": {\"renotify_s\": 300, \"m\": 2, \"n\": 2}},\n"
+		" \"forecast\": {\"conn_limit\": 1000, \"horizon_s\": 1800}}",
+		0644);
 	struct config a, b;
 	cJSON *ja, *jb;
 	const char *q;
 	struct core *c;
 
 	CHECK(load(&a, "-c", p, "--rotate-keep", "7", "--btf", "/b", NULL) == 0);
-	CHECK(a.core.n_rules == 2 && a.core.rules[0].below && a.core.rules[0].severity == SEV_CRITICAL);
+	CHECK(a.core.n_rules == 2 && a.core.rules[0].below &&
+	      a.core.rules[0].severity == SEV_CRITICAL);
 	CHECK(a.core.features == (CORE_F_ACTIVE | CORE_F_DEP_LAT));
 	CHECK(a.core.detect.components == 0 && !a.core.detect.robust);
 	CHECK(a.core.n_dep_ports == 0 && a.n_include == 2);
-	CHECK(a.core.alert_dir[METRIC_RPS] == CORE_DIR_OFF && a.core.alert_dir[METRIC_LOAD1] == DETECT_BOTH);
+	CHECK(a.core.alert_dir[METRIC_RPS] == CORE_DIR_OFF &&
+	      a.core.alert_dir[METRIC_LOAD1] == DETECT_BOTH);
 	CHECK(a.rotate_size == 5120);
 	c = core__new(&a.core);
 	CHECK(c != NULL);
@@ -470,14 +488,24 @@ static void test_sizes(void)
 		const char *s;
 		uint64_t v;
 	} ok[] = {
-		{ "0", 0 },	     { "1024", 1024 },	      { "1K", 1024 },
-		{ "1k", 1024 },	     { "2KiB", 2048 },	      { "3kb", 3072 },
-		{ "64M", 64 << 20 }, { "64MiB", 64 << 20 },   { "1G", 1ull << 30 },
-		{ "5B", 5 },	     { "16G", 16ull << 30 },  { "007", 7 },
+		{ "0", 0 },	     { "1024", 1024 },	     { "1K", 1024 },
+		{ "1k", 1024 },	     { "2KiB", 2048 },	     { "3kb", 3072 },
+		{ "64M", 64 << 20 }, { "64MiB", 64 << 20 },  { "1G", 1ull << 30 },
+		{ "5B", 5 },	     { "16G", 16ull << 30 }, { "007", 7 },
 	};
-	static const char *const bad[] = { "",	   "-1",    "1X",   "1.5M", "K", "1Ki",
-					   " 1",   "1 K",   "1KK",  "0x10", "1e3",
-					   "18446744073709551616", "17179869184G" };
+	static const char *const bad[] = { "",
+					   "-1",
+					   "1X",
+					   "1.5M",
+					   "K",
+					   "1Ki",
+					   " 1",
+					   "1 K",
+					   "1KK",
+					   "0x10",
+					   "1e3",
+					   "18446744073709551616",
+					   "17179869184G" };
 	uint64_t v;
 	size_t i;
 
@@ -493,11 +521,12 @@ static void test_sizes(void)
 
 static void test_exit_codes(void)
 {
-	static const char *const flags[] = { "--config", "--interval", "--duration", "--host",
-					     "--max-services", "--max-sockets", "--btf", "--alerts",
-					     "--metrics", "--rotate-size", "--rotate-keep", "--user",
+	static const char *const flags[] = { "--config",       "--interval",	 "--duration",
+					     "--host",	       "--max-services", "--max-sockets",
+					     "--btf",	       "--alerts",	 "--metrics",
+					     "--rotate-size",  "--rotate-keep",	 "--user",
 					     "--check-config", "--print-config", "--verbose",
-					     "--version", "--help" };
+					     "--version",      "--help" };
 	struct config cfg;
 	const char *p = put("ok.json", "{\"interval_s\": 5}", 0644);
 	char want[512];
