@@ -5,7 +5,9 @@
 # bigger the same open sink writes again with no new drops. Then the same
 # with rotation: on a full disk the gzip of a rotated file fails and leaves it
 # plain, nothing is lost or duplicated across generations, and with space
-# back the plain generations are compressed at the next rotation.
+# back the plain generations are compressed at the next rotation. Last, a
+# SIGKILL in the middle of a rotating stream: no torn line, and the next run
+# gzips what the killed one left plain, nothing lost or repeated.
 # Drives build/tools/sinkfill (tests/tools/sinkfill.c), which writes through
 # sink__write exactly as the agent does.
 . "$(dirname "$0")/lib.sh"
@@ -148,4 +150,29 @@ done
 seq 3000 4499 >>"$WORK/want.seq"
 check_seqs "$F" "$WORK/want.seq"
 echo "ok: after remount every generation is gzip, all $(wc -l <"$WORK/want.seq") lines present once and in order"
+
+# --- 3: SIGKILL mid-stream, then a second run -------------------------------
+mount_tmpfs kill 256m
+F=$WORK/kill/out.jsonl
+"$SINKFILL" --rotate-size 262144 --keep 99 "$F" 100000000 >/dev/null 2>&1 &
+pid=$!
+sleep 0.3
+kill -KILL $pid
+wait $pid 2>/dev/null
+check_ends "$F"
+"$SINKFILL" --rotate-size 262144 --keep 99 "$F" 20000 >"$WORK/second.json" || fail "second run exited $?"
+for f in "$F".*; do
+	case $f in *.[0-9]*.gz) ;; *) fail "$f left behind after the second run" ;; esac
+done
+check_ends "$F"
+all_lines "$F" | jq -r .seq >"$WORK/got.seq" || fail "a line is not JSON after SIGKILL"
+# The killed run's seqs run on by one (its oldest generations may have been
+# dropped by --keep), then the second run's 0..19999.
+awk 'NR == 1 { prev = $1; next }
+     $1 == prev + 1 { prev = $1; next }
+     $1 == 0 && !reset { reset = 1; prev = 0; first_end = NR; next }
+     { print "seq " $1 " after " prev " at line " NR; bad = 1; exit }
+     END { if (!bad && (!reset || prev != 19999)) { print "second run incomplete: ends at " prev; bad = 1 }
+           exit bad }' "$WORK/got.seq" || fail "lines lost or repeated around the SIGKILL"
+echo "ok: SIGKILL mid-stream left no torn line; the next run compressed the rest, $(wc -l <"$WORK/got.seq") lines in sequence"
 exit 0
