@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -21,6 +22,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "sink.h"
 #include "telltale.h"
 
 #ifndef TT_VERSION
@@ -79,7 +81,7 @@ static const struct key output_keys[] = {
 	SINK("metrics", metrics),
 	{ .name = "rotate_size", .kind = K_SIZE, .zero_ok = true, .off = OFF(rotate_size),
 	  .lo = 1024, .hi = 1099511627776.0 },
-	U32("rotate_keep", rotate_keep, 1, 1000),
+	U32("rotate_keep", rotate_keep, 1, SINK_MAX_KEEP),
 	END,
 };
 
@@ -470,6 +472,11 @@ static const char *str_problem(const struct key *k, const char *s, char *buf, si
 	}
 	if (k->kind == K_SINK && !*s)
 		return "empty; use \"-\" for stdout, \"none\" to discard, or a file path";
+	/* Room for the rotated names, PATH.999.gz.tmp. */
+	if (k->kind == K_SINK && strlen(s) + sizeof(".999.gz.tmp") > PATH_MAX) {
+		snprintf(buf, n, "longer than %zu bytes", PATH_MAX - sizeof(".999.gz.tmp"));
+		return buf;
+	}
 	return NULL;
 }
 
@@ -1089,7 +1096,7 @@ static void usage(FILE *f)
 		"      --metrics PATH|-|none where metrics, host and agent lines go (default -, stdout)\n"
 		"      --rotate-size BYTES  rotate a file sink past this size, K/M/G suffixes, 0 = never\n"
 		"                           (default 64M)\n"
-		"      --rotate-keep N      compressed rotated files kept, 1..1000 (default 5)\n"
+		"      --rotate-keep N      compressed rotated files kept, 1..999 (default 5)\n"
 		"      --user NAME          switch to this user once attached (default: stay root)\n"
 		"      --check-config       validate the configuration and exit\n"
 		"      --print-config       print the effective configuration as JSON and exit\n"

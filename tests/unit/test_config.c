@@ -321,7 +321,7 @@ static void test_flag_errors(void)
 	expect_flag_error("--rotate-size", "10X",
 			  "telltale: --rotate-size: '10X' is not 0 or a size from 1K to 1024G");
 	expect_flag_error("--rotate-keep", "0",
-			  "telltale: --rotate-keep: '0' is not a whole number from 1 to 1000");
+			  "telltale: --rotate-keep: '0' is not a whole number from 1 to 999");
 	expect_flag_error("--alerts", "", "telltale: --alerts: '' is empty");
 	expect_flag_error("--user", "no-such-user-tt",
 			  "telltale: user 'no-such-user-tt': no such user");
@@ -331,6 +331,17 @@ static void test_flag_errors(void)
 	expect_flag_error("extra", NULL, "telltale: unexpected argument 'extra'");
 	expect_flag_error("--config", "/nonexistent/tt.json",
 			  "telltale: /nonexistent/tt.json: No such file or directory");
+	expect_flag_error("--rotate-keep", "1000", "is not a whole number from 1 to 999");
+	{
+		/* Room must stay for the rotated names, PATH.999.gz.tmp. */
+		static char long_path[4091];
+
+		memset(long_path, 'a', sizeof(long_path) - 1);
+		long_path[0] = '/';
+		expect_flag_error("--metrics", long_path, "is longer than 4084 bytes");
+		long_path[4084] = '\0';
+		CHECK(load(&cfg, "--metrics", long_path, NULL) == 0);
+	}
 	CHECK(load(&cfg, "--alerts", "/tmp/same", "--metrics", "/tmp/same", NULL) == 2);
 	CHECK(strstr(err, "both go to '/tmp/same'") != NULL);
 	CHECK(load(&cfg, "--alerts", "-", "--metrics", "-", NULL) == 0);
