@@ -324,9 +324,15 @@ static void shift_gens(const struct sink *s)
 static int rotate(struct sink *s)
 {
 	char first[PATH_MAX], fresh[PATH_MAX];
+	struct stat a, b;
 	struct sink_file f;
 	int err;
 
+	/* PATH moved away without a SIGHUP (or replaced): rotating would move
+	 * somebody else's file. Start at PATH again instead, as reopen does. */
+	if (lstat(s->path, &a) || fstat(s->cur.fd, &b) || a.st_ino != b.st_ino ||
+	    a.st_dev != b.st_dev)
+		return sink__reopen(s);
 	if (s->gz_running) {
 		/* Only when a whole file filled faster than the last one gzipped. */
 		s->st.compress_waits++;

@@ -17,6 +17,10 @@
  * rename, so every line is in exactly one of PATH.k.gz, PATH.k or PATH.
  * Generation k is PATH.k.gz, or PATH.k while it waits for (or failed)
  * compression; the next rotation shifts both kinds and retries the latter.
+ * A rotation finding that PATH no longer names the sink's file (moved away
+ * without a SIGHUP) reopens PATH instead of renaming somebody else's file.
+ * A rotation that fails (PATH.1 cannot be freed, PATH.new not created)
+ * changes nothing and is retried after another rotate_size / 16 bytes.
  *
  * Not thread-safe: one thread writes to a sink. The compressor thread only
  * touches rotated files and blocks every signal.

@@ -388,6 +388,40 @@ static void test_reopen(void)
 	free(want);
 }
 
+/* mv without SIGHUP: when the moved file fills up, the sink starts a new PATH
+ * instead of rotating a name that is no longer its file. */
+static void test_moved_then_full(void)
+{
+	struct sink_opts o = { .rotate_size = 1000, .rotate_keep = 5 };
+	char moved[300], *got = NULL, *want;
+	size_t len = 0, want_len;
+	struct sink_stats st;
+	struct sink *s;
+
+	clean_dir();
+	snprintf(moved, sizeof(moved), "%s.moved", path);
+	s = sink__open(path, &o);
+	write_lines(s, 0, 10);
+	CHECK(rename(path, moved) == 0);
+	CHECK(write_lines(s, 10, 40) == 0);
+	sink__stats(s, &st);
+	CHECK(st.rotations == 0 && st.rotate_errors == 0);
+	CHECK(sink__close(s) == 0);
+	CHECK(!exists("%s.%u", 1) && !exists("%s.%u.gz", 1));
+	CHECK(slurp(moved, false, &got, &len) == 31 * LINE_LEN);
+	want = expected(0, 31, &want_len);
+	CHECK(len == want_len && !memcmp(got, want, len));
+	free(got);
+	free(want);
+	got = NULL;
+	len = 0;
+	CHECK(slurp(path, false, &got, &len) == 9 * LINE_LEN);
+	want = expected(31, 40, &want_len);
+	CHECK(len == want_len && !memcmp(got, want, len));
+	free(got);
+	free(want);
+}
+
 /* RLIMIT_FSIZE cuts the 11th line short (7 of 32 bytes fit): the 7 bytes are
  * truncated away, the line is dropped with EFBIG, and once the limit is raised
  * writing resumes with nothing torn in between. */
@@ -541,6 +575,7 @@ int main(void)
 	test_open_errors();
 	test_none();
 	test_reopen();
+	test_moved_then_full();
 	test_short_write();
 	test_torn_tail();
 	test_dev_full();
