@@ -21,7 +21,8 @@ endif
 
 INCLUDES := -Iinclude -Iuser -I$(OUT)
 CFLAGS ?= -g -O2
-CFLAGS += -std=gnu11 -Wall -Wextra -Werror $(INCLUDES)
+VERSION := 0.1.0
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror $(INCLUDES) -DTT_VERSION=\"$(VERSION)\"
 LDLIBS := -lbpf -lelf -lz -lcjson -lm
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 

@@ -63,7 +63,8 @@ stop_agent() {
 	kill -INT "$AGENT_PID"
 	wait "$AGENT_PID" || fail "agent exited with $?"
 	AGENT_PID=
-	jq -e . "$WORK/agent.jsonl" >/dev/null || fail "agent printed a line that is not JSON"
+	# Every line must match its JSON Schema, with contiguous seq per stream.
+	"$(dirname "${BASH_SOURCE[0]}")/../validate.py" "$WORK/agent.jsonl" || fail "agent lines fail the schema"
 }
 
 # Sum of a numeric field over the agent's metrics lines of one service.
