@@ -162,6 +162,8 @@ uint64_t loader__counter(const struct loader *l, uint32_t idx)
 		return 0;
 	uint64_t vals[ncpus];
 
+	/* Zeroed: valgrind does not know the kernel fills one value per CPU. */
+	memset(vals, 0, sizeof(vals));
 	if (bpf_map_lookup_elem(l->counters_fd, &idx, vals))
 		return 0;
 	for (i = 0; i < ncpus; i++)
