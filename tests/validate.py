@@ -1,12 +1,13 @@
 #!/usr/bin/python3
 """Validates telltale's JSON lines against docs/schema/<type>.schema.json.
 
-usage: validate.py FILE...
+usage: validate.py [--gaps] FILE...
 
 Every line must be one JSON object of a known type that its schema accepts,
 and `seq` must count up by one per stream within each file, from the first
 line seen (alerts form the alert stream; metrics, host and agent lines the
-metrics stream). Exit 0 when every line passes, 1 otherwise, printing each
+metrics stream). With --gaps, seq may skip forward (lines the agent counted
+as dropped); the summary then says how many numbers were skipped per stream. Exit 0 when every line passes, 1 otherwise, printing each
 problem with its file and line number.
 """
 import json
@@ -35,9 +36,10 @@ def load_validators():
     return validators
 
 
-def check_file(path, validators):
+def check_file(path, validators, allow_gaps):
     problems = 0
     last_seq = {}
+    gaps = {}
     counts = {}
     with open(path, "rb") as f:
         for no, raw in enumerate(f, 1):
@@ -64,21 +66,30 @@ def check_file(path, validators):
             seq = line.get("seq")
             if isinstance(seq, int):
                 if stream in last_seq and seq != last_seq[stream] + 1:
-                    print("%s: %s seq %d follows %d" % (where, stream, seq, last_seq[stream]))
-                    problems += 1
+                    if allow_gaps and seq > last_seq[stream]:
+                        gaps[stream] = gaps.get(stream, 0) + seq - last_seq[stream] - 1
+                    else:
+                        print("%s: %s seq %d follows %d" % (where, stream, seq, last_seq[stream]))
+                        problems += 1
                 last_seq[stream] = seq
             counts[kind] = counts.get(kind, 0) + 1
     summary = ", ".join("%d %s" % (n, k) for k, n in sorted(counts.items()))
+    if allow_gaps:
+        summary += "; gaps %s" % json.dumps(gaps, sort_keys=True)
     print("%s: %s; %d problems" % (path, summary or "no lines", problems))
     return problems
 
 
 def main():
-    if len(sys.argv) < 2:
+    args = sys.argv[1:]
+    allow_gaps = bool(args) and args[0] == "--gaps"
+    if allow_gaps:
+        args = args[1:]
+    if not args:
         print(__doc__)
         return 2
     validators = load_validators()
-    return 1 if sum(check_file(p, validators) for p in sys.argv[1:]) else 0
+    return 1 if sum(check_file(p, validators, allow_gaps) for p in args) else 0
 
 
 if __name__ == "__main__":
