@@ -54,7 +54,7 @@ TOOL_BINS := $(patsubst %.c,$(OUT)/%,$(notdir $(TOOL_SRCS)))
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps run test unit clean vmlinux bench install
+.PHONY: all deps run test unit clean vmlinux bench install uninstall
 
 all: $(OUT)/telltale $(UNIT_BINS) $(KTEST_BINS) $(addprefix $(OUT)/tools/,$(notdir $(basename $(TOOL_SRCS))))
 
@@ -122,5 +122,24 @@ $(OUT)/tools/%: bench/%.c $(CORE_OBJS) | $(OUT)/tools
 	$(call msg,BENCH,$@)
 	$(Q)$(CC) $(CFLAGS) -pthread $< $(CORE_OBJS) $(LDLIBS) -o $@
 
+# PREFIX and DESTDIR as usual; the unit's ExecStart follows PREFIX.
 install: $(OUT)/telltale
 	install -D -m 0755 $(OUT)/telltale $(DESTDIR)$(PREFIX)/sbin/telltale
+	install -D -m 0644 packaging/telltale.8 $(DESTDIR)$(PREFIX)/share/man/man8/telltale.8
+	install -D -m 0644 packaging/telltale.json $(DESTDIR)/etc/telltale/telltale.json.example
+	# The service writes both streams under /var/log/telltale, where the
+	# rsyslog example tails the alerts; an existing config is kept.
+	sed -e 's|"alerts": "-"|"alerts": "/var/log/telltale/alerts.jsonl"|' \
+	    -e 's|"metrics": "-"|"metrics": "/var/log/telltale/metrics.jsonl"|' \
+	    packaging/telltale.json > $(OUT)/telltale.json
+	test -e $(DESTDIR)/etc/telltale/telltale.json || \
+		install -m 0644 $(OUT)/telltale.json $(DESTDIR)/etc/telltale/telltale.json
+	install -d -m 0750 $(DESTDIR)/var/log/telltale
+	sed 's|/usr/local/sbin/telltale|$(PREFIX)/sbin/telltale|' packaging/telltale.service > $(OUT)/telltale.service
+	install -D -m 0644 $(OUT)/telltale.service $(DESTDIR)/lib/systemd/system/telltale.service
+	install -D -m 0644 packaging/rsyslog-telltale.conf $(DESTDIR)$(PREFIX)/share/doc/telltale/rsyslog-telltale.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/telltale $(DESTDIR)$(PREFIX)/share/man/man8/telltale.8 \
+		$(DESTDIR)/lib/systemd/system/telltale.service $(DESTDIR)/etc/telltale/telltale.json.example \
+		$(DESTDIR)$(PREFIX)/share/doc/telltale/rsyslog-telltale.conf

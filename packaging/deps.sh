@@ -4,7 +4,7 @@
 set -eu
 
 BUILD="make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcjson-dev pkg-config gcc libc6-dev"
-TEST="nginx wrk redis-server redis-tools postgresql postgresql-contrib jq iproute2 procps valgrind util-linux nftables python3-jsonschema rsyslog"
+TEST="nginx wrk redis-server redis-tools postgresql postgresql-contrib jq iproute2 procps valgrind util-linux nftables python3-jsonschema rsyslog man-db"
 BENCH="bpftrace"
 
 missing=""

@@ -1,0 +1,35 @@
+#!/bin/bash
+# make install into a DESTDIR: binary, man page, unit, configs land where
+# documented with the right modes; the installed config passes --check-config;
+# the unit's ExecStart follows PREFIX; the man page renders.
+. "$(dirname "$0")/lib.sh"
+need make man
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+D="$WORK/root"
+
+make -C "$ROOT" --no-print-directory install DESTDIR="$D" PREFIX=/usr OUT="${OUT:-build}" >"$WORK/install.log" 2>&1 ||
+	{ cat "$WORK/install.log"; fail "make install failed"; }
+check_file() {
+	[ -f "$D$1" ] || fail "$1 not installed"
+	[ "$(stat -c %a "$D$1")" = "$2" ] || fail "$1 has mode $(stat -c %a "$D$1"), expected $2"
+	echo "ok: $1 ($2)"
+}
+check_file /usr/sbin/telltale 755
+check_file /usr/share/man/man8/telltale.8 644
+check_file /lib/systemd/system/telltale.service 644
+check_file /etc/telltale/telltale.json 644
+check_file /etc/telltale/telltale.json.example 644
+[ "$(stat -c %a "$D/var/log/telltale")" = 750 ] || fail "/var/log/telltale mode"
+grep -q '^ExecStart=/usr/sbin/telltale --config /etc/telltale/telltale.json$' "$D/lib/systemd/system/telltale.service" ||
+	fail "ExecStart does not follow PREFIX"
+"$D/usr/sbin/telltale" --config "$D/etc/telltale/telltale.json" --check-config || fail "installed config rejected"
+"$D/usr/sbin/telltale" --config "$D/etc/telltale/telltale.json" --print-config |
+	jq -e '.output.alerts == "/var/log/telltale/alerts.jsonl"' >/dev/null || fail "installed config does not write to /var/log/telltale"
+"$D/usr/sbin/telltale" --version | grep -q '^telltale [0-9]' || fail "--version"
+MANWIDTH=80 man -l "$D/usr/share/man/man8/telltale.8" 2>"$WORK/man.err" | grep -q -- '--rotate-size' || fail "man page does not render"
+[ ! -s "$WORK/man.err" ] || { cat "$WORK/man.err"; fail "man page warnings"; }
+# An existing configuration survives a reinstall.
+echo '{"interval_s": 5}' >"$D/etc/telltale/telltale.json"
+make -C "$ROOT" --no-print-directory install DESTDIR="$D" PREFIX=/usr OUT="${OUT:-build}" >/dev/null 2>&1
+grep -q '"interval_s": 5' "$D/etc/telltale/telltale.json" || fail "reinstall overwrote the config"
+echo "ok: installed, the config is valid, the man page renders, reinstall keeps the config"
