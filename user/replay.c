@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "emit.h"
+#include "offline.h"
 #include "replay.h"
 
 #define MAX_LINE (1u << 20)
@@ -706,55 +707,19 @@ cleanup:
 	return ret;
 }
 
-static int usage(FILE *f, int status)
-{
-	fprintf(f, "usage: telltale replay [--strict] FILE|-\n"
-		   "  Runs the agent's JSON lines through the anomaly core and prints the alerts.\n"
-		   "  --strict  exit 2 at the first malformed line (default: skip and count)\n");
-	return status;
-}
-
 int replay__main(int argc, char **argv)
 {
-	struct core_config cfg;
 	struct replay_summary sum;
-	const char *path = NULL;
-	bool strict = false, opts = true;
-	FILE *in;
-	int i, ret;
+	struct offline_args a;
+	int ret;
 
-	for (i = 1; i < argc; i++) {
-		if (opts && !strcmp(argv[i], "--strict"))
-			strict = true;
-		else if (opts && (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")))
-			return usage(stdout, 0);
-		else if (opts && !strcmp(argv[i], "--"))
-			opts = false;
-		else if (opts && argv[i][0] == '-' && argv[i][1])
-			return usage(stderr, 2);
-		else if (path)
-			return usage(stderr, 2);
-		else
-			path = argv[i];
-	}
-	if (!path)
-		return usage(stderr, 2);
-	in = strcmp(path, "-") ? fopen(path, "r") : stdin;
-	if (!in) {
-		fprintf(stderr, "telltale replay: %s: %s\n", path, strerror(errno));
-		return 1;
-	}
-	core__default_config(&cfg);
-	ret = replay__run(in, stdout, stderr, strcmp(path, "-") ? path : "<stdin>", strict, &cfg,
-			  &sum);
-	if (in != stdin)
-		fclose(in);
+	ret = offline__args("replay", "Runs the agent's JSON lines through the anomaly core and "
+				      "prints the alerts.", argc, argv, &a);
+	if (ret >= 0)
+		return ret;
+	ret = replay__run(a.in, stdout, stderr, a.name, a.strict, &a.core, &sum);
 	fprintf(stderr, "telltale replay: %llu lines, %llu intervals, %llu lines out, %llu malformed\n",
 		(unsigned long long)sum.lines, (unsigned long long)sum.intervals,
 		(unsigned long long)sum.alerts, (unsigned long long)sum.malformed);
-	if (ret < 0) {
-		fprintf(stderr, "telltale replay: %s\n", strerror(-ret));
-		return 1;
-	}
-	return ret;
+	return offline__finish(&a, ret);
 }

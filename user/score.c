@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "core.h"
+#include "offline.h"
 #include "score.h"
 
 #define MAX_LINE (1u << 20)
@@ -204,7 +205,7 @@ static int one_line(struct scorer *s, FILE *out, char *line, size_t len, bool fi
 }
 
 int score__run(FILE *in, FILE *out, FILE *err, const char *name, bool strict,
-	       struct score_summary *sum)
+	       const struct core_config *cfg, struct score_summary *sum)
 {
 	struct scorer s = { 0 };
 	char *line = NULL;
@@ -214,7 +215,7 @@ int score__run(FILE *in, FILE *out, FILE *err, const char *name, bool strict,
 	int ret = 0;
 
 	memset(sum, 0, sizeof(*sum));
-	core__default_config(&s.cfg);
+	s.cfg = *cfg;
 	detect__init(&s.det);
 	if (fprintf(out, "timestamp,value,anomaly_score,alert\n") < 0)
 		return -EIO;
@@ -242,52 +243,19 @@ int score__run(FILE *in, FILE *out, FILE *err, const char *name, bool strict,
 	return ret;
 }
 
-static int usage(FILE *f, int status)
-{
-	fprintf(f, "usage: telltale score [--strict] FILE|-\n"
-		   "  Reads CSV timestamp,value and writes timestamp,value,anomaly_score,alert.\n"
-		   "  --strict  exit 2 at the first malformed line (default: skip and count)\n");
-	return status;
-}
-
 int score__main(int argc, char **argv)
 {
 	struct score_summary sum;
-	const char *path = NULL;
-	bool strict = false, opts = true;
-	FILE *in;
-	int i, ret;
+	struct offline_args a;
+	int ret;
 
-	for (i = 1; i < argc; i++) {
-		if (opts && !strcmp(argv[i], "--strict"))
-			strict = true;
-		else if (opts && (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")))
-			return usage(stdout, 0);
-		else if (opts && !strcmp(argv[i], "--"))
-			opts = false;
-		else if (opts && argv[i][0] == '-' && argv[i][1])
-			return usage(stderr, 2);
-		else if (path)
-			return usage(stderr, 2);
-		else
-			path = argv[i];
-	}
-	if (!path)
-		return usage(stderr, 2);
-	in = strcmp(path, "-") ? fopen(path, "r") : stdin;
-	if (!in) {
-		fprintf(stderr, "telltale score: %s: %s\n", path, strerror(errno));
-		return 1;
-	}
-	ret = score__run(in, stdout, stderr, strcmp(path, "-") ? path : "<stdin>", strict, &sum);
-	if (in != stdin)
-		fclose(in);
+	ret = offline__args("score", "Reads CSV timestamp,value and writes "
+				     "timestamp,value,anomaly_score,alert.", argc, argv, &a);
+	if (ret >= 0)
+		return ret;
+	ret = score__run(a.in, stdout, stderr, a.name, a.strict, &a.core, &sum);
 	fprintf(stderr, "telltale score: %llu lines, %llu points, %llu alerts, %llu malformed\n",
 		(unsigned long long)sum.lines, (unsigned long long)sum.points,
 		(unsigned long long)sum.alerts, (unsigned long long)sum.malformed);
-	if (ret < 0) {
-		fprintf(stderr, "telltale score: %s\n", strerror(-ret));
-		return 1;
-	}
-	return ret;
+	return offline__finish(&a, ret);
 }

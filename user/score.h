@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core.h"
+
 struct score_summary {
 	uint64_t lines;
 	uint64_t points;
@@ -28,12 +30,12 @@ int score__parse_ts(const char *s, double *ts);
 int score__parse_line(char *line, char **ts_text, double *ts, char **val_text, double *v,
 		      const char **why);
 
-/* Scores in, writing CSV to out and malformed-line messages to err. Returns
+/* Scores in with the detector and anomaly alert policy of cfg, writing CSV to out and malformed-line messages to err. Returns
  * 0, 2 when strict stopped at a malformed line, or a negative errno. */
 int score__run(FILE *in, FILE *out, FILE *err, const char *name, bool strict,
-	       struct score_summary *sum);
+	       const struct core_config *cfg, struct score_summary *sum);
 
-/* "telltale score [--strict] FILE|-". Returns the exit status: 0, 1 on
+/* "telltale score [--strict] [--config PATH] FILE|-". Returns the exit status: 0, 1 on
  * errors, 2 on usage or a malformed line under --strict. */
 int score__main(int argc, char **argv);
 

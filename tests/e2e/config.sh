@@ -95,4 +95,17 @@ if [ "$(id -u)" = 0 ] && [ "$(basename "$TT_BIN")" = telltale ]; then
 	[ "$n" -ge 2 ] && [ "$n" -le 4 ] || fail "agent printed $n host lines named cfgtest, expected 2..4"
 	echo "ok: agent ran 1.2 s at 0.5 s intervals as host cfgtest, from the file ($n host lines)"
 fi
+# replay takes the core's settings from --config: a CPU rule at 50 % with a
+# hold of 1 fires on a stream at 60 % where the default rule (80 %) cannot.
+if [ "$(basename "$TT_BIN")" = telltale ]; then
+	for i in 1 2 3; do
+		printf '{"ts":"2026-11-23T05:42:1%d.000Z","type":"host","schema":"1.0","host":"h","seq":%d,"interval_s":1,"cpu_pct":60,"mem_pct":10,"load1":0.5}\n' "$i" "$i"
+	done >"$WORK/cpu60.jsonl"
+	put rule.json 0644 '{"rules": [{"metric": "cpu_pct", "above": 50, "clear": 40, "hold": 1}]}'
+	[ "$("$TT_BIN" replay "$WORK/cpu60.jsonl" 2>/dev/null | wc -l)" = 0 ] || fail "default rules fired at 60 %"
+	"$TT_BIN" replay --config "$WORK/rule.json" "$WORK/cpu60.jsonl" 2>/dev/null |
+		jq -e 'select(.kind == "threshold" and .metric == "cpu_pct" and .state == "firing" and .threshold == 50)' >/dev/null ||
+		fail "replay --config did not use the file's rule"
+	echo "ok: replay --config applies the file's rules"
+fi
 echo PASS

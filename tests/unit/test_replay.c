@@ -271,7 +271,10 @@ static void test_score(void)
 	f = fmemopen(in, il, "r");
 	o = open_memstream(&out, &ol);
 	e = open_memstream(&err, &el);
-	ret = score__run(f, o, e, "csv", false, &sum);
+	struct core_config cfg;
+
+	core__default_config(&cfg);
+	ret = score__run(f, o, e, "csv", false, &cfg, &sum);
 	fclose(f);
 	fclose(o);
 	fclose(e);
