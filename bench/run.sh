@@ -1,0 +1,17 @@
+#!/bin/bash
+# Runs every benchmark in bench/ against the build in BUILD_DIR (default build):
+# the core's micro-benchmark (build/tools/core_bench) when it has been built,
+# then bench/overhead (needs root). `make bench` calls it. Benchmarks print
+# figures and exit 0 on a missed target; a benchmark that cannot run fails.
+set -u
+OUT=${1:-build}
+cd "$(dirname "$0")/.."
+rc=0
+if [ -x "$OUT/tools/core_bench" ]; then
+	echo "== core_bench"
+	"$OUT/tools/core_bench" || rc=1
+	echo
+fi
+echo "== overhead"
+bench/overhead "$OUT" || rc=1
+exit $rc
