@@ -2,11 +2,19 @@
 /*
  * Per-service requests, request latency and TCP connection usage, counted in
  * kernel maps from stable tracepoints. Every program does O(1) work: a few
- * hash lookups and a histogram slot computed without loops.
+ * map lookups and a histogram slot computed without loops.
+ *
+ * Each hook has two programs running the same inline logic; the loader loads
+ * one set. tp_btf programs (preferred) get a typed struct sock and keep the
+ * socket's state in socket local storage, found without hashing and freed
+ * with the socket. Classic tracepoint programs (kernels without tp_btf or
+ * socket storage for tracing, before 5.11) keep it in an LRU hash keyed by
+ * the socket's address.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
 
 #include "telltale.h"
 
@@ -17,8 +25,16 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* Per-socket request state, keyed by struct sock address. LRU so that
- * sockets we never see close cannot fill it. */
+/* Socket state for the tp_btf programs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct tt_sock);
+} sk_socks SEC(".maps");
+
+/* Socket state for the classic programs, keyed by struct sock address. LRU
+ * so that sockets we never see close cannot fill it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, TT_MAX_SOCKETS);
@@ -99,116 +115,161 @@ static __always_inline void classify(__u16 lport, __u16 rport, struct tt_svc_key
 	key->pad = 0;
 }
 
-/* Ports of a full socket: skc_num is host order, skc_dport network order. */
-static __always_inline void sock_ports(const struct sock *sk, __u16 *lport, __u16 *rport)
+/*
+ * Fields of a struct sock. tp_btf hands us a typed pointer the verifier lets
+ * us read directly; a classic tracepoint only its address, read through
+ * bpf_probe_read_kernel. `btf` is a constant at every call site, so each
+ * program keeps one of the two branches.
+ */
+#define SK_READ(btf, sk, field) ((btf) ? (sk)->field : BPF_CORE_READ(sk, field))
+
+/* Ports of a socket: skc_num is host order, skc_dport network order. */
+static __always_inline void sock_ports(struct sock *sk, bool btf, __u16 *lport, __u16 *rport)
 {
-	*lport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	*rport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	*lport = SK_READ(btf, sk, __sk_common.skc_num);
+	*rport = __builtin_bswap16(SK_READ(btf, sk, __sk_common.skc_dport));
 }
 
-static __always_inline void track_open(__u64 skaddr, __u8 role, __u16 port)
+/* The socket's state if we have it. */
+static __always_inline struct tt_sock *sock_find(struct sock *sk, bool btf)
 {
-	struct tt_sock s = { .svc = { .port = port, .role = role },
-			     .flags = TT_SOCK_F_COUNTED };
+	__u64 key = (__u64)sk;
+
+	if (btf)
+		return bpf_sk_storage_get(&sk_socks, sk, NULL, 0);
+	return bpf_map_lookup_elem(&socks, &key);
+}
+
+/* Sets the socket's state to *init, creating it. Returns NULL when there is
+ * no room (classic) or the socket cannot hold storage. */
+static __always_inline struct tt_sock *sock_set(struct sock *sk, bool btf,
+						const struct tt_sock *init)
+{
+	__u64 key = (__u64)sk;
+	struct tt_sock *s;
+
+	if (btf) {
+		s = bpf_sk_storage_get(&sk_socks, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
+		if (s)
+			*s = *init;
+		return s;
+	}
+	if (bpf_map_update_elem(&socks, &key, init, BPF_ANY))
+		return NULL;
+	return bpf_map_lookup_elem(&socks, &key);
+}
+
+static __always_inline void track_open(struct sock *sk, bool btf, __u8 role, __u16 port)
+{
+	struct tt_sock init = { .svc = { .port = port, .role = role },
+				.flags = TT_SOCK_F_COUNTED | TT_SOCK_F_VALID };
 	struct tt_svc_stats *st;
 
-	bpf_map_update_elem(&socks, &skaddr, &s, BPF_ANY);
-	count(TT_CNT_SOCK_NEW);
-	st = svc_stats(&s.svc);
+	if (sock_set(sk, btf, &init))
+		count(TT_CNT_SOCK_NEW);
+	st = svc_stats(&init.svc);
 	if (st)
 		st->opened++;
 }
 
-SEC("tracepoint/sock/inet_sock_set_state")
-int handle_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
+static __always_inline void learn_listen_port(__u16 port)
 {
-	int oldstate = ctx->oldstate, newstate = ctx->newstate;
-	__u64 skaddr = (__u64)ctx->skaddr;
-	struct tt_svc_stats *st;
+	__u8 one = 1;
+
+	if (!bpf_map_lookup_elem(&listen_ports, &port))
+		bpf_map_update_elem(&listen_ports, &port, &one, BPF_ANY);
+}
+
+static __always_inline void on_state(struct sock *sk, bool btf, int oldstate, int newstate,
+				     __u16 sport, __u16 dport)
+{
 	struct tt_svc_key key = {};
+	struct tt_svc_stats *st;
 	struct tt_sock *s;
-	__u16 port;
+	__u64 skaddr = (__u64)sk;
 
-	if (ctx->protocol != IPPROTO_TCP)
-		return 0;
 	count(TT_CNT_EV_STATE);
-
 	if (oldstate == BPF_TCP_SYN_RECV && newstate == BPF_TCP_ESTABLISHED) {
-		port = ctx->sport;
 		/* listen() stores TCP_LISTEN without this tracepoint, so a port
 		 * is learnt as listening when it accepts. */
-		if (!bpf_map_lookup_elem(&listen_ports, &port)) {
-			__u8 one = 1;
-
-			bpf_map_update_elem(&listen_ports, &port, &one, BPF_ANY);
-		}
-		track_open(skaddr, TT_ROLE_SERVER, port);
-		return 0;
+		learn_listen_port(sport);
+		track_open(sk, btf, TT_ROLE_SERVER, sport);
+		return;
 	}
 	if (oldstate == BPF_TCP_SYN_SENT && newstate == BPF_TCP_ESTABLISHED) {
-		track_open(skaddr, TT_ROLE_CLIENT, ctx->dport);
-		return 0;
+		track_open(sk, btf, TT_ROLE_CLIENT, dport);
+		return;
 	}
 	if (oldstate == BPF_TCP_SYN_SENT && newstate == BPF_TCP_CLOSE) {
 		key.role = TT_ROLE_CLIENT;
-		key.port = ctx->dport;
+		key.port = dport;
 		st = svc_stats(&key);
 		if (st)
 			st->failed++;
-		return 0;
+		return;
 	}
+	s = sock_find(sk, btf);
 	/* Leaving ESTABLISHED is the one moment every connection passes
 	 * through on its way out, whichever side closes first. */
-	s = bpf_map_lookup_elem(&socks, &skaddr);
-	if (oldstate == BPF_TCP_ESTABLISHED) {
-		if (s && (s->flags & TT_SOCK_F_COUNTED)) {
-			s->flags &= ~TT_SOCK_F_COUNTED;
-			st = svc_stats(&s->svc);
-			if (st)
-				st->closed++;
-		}
+	if (oldstate == BPF_TCP_ESTABLISHED && s && (s->flags & TT_SOCK_F_COUNTED)) {
+		s->flags &= ~TT_SOCK_F_COUNTED;
+		st = svc_stats(&s->svc);
+		if (st)
+			st->closed++;
 	}
-	/* Keep a socket with a pending request: a response may still be read
-	 * after a RST closed it. LRU eviction or the next handshake on the
-	 * same address replaces the entry. */
-	if (newstate == BPF_TCP_CLOSE && !(s && s->start_ns) &&
+	/* Socket storage goes with the socket. A hash entry goes at CLOSE,
+	 * unless a request is pending: a response may still be read after a
+	 * RST closed the socket; LRU eviction or the next handshake on the
+	 * same address replaces it then. */
+	if (!btf && newstate == BPF_TCP_CLOSE && !(s && s->start_ns) &&
 	    !bpf_map_delete_elem(&socks, &skaddr))
 		count(TT_CNT_SOCK_DEL);
-	return 0;
 }
 
-/* The socket's state, creating it for a connection opened before we were
- * loaded (or evicted from the LRU since). */
-static __always_inline struct tt_sock *sock_state(__u64 skaddr)
+/* Fills a fresh state for a connection opened before we were loaded, or
+ * whose handshake we missed. It counts as a connection only while it can
+ * still be closed, so the active gauge cannot leak. */
+static __always_inline void adopt(struct sock *sk, bool btf, struct tt_sock *s)
 {
-	struct tt_sock *s = bpf_map_lookup_elem(&socks, &skaddr);
-	const struct sock *sk = (const struct sock *)skaddr;
-	struct tt_sock fresh = {};
 	struct tt_svc_stats *st;
 	__u16 lport, rport;
 
+	sock_ports(sk, btf, &lport, &rport);
+	classify(lport, rport, &s->svc);
+	s->flags = TT_SOCK_F_VALID;
+	if (SK_READ(btf, sk, __sk_common.skc_state) == BPF_TCP_ESTABLISHED)
+		s->flags |= TT_SOCK_F_COUNTED;
+	count(TT_CNT_SOCK_NEW);
+	st = svc_stats(&s->svc);
+	if (st && (s->flags & TT_SOCK_F_COUNTED))
+		st->adopted++;
+}
+
+/* The socket's state, created and classified on first sight. */
+static __always_inline struct tt_sock *sock_state(struct sock *sk, bool btf)
+{
+	struct tt_sock fresh = {}, *s;
+	__u64 key = (__u64)sk;
+
+	if (btf) {
+		/* One call finds or creates; new storage is zeroed. */
+		s = bpf_sk_storage_get(&sk_socks, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
+		if (s && !(s->flags & TT_SOCK_F_VALID))
+			adopt(sk, btf, s);
+		return s;
+	}
+	s = bpf_map_lookup_elem(&socks, &key);
 	if (s)
 		return s;
-	sock_ports(sk, &lport, &rport);
-	/* Count it as a connection only while it can still be closed, so
-	 * the active gauge cannot leak. */
-	if (BPF_CORE_READ(sk, __sk_common.skc_state) == BPF_TCP_ESTABLISHED)
-		fresh.flags = TT_SOCK_F_COUNTED;
-	classify(lport, rport, &fresh.svc);
-	if (bpf_map_update_elem(&socks, &skaddr, &fresh, BPF_NOEXIST))
-		return bpf_map_lookup_elem(&socks, &skaddr);
-	count(TT_CNT_SOCK_NEW);
-	st = svc_stats(&fresh.svc);
-	if (st && fresh.flags)
-		st->adopted++;
-	return bpf_map_lookup_elem(&socks, &skaddr);
+	adopt(sk, btf, &fresh);
+	bpf_map_update_elem(&socks, &key, &fresh, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&socks, &key);
 }
 
 static __always_inline void record_latency(struct tt_sock *s, __u64 now)
 {
 	__u64 lat = now - s->start_ns;
 	struct tt_svc_stats *st;
-	__u32 slot;
 
 	s->start_ns = 0;
 	st = svc_stats(&s->svc);
@@ -218,8 +279,7 @@ static __always_inline void record_latency(struct tt_sock *s, __u64 now)
 	st->lat_sum_ns += lat;
 	if (lat > st->lat_max_ns)
 		st->lat_max_ns = lat;
-	slot = tt_hist_slot(lat);
-	st->hist[slot & TT_HIST_MASK]++;
+	st->hist[tt_hist_slot(lat) & TT_HIST_MASK]++;
 	/* The process answering or asking names the service; write it once
 	 * per socket, not per request. */
 	if (!(s->flags & TT_SOCK_F_COMM)) {
@@ -234,53 +294,34 @@ static __always_inline void record_latency(struct tt_sock *s, __u64 now)
  * the first bytes of the answer stop it. Later bytes of either direction in
  * the same turn change nothing.
  */
-static __always_inline int on_data(struct trace_event_raw_sock_msg_length *ctx, bool is_recv)
+static __always_inline void on_data(struct sock *sk, bool btf, bool is_recv)
 {
-	struct tt_sock *s;
+	struct tt_sock *s = sock_state(sk, btf);
 	bool asks;
-	__u64 now;
 
-	if (ctx->ret <= 0 || ctx->protocol != IPPROTO_TCP ||
-	    (ctx->family != AF_INET && ctx->family != AF_INET6))
-		return 0;
-	if (is_recv && (ctx->flags & MSG_PEEK))
-		return 0;
-	s = sock_state((__u64)ctx->sk);
 	if (!s)
-		return 0;
+		return;
 	/* Received bytes ask on a server socket, sent bytes on a client. */
 	asks = is_recv == (s->svc.role == TT_ROLE_SERVER);
 	if (asks) {
 		if (!s->start_ns)
 			s->start_ns = bpf_ktime_get_ns();
-		return 0;
+	} else if (s->start_ns) {
+		record_latency(s, bpf_ktime_get_ns());
 	}
-	if (s->start_ns) {
-		now = bpf_ktime_get_ns();
-		record_latency(s, now);
-	}
-	return 0;
 }
 
-SEC("tracepoint/sock/sock_recv_length")
-int handle_sock_recv_length(struct trace_event_raw_sock_msg_length *ctx)
+static __always_inline bool is_tcp_inet(__u16 family, __u16 protocol)
 {
-	count(TT_CNT_EV_RECV);
-	return on_data(ctx, true);
-}
-
-SEC("tracepoint/sock/sock_send_length")
-int handle_sock_send_length(struct trace_event_raw_sock_msg_length *ctx)
-{
-	count(TT_CNT_EV_SEND);
-	return on_data(ctx, false);
+	return protocol == IPPROTO_TCP && (family == AF_INET || family == AF_INET6);
 }
 
 /* The service of a socket we may not track: its state if we have it,
  * otherwise a guess from the ports. */
-static __always_inline struct tt_svc_stats *svc_of(__u64 skaddr, __u16 lport, __u16 rport)
+static __always_inline struct tt_svc_stats *svc_of(struct sock *sk, bool btf, __u16 lport,
+						   __u16 rport)
 {
-	struct tt_sock *s = bpf_map_lookup_elem(&socks, &skaddr);
+	struct tt_sock *s = sock_find(sk, btf);
 	struct tt_svc_key key;
 
 	if (s)
@@ -289,52 +330,156 @@ static __always_inline struct tt_svc_stats *svc_of(__u64 skaddr, __u16 lport, __
 	return svc_stats(&key);
 }
 
+static __always_inline void on_reset(struct sock *sk, bool btf, __u16 lport, __u16 rport)
+{
+	struct tt_svc_stats *st = svc_of(sk, btf, lport, rport);
+
+	if (st)
+		st->resets++;
+}
+
+static __always_inline void on_retransmit(struct sock *sk, bool btf, __u16 lport, __u16 rport)
+{
+	struct tt_svc_stats *st = svc_of(sk, btf, lport, rport);
+
+	if (st)
+		st->retransmits++;
+}
+
+/* ---- tp_btf programs ---- */
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(btf_inet_sock_set_state, struct sock *sk, int oldstate, int newstate)
+{
+	__u16 lport, rport;
+
+	if (sk->sk_protocol != IPPROTO_TCP)
+		return 0;
+	sock_ports(sk, true, &lport, &rport);
+	on_state(sk, true, oldstate, newstate, lport, rport);
+	return 0;
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(btf_sock_recv_length, struct sock *sk, int ret, int flags)
+{
+	count(TT_CNT_EV_RECV);
+	if (ret > 0 && !(flags & MSG_PEEK) &&
+	    is_tcp_inet(sk->__sk_common.skc_family, sk->sk_protocol))
+		on_data(sk, true, true);
+	return 0;
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(btf_sock_send_length, struct sock *sk, int ret, int flags)
+{
+	count(TT_CNT_EV_SEND);
+	if (ret > 0 && is_tcp_inet(sk->__sk_common.skc_family, sk->sk_protocol))
+		on_data(sk, true, false);
+	return 0;
+}
+
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(btf_tcp_receive_reset, struct sock *sk)
+{
+	__u16 lport, rport;
+
+	count(TT_CNT_EV_RESET_IN);
+	sock_ports(sk, true, &lport, &rport);
+	on_reset(sk, true, lport, rport);
+	return 0;
+}
+
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(btf_tcp_send_reset, struct sock *sk)
+{
+	__u16 lport, rport;
+
+	count(TT_CNT_EV_RESET_OUT);
+	/* No socket: a RST for a segment nobody owns, no service to charge. */
+	if (!sk)
+		return 0;
+	/* An active reset follows CLOSE, which zeroes the local port of an
+	 * accepted socket; its storage still knows the service. */
+	sock_ports(sk, true, &lport, &rport);
+	on_reset(sk, true, lport, rport);
+	return 0;
+}
+
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(btf_tcp_retransmit_skb, struct sock *sk)
+{
+	__u16 lport, rport;
+
+	count(TT_CNT_EV_RETRANS);
+	sock_ports(sk, true, &lport, &rport);
+	on_retransmit(sk, true, lport, rport);
+	return 0;
+}
+
+/* ---- classic tracepoint programs ---- */
+
+SEC("tracepoint/sock/inet_sock_set_state")
+int handle_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
+{
+	if (ctx->protocol == IPPROTO_TCP)
+		on_state((struct sock *)ctx->skaddr, false, ctx->oldstate, ctx->newstate,
+			 ctx->sport, ctx->dport);
+	return 0;
+}
+
+SEC("tracepoint/sock/sock_recv_length")
+int handle_sock_recv_length(struct trace_event_raw_sock_msg_length *ctx)
+{
+	count(TT_CNT_EV_RECV);
+	if (ctx->ret > 0 && !(ctx->flags & MSG_PEEK) && is_tcp_inet(ctx->family, ctx->protocol))
+		on_data(ctx->sk, false, true);
+	return 0;
+}
+
+SEC("tracepoint/sock/sock_send_length")
+int handle_sock_send_length(struct trace_event_raw_sock_msg_length *ctx)
+{
+	count(TT_CNT_EV_SEND);
+	if (ctx->ret > 0 && is_tcp_inet(ctx->family, ctx->protocol))
+		on_data(ctx->sk, false, false);
+	return 0;
+}
+
 SEC("tracepoint/tcp/tcp_receive_reset")
 int handle_tcp_receive_reset(struct trace_event_raw_tcp_event_sk *ctx)
 {
-	struct tt_svc_stats *st;
-
 	count(TT_CNT_EV_RESET_IN);
-	st = svc_of((__u64)ctx->skaddr, ctx->sport, ctx->dport);
-	if (st)
-		st->resets++;
+	on_reset((struct sock *)ctx->skaddr, false, ctx->sport, ctx->dport);
 	return 0;
 }
 
 SEC("tracepoint/tcp/tcp_send_reset")
 int handle_tcp_send_reset(struct trace_event_raw_tcp_send_reset *ctx)
 {
-	__u64 skaddr = (__u64)ctx->skaddr;
-	struct tt_svc_stats *st;
+	struct sock *sk = (struct sock *)ctx->skaddr;
 	__u16 lport, rport;
 
 	count(TT_CNT_EV_RESET_OUT);
-	/* No socket: a RST for a segment nobody owns, no service to charge. */
-	if (!skaddr)
+	if (!sk)
 		return 0;
-	/* An active reset comes after the move to CLOSE, which zeroes the
-	 * socket's local port; the event's own addresses keep it. Both
-	 * sockaddr_in and sockaddr_in6 hold the port at offset 2. */
+	/* The hash entry may be gone by now; the event's own addresses keep
+	 * the local port CLOSE zeroed. Both sockaddr_in and sockaddr_in6
+	 * hold the port at offset 2. */
 	if (bpf_core_field_exists(ctx->saddr)) {
 		lport = __builtin_bswap16(*(__u16 *)&ctx->saddr[2]);
 		rport = __builtin_bswap16(*(__u16 *)&ctx->daddr[2]);
 	} else {
-		sock_ports((const struct sock *)skaddr, &lport, &rport);
+		sock_ports(sk, false, &lport, &rport);
 	}
-	st = svc_of(skaddr, lport, rport);
-	if (st)
-		st->resets++;
+	on_reset(sk, false, lport, rport);
 	return 0;
 }
 
 SEC("tracepoint/tcp/tcp_retransmit_skb")
 int handle_tcp_retransmit_skb(struct trace_event_raw_tcp_retransmit_skb *ctx)
 {
-	struct tt_svc_stats *st;
-
 	count(TT_CNT_EV_RETRANS);
-	st = svc_of((__u64)ctx->skaddr, ctx->sport, ctx->dport);
-	if (st)
-		st->retransmits++;
+	on_retransmit((struct sock *)ctx->skaddr, false, ctx->sport, ctx->dport);
 	return 0;
 }

@@ -68,6 +68,7 @@ struct tt_svc_stats {
 /* Socket request state. */
 #define TT_SOCK_F_COUNTED 0x1 /* counted in opened or adopted: close counts */
 #define TT_SOCK_F_COMM 0x2    /* comm already written to the service */
+#define TT_SOCK_F_VALID 0x4   /* classified; socket storage starts zeroed */
 
 struct tt_sock {
 	__u64 start_ns;		/* start of the pending request, 0 when idle */

@@ -14,13 +14,13 @@
 #include "telltale.h"
 #include "telltale.skel.h"
 
-static bool libbpf_verbose;
+static bool libbpf_verbose, libbpf_quiet;
 
 /* libbpf explains its failures at warning level; keep those, drop the debug
- * chatter unless asked. */
+ * chatter unless asked, and everything while probing. */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
-	if (level == LIBBPF_DEBUG && !libbpf_verbose)
+	if (libbpf_quiet || (level == LIBBPF_DEBUG && !libbpf_verbose))
 		return 0;
 	return vfprintf(stderr, fmt, args);
 }
@@ -34,19 +34,24 @@ static const struct loader_prog prog_table[LOADER_NPROGS] = {
 	{ "tcp", "tcp_retransmit_skb", "retransmits", false },
 };
 
-static struct bpf_program *prog_of(struct telltale_bpf *skel, int i)
+/* The program of hook i in the chosen set. */
+static struct bpf_program *prog_of(struct telltale_bpf *skel, int i, bool btf)
 {
-	struct bpf_program *progs[LOADER_NPROGS] = {
+	struct bpf_program *classic[LOADER_NPROGS] = {
 		skel->progs.handle_inet_sock_set_state, skel->progs.handle_sock_recv_length,
 		skel->progs.handle_sock_send_length,	skel->progs.handle_tcp_receive_reset,
 		skel->progs.handle_tcp_send_reset,	skel->progs.handle_tcp_retransmit_skb,
 	};
-	return progs[i];
+	struct bpf_program *typed[LOADER_NPROGS] = {
+		skel->progs.btf_inet_sock_set_state, skel->progs.btf_sock_recv_length,
+		skel->progs.btf_sock_send_length,    skel->progs.btf_tcp_receive_reset,
+		skel->progs.btf_tcp_send_reset,	     skel->progs.btf_tcp_retransmit_skb,
+	};
+	return btf ? typed[i] : classic[i];
 }
 
-/* Disables the programs whose tracepoint is missing. Returns how many are
- * left to load. */
-static int choose_programs(struct loader *l)
+/* Notes which tracepoints exist. Returns how many do. */
+static int probe_tracepoints(struct loader *l)
 {
 	int i, left = 0;
 
@@ -58,11 +63,70 @@ static int choose_programs(struct loader *l)
 			left++;
 			continue;
 		}
-		bpf_program__set_autoload(prog_of(l->skel, i), false);
 		fprintf(stderr, "telltale: warning: tracepoint %s/%s is missing on this kernel: "
 				"%s unavailable\n", p->category, p->name, p->metrics);
 	}
 	return left;
+}
+
+/* Opens the object and loads one program set: tp_btf with socket storage,
+ * or classic tracepoints with the socket hash. Returns 0 or a negative
+ * errno; on failure the skeleton is destroyed. */
+static int load_set(struct loader *l, const struct loader_opts *opts, bool btf)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .btf_custom_path = opts->btf_path);
+	int i, err;
+
+	l->skel = telltale_bpf__open_opts(&open_opts);
+	if (!l->skel) {
+		err = -errno;
+		fprintf(stderr, "telltale: cannot open the BPF object: %s\n", strerror(-err));
+		return err;
+	}
+	bpf_map__set_max_entries(l->skel->maps.svcs, l->max_services);
+	bpf_map__set_max_entries(l->skel->maps.socks, l->max_sockets);
+	bpf_map__set_autocreate(l->skel->maps.socks, !btf);
+	bpf_map__set_autocreate(l->skel->maps.sk_socks, btf);
+	for (i = 0; i < LOADER_NPROGS; i++) {
+		bpf_program__set_autoload(prog_of(l->skel, i, btf), l->progs[i].attached);
+		bpf_program__set_autoload(prog_of(l->skel, i, !btf), false);
+	}
+	err = telltale_bpf__load(l->skel);
+	if (err) {
+		telltale_bpf__destroy(l->skel);
+		l->skel = NULL;
+	}
+	return err;
+}
+
+/* tp_btf first, quietly; classic tracepoints when the kernel refuses it.
+ * TELLTALE_HOOKS=tracepoint or tp_btf forces one set (tests use it). */
+static int load_programs(struct loader *l, const struct loader_opts *opts)
+{
+	const char *force = getenv("TELLTALE_HOOKS");
+	bool try_btf = !force || strcmp(force, "tracepoint");
+	bool try_classic = !force || strcmp(force, "tp_btf");
+	int err = -ENOENT;
+
+	if (try_btf) {
+		libbpf_quiet = try_classic && !opts->verbose;
+		err = load_set(l, opts, true);
+		libbpf_quiet = false;
+		if (!err) {
+			l->hooks = "tp_btf";
+			return 0;
+		}
+	}
+	if (try_classic) {
+		err = load_set(l, opts, false);
+		if (!err) {
+			l->hooks = "tracepoint";
+			return 0;
+		}
+	}
+	fprintf(stderr, "telltale: the kernel refused telltale's BPF programs: %s; "
+			"rerun with --verbose for the verifier log\n", strerror(-err));
+	return err;
 }
 
 static void seed_listen_port(uint16_t port, void *ctx)
@@ -83,8 +147,8 @@ static void print_summary(const struct loader *l, int nlisten)
 		if (l->progs[i].attached)
 			off += snprintf(buf + off, sizeof(buf) - off, "%s%s/%s", off ? " " : "",
 					l->progs[i].category, l->progs[i].name);
-	fprintf(stderr, "telltale: attached tracepoints: %s; %d listening ports seeded\n", buf,
-		nlisten);
+	fprintf(stderr, "telltale: attached %s programs: %s; %d listening ports seeded\n",
+		l->hooks, buf, nlisten);
 }
 
 int loader__open(struct loader *l, const struct loader_opts *opts)
@@ -94,33 +158,19 @@ int loader__open(struct loader *l, const struct loader_opts *opts)
 	memset(l, 0, sizeof(*l));
 	l->svcs_fd = l->counters_fd = l->socks_fd = -1;
 	memcpy(l->progs, prog_table, sizeof(prog_table));
+	l->max_services = opts->max_services ? opts->max_services : TT_MAX_SERVICES;
+	l->max_sockets = opts->max_sockets ? opts->max_sockets : TT_MAX_SOCKETS;
 	libbpf_verbose = opts->verbose;
 	libbpf_set_print(libbpf_print);
 
-	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .btf_custom_path = opts->btf_path);
-
-	l->skel = telltale_bpf__open_opts(&open_opts);
-	if (!l->skel) {
-		err = -errno;
-		fprintf(stderr, "telltale: cannot open the BPF object: %s\n", strerror(-err));
-		return err;
-	}
-	l->max_services = opts->max_services ? opts->max_services : TT_MAX_SERVICES;
-	l->max_sockets = opts->max_sockets ? opts->max_sockets : TT_MAX_SOCKETS;
-	bpf_map__set_max_entries(l->skel->maps.svcs, l->max_services);
-	bpf_map__set_max_entries(l->skel->maps.socks, l->max_sockets);
-	if (!choose_programs(l)) {
-		err = -ENOENT;
+	if (!probe_tracepoints(l)) {
 		fprintf(stderr, "telltale: none of telltale's tracepoints exist on this kernel "
 				"(is tracefs at %s?)\n", TT_TRACEFS);
-		goto cleanup;
+		return -ENOENT;
 	}
-	err = telltale_bpf__load(l->skel);
-	if (err) {
-		fprintf(stderr, "telltale: the kernel refused telltale's BPF programs: %s; "
-				"rerun with --verbose for the verifier log\n", strerror(-err));
-		goto cleanup;
-	}
+	err = load_programs(l, opts);
+	if (err)
+		return err;
 	/* Seed before attaching: no event may classify a socket first. */
 	nlisten = procfs__listen_ports("/proc", seed_listen_port, l);
 	if (nlisten < 0) {
@@ -136,7 +186,7 @@ int loader__open(struct loader *l, const struct loader_opts *opts)
 	}
 	l->svcs_fd = bpf_map__fd(l->skel->maps.svcs);
 	l->counters_fd = bpf_map__fd(l->skel->maps.counters);
-	l->socks_fd = bpf_map__fd(l->skel->maps.socks);
+	l->socks_fd = strcmp(l->hooks, "tracepoint") ? -1 : bpf_map__fd(l->skel->maps.socks);
 	if (!opts->quiet)
 		print_summary(l, nlisten);
 	return 0;

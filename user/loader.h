@@ -34,6 +34,7 @@ struct loader {
 	int svcs_fd;	 /* per-service counters, struct tt_svc_stats per CPU */
 	int counters_fd; /* global counters, enum tt_counter */
 	int socks_fd;
+	const char *hooks;     /* "tp_btf" or "tracepoint": the program set loaded */
 	uint32_t max_services; /* map sizes as loaded */
 	uint32_t max_sockets;
 	struct loader_prog progs[LOADER_NPROGS];

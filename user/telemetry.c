@@ -34,6 +34,7 @@ cJSON *telemetry__start(double ts, const char *host, const char *version,
 	cJSON_AddStringToObject(o, "event", "start");
 	cJSON_AddStringToObject(o, "version", version);
 	cJSON_AddStringToObject(o, "kernel", uname(&u) ? "unknown" : u.release);
+	cJSON_AddStringToObject(o, "programs", l->hooks);
 	hooks = cJSON_AddArrayToObject(o, "hooks");
 	for (i = 0; hooks && i < LOADER_NPROGS; i++) {
 		const struct loader_prog *p = &l->progs[i];
@@ -72,17 +73,24 @@ static void add_maps(cJSON *o, const struct loader *l)
 {
 	uint64_t created = loader__counter(l, TT_CNT_SOCK_NEW);
 	uint64_t deleted = loader__counter(l, TT_CNT_SOCK_DEL);
-	long socks = map_entries(l->socks_fd, sizeof(__u64));
 	long svcs = map_entries(l->svcs_fd, sizeof(struct tt_svc_key));
 	cJSON *m = cJSON_AddObjectToObject(o, "maps");
+	long socks;
 
 	if (!m)
 		return;
-	cJSON_AddNumberToObject(m, "sockets", (double)socks);
-	cJSON_AddNumberToObject(m, "sockets_max", l->max_sockets);
-	/* An entry leaves by a delete at close, or by LRU eviction. */
-	cJSON_AddNumberToObject(m, "socket_evictions",
-				created > deleted + (uint64_t)socks ? (double)(created - deleted - socks) : 0);
+	cJSON_AddNumberToObject(m, "sockets_tracked", (double)created);
+	/* Socket storage lives and dies with each socket: nothing to count
+	 * or evict. The classic hash can be walked, and evicts. */
+	if (l->socks_fd >= 0) {
+		socks = map_entries(l->socks_fd, sizeof(__u64));
+		cJSON_AddNumberToObject(m, "sockets", (double)socks);
+		cJSON_AddNumberToObject(m, "sockets_max", l->max_sockets);
+		/* An entry leaves by a delete at close, or by LRU eviction. */
+		cJSON_AddNumberToObject(m, "socket_evictions",
+					created > deleted + (uint64_t)socks ?
+						(double)(created - deleted - socks) : 0);
+	}
 	cJSON_AddNumberToObject(m, "services", (double)svcs);
 	cJSON_AddNumberToObject(m, "services_max", l->max_services);
 	cJSON_AddNumberToObject(m, "service_overflows",

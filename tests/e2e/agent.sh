@@ -28,15 +28,23 @@ TELLTALE_HIDE_TRACEPOINTS=tcp/tcp_retransmit_skb \
 	"$TT_BIN" --interval 0.5 --duration 1.2 >"$WORK/out" 2>"$WORK/err" || fail "degraded agent exited $?"
 grep -q "tcp/tcp_retransmit_skb is missing on this kernel: retransmits unavailable" "$WORK/err" ||
 	fail "no warning for the missing tracepoint"
-grep -q "attached tracepoints: sock/inet_sock_set_state" "$WORK/err" || fail "did not attach the rest"
+grep -q "attached tp_btf programs: sock/inet_sock_set_state" "$WORK/err" || fail "did not attach the rest"
+jq -se '.[0] | .event == "start" and any(.hooks[]; .tracepoint == "tcp/tcp_retransmit_skb" and .attached == false and .lost == "retransmits")' "$WORK/out" >/dev/null ||
+	fail "the start line does not record the missing hook"
 [ "$(jq -s '[.[] | select(.type == "host")] | length' "$WORK/out")" -ge 2 ] || fail "degraded agent printed no intervals"
 echo "ok: runs without tcp/tcp_retransmit_skb"
 
 TELLTALE_HIDE_TRACEPOINTS=sock/inet_sock_set_state,sock/sock_recv_length,sock/sock_send_length,tcp/tcp_receive_reset,tcp/tcp_send_reset,tcp/tcp_retransmit_skb \
 	expect_exit 1 "none of telltale's tracepoints exist" "$TT_BIN" --duration 1
 
+# A kernel that refuses the tp_btf set: the classic tracepoint set runs.
+TELLTALE_HOOKS=tracepoint "$TT_BIN" --interval 0.5 --duration 1.2 >"$WORK/out" 2>"$WORK/err" || fail "tracepoint set exited $?"
+grep -q "attached tracepoint programs: sock/inet_sock_set_state" "$WORK/err" || fail "classic set not attached"
+jq -se '.[0].programs == "tracepoint"' "$WORK/out" >/dev/null || fail "start line does not name the set"
+echo "ok: runs on the classic tracepoint set"
+
 # SIGTERM: exit 0, the last (partial) interval printed, no program left.
-progs() { bpftool prog show | grep -c 'name handle_sock_recv_length'; }
+progs() { bpftool prog show | grep -c 'name btf_sock_recv_length'; }
 before=$(progs)
 "$TT_BIN" --interval 60 >"$WORK/out" 2>"$WORK/err" &
 pid=$!

@@ -287,9 +287,19 @@ static long retrans_segs(void)
 	return found;
 }
 
+static int enter_netns(void)
+{
+	if (unshare(CLONE_NEWNET) || system("ip link set lo up")) {
+		fprintf(stderr, "cannot make a network namespace\n");
+		CHECK(0);
+		return -1;
+	}
+	return 0;
+}
+
 /* Segments to the server are dropped for a while in a network namespace of
- * our own: the kernel retransmits them. Runs last, since it moves this
- * process into the new namespace. */
+ * our own (the caller has moved this process into it): the kernel
+ * retransmits them. */
 static void test_retransmit(void)
 {
 	const struct svc_sample *all;
@@ -299,11 +309,6 @@ static void test_retransmit(void)
 	size_t n;
 	int fd;
 
-	if (unshare(CLONE_NEWNET) || system("ip link set lo up")) {
-		fprintf(stderr, "cannot make a network namespace\n");
-		CHECK(0);
-		return;
-	}
 	s.lfd = listen_any(&s.port);
 	server_start(&s, 1, 0);
 	fd = connect_to(s.port);
@@ -333,10 +338,39 @@ static void test_retransmit(void)
 	CHECK(find(all, n, TT_ROLE_SERVER, s.port).retransmits == 0);
 }
 
-int main(void)
+/* Loads one program set (TELLTALE_HOOKS), failing the test if the kernel
+ * gives another. */
+static int load(struct loader *l, const char *hooks)
 {
 	struct loader_opts opts = { .quiet = true };
+
+	setenv("TELLTALE_HOOKS", hooks, 1);
+	if (loader__open(l, &opts)) {
+		fprintf(stderr, "cannot load telltale's %s programs\n", hooks);
+		CHECK(0);
+		return -1;
+	}
+	CHECK(!strcmp(l->hooks, hooks));
+	col = collect__new(l->svcs_fd, TT_MAX_SERVICES);
+	CHECK(col != NULL);
+	return 0;
+}
+
+static void unload(struct loader *l)
+{
+	CHECK(loader__counter(l, TT_CNT_SVC_OVERFLOW) == 0);
+	CHECK(loader__counter(l, TT_CNT_EV_RECV) > 0);
+	collect__free(col);
+	loader__close(l);
+}
+
+int main(void)
+{
+	/* Both program sets count the same: typed tp_btf programs with socket
+	 * storage, and classic tracepoints with the socket hash. */
+	static const char *sets[] = { "tp_btf", "tracepoint" };
 	struct loader l;
+	size_t i;
 
 	if (geteuid()) {
 		printf("SKIP: needs root to load BPF programs\n");
@@ -346,21 +380,26 @@ int main(void)
 		return 1;
 	/* A peer's RST must fail a send, not end the test. */
 	signal(SIGPIPE, SIG_IGN);
-	open_before_load();
-	if (loader__open(&l, &opts)) {
-		fprintf(stderr, "cannot load telltale's programs\n");
-		return 1;
+	for (i = 0; i < 2; i++) {
+		printf("-- %s programs\n", sets[i]);
+		open_before_load();
+		if (load(&l, sets[i]))
+			continue;
+		test_turns();
+		test_preexisting();
+		test_failed_connect();
+		test_reset();
+		unload(&l);
 	}
-	col = collect__new(l.svcs_fd, TT_MAX_SERVICES);
-	CHECK(col != NULL);
-	test_turns();
-	test_preexisting();
-	test_failed_connect();
-	test_reset();
-	test_retransmit();
-	CHECK(loader__counter(&l, TT_CNT_SVC_OVERFLOW) == 0);
-	CHECK(loader__counter(&l, TT_CNT_EV_RECV) > 0);
-	collect__free(col);
-	loader__close(&l);
+	/* Last: this moves the process into a network namespace of its own. */
+	if (enter_netns())
+		return check_done("ktest_counts");
+	for (i = 0; i < 2; i++) {
+		printf("-- %s programs, retransmits\n", sets[i]);
+		if (load(&l, sets[i]))
+			continue;
+		test_retransmit();
+		unload(&l);
+	}
 	return check_done("ktest_counts");
 }
