@@ -1,0 +1,188 @@
+#!/bin/bash
+# The load-aware latency model, live: a delay server on 127.0.0.1 under a
+# fixed request rate from loadgen, the agent at its default detection settings.
+#  1. Steady load through the model's warm-up: no anomaly alert.
+#  2. Three times: the server becomes 4x slower at the same load -> a firing
+#     anomaly alert for server:PORT within 5 intervals; back to normal -> a
+#     resolved line for the same id.
+#  3. The healthy server under twice the load -> no anomaly alert.
+# Prints the interval of detection of each episode; about 2.5 minutes.
+. "$(dirname "$0")/lib.sh"
+need jq ss python3 chrt
+TOOLS=$(dirname "$TT_BIN")/tools
+for t in delay_server loadgen; do
+	[ -x "$TOOLS/$t" ] || skip "$TOOLS/$t is not built (make $TOOLS/$t)"
+done
+
+PORT=$(free_port)
+NORMAL_US=1000
+SLOW_US=4000
+# 400 req/s on 4 connections: one request per connection every 10 ms, so even
+# the slow 4 ms answer leaves the schedule intact (loadgen counts late sends).
+RATE=400
+CONNS=4
+WARMUP=60	# model warm-up, samples (docs/alerts.md, model defaults)
+DETECT_MAX=5	# issue 3: an anomaly alert within 5 intervals of the slowdown
+SLOW_HOLD=8	# intervals the server stays slow
+# An anomaly resolves after clear_n = 5 good intervals in a row; the first
+# interval after the switch back still holds slow answers, so it resolves in
+# interval 6 on a quiet host (measured: 6 every time). A single disturbed
+# interval restarts the count: with other tests loading both CPUs, one stall
+# of a few ms (softirq work runs at normal priority) was seen to delay it by
+# 5 more. The bound allows one such restart.
+# (Flap damping would multiply clear_n by 5; the episodes are spaced so the
+# flap count, +1 per firing and -1 % per interval, stays under its 2.5 limit.)
+RESOLVE_MAX=12
+GAP=10		# healthy intervals between episodes
+EPISODES=3
+DOUBLE=25	# intervals at twice the load
+
+# Defaults only: an /etc/telltale/telltale.json must not change the detectors.
+echo '{}' >"$WORK/defaults.json"
+# ANOMALY_KEEP=FILE keeps the agent's lines, e.g. for `telltale replay FILE`.
+[ -n "${ANOMALY_KEEP:-}" ] && on_exit "cp '$WORK/agent.jsonl' '$ANOMALY_KEEP'"
+
+# The other tests of the suite may run beside this one and load both CPUs; at
+# normal priority their load alone moves this server's p99 by milliseconds,
+# which the model rightly calls a slowdown. Real-time priority keeps the
+# server's and the client's latency the knob's, so each phase tests one thing.
+RT="chrt -f 10"
+
+$RT "$TOOLS/delay_server" "$PORT" $NORMAL_US $SLOW_US 2>"$WORK/server.err" &
+SERVER_PID=$!
+on_exit "kill $SERVER_PID; wait $SERVER_PID"
+wait_port "$PORT"
+
+start_agent -c "$WORK/defaults.json"
+$RT "$TOOLS/loadgen" "$PORT" $RATE $CONNS 0 >"$WORK/load1.json" &
+LOAD1_PID=$!
+on_exit "kill $LOAD1_PID; wait $LOAD1_PID"
+
+# jq over the complete lines the agent has printed so far (the last line may
+# be half written); $p is the server's port, t turns a ts into epoch seconds.
+q() {
+	local prog=$1
+	shift
+	jq -nR --argjson p "$PORT" "$@" '
+		def t: (.[0:19] + "Z" | fromdateiso8601) + (.[20:23] | tonumber) / 1000;
+		def mine: .service.role == "server" and .service.port == $p;
+		[inputs | fromjson? // empty] as $all | '"$prog" "$WORK/agent.jsonl"
+}
+now() { date +%s.%N; }
+# Intervals (host lines) whose end lies in (from, to]: 1 is the interval the
+# event at `from` happened in.
+intervals() { q '[$all[] | select(.type == "host" and (.ts | t) > $a and (.ts | t) <= $b)] | length' \
+	--argjson a "$1" --argjson b "$2"; }
+anomalies_since() {
+	q '[$all[] | select(.type == "alert" and .kind == "anomaly" and mine and (.ts | t) > $a)]' \
+		--argjson a "$1"
+}
+server_lines() { q '[$all[] | select(.type == "metrics" and mine and .requests > 0)] | length'; }
+mean_rps() {
+	q '[$all[] | select(.type == "metrics" and mine and (.ts | t) > $a and (.ts | t) <= $b) | .rps]
+	   | if length == 0 then 0 else add / length | floor end' --argjson a "$1" --argjson b "$2"
+}
+wait_intervals() {
+	local n=$1 from
+	from=$(q '[$all[] | select(.type == "host")] | length')
+	while [ "$(q '[$all[] | select(.type == "host")] | length')" -lt $((from + n)) ]; do
+		kill -0 "$AGENT_PID" 2>/dev/null || fail "agent exited"
+		sleep 0.2
+	done
+}
+
+# 1. Warm-up. A margin of 3 samples: the service's first interval is partial.
+echo "warm-up: $RATE req/s on $CONNS connections, ${NORMAL_US} us answers"
+deadline=$((SECONDS + WARMUP + 30))
+while [ "$(server_lines)" -lt $((WARMUP + 3)) ]; do
+	[ $SECONDS -lt $deadline ] || fail "agent printed $(server_lines) lines for server:$PORT in $((WARMUP + 30)) s"
+	sleep 0.5
+done
+n=$(anomalies_since 0 | jq length)
+[ "$n" = 0 ] || fail "anomaly alert under steady load: $(anomalies_since 0 | jq -c '.[0]')"
+echo "ok: $(server_lines) intervals of steady load, no anomaly alert"
+
+# 2. Slow at the same load.
+detected=()
+for ep in $(seq $EPISODES); do
+	sw=$(now)
+	kill -USR1 $SERVER_PID
+	firing=
+	while :; do
+		firing=$(anomalies_since "$sw" | jq -c 'map(select(.state == "firing")) | .[0] // empty')
+		[ -n "$firing" ] && break
+		k=$(intervals "$sw" "$(now)")
+		[ "$k" -le $((DETECT_MAX + 1)) ] || break
+		sleep 0.2
+	done
+	[ -n "$firing" ] || fail "episode $ep: no anomaly alert for server:$PORT within $DETECT_MAX intervals of the slowdown; alerts: $(q '[$all[] | select(.type == "alert")]' -c)"
+	ats=$(jq -r .ts <<<"$firing")
+	id=$(jq -r .id <<<"$firing")
+	at=$(jq -rn --arg s "$ats" '(($s[0:19] + "Z") | fromdateiso8601) + ($s[20:23] | tonumber) / 1000')
+	k=$(intervals "$sw" "$at")
+	detected+=("$k")
+	echo "episode $ep: $(jq -r '"\(.metric) \(.severity) value \(.value) expected \(.expected) z \(.details.model.residual_z)"' <<<"$firing"), id $id"
+	echo "episode $ep: anomaly firing in interval $k after the slowdown ($(jq -rn "$at - $sw | . * 10 | floor / 10") s)"
+	[ "$k" -le $DETECT_MAX ] || fail "episode $ep: detected in interval $k, more than $DETECT_MAX after the slowdown"
+
+	wait_intervals $((SLOW_HOLD - k))
+	back=$(now)
+	kill -USR2 $SERVER_PID
+	# Every anomaly that fired in the episode must resolve.
+	ids=$(anomalies_since "$sw" | jq -r '.[] | select(.state == "firing") | .id' | awk '!seen[$0]++')
+	for i in $ids; do
+		while :; do
+			res=$(anomalies_since "$back" | jq -c --arg id "$i" 'map(select(.id == $id and .state == "resolved")) | .[0] // empty')
+			[ -n "$res" ] && break
+			[ "$(intervals "$back" "$(now)")" -le $((RESOLVE_MAX + 1)) ] ||
+				fail "episode $ep: alert $i not resolved within $RESOLVE_MAX intervals of recovery"
+			sleep 0.2
+		done
+		rts=$(jq -r .ts <<<"$res")
+		rk=$(intervals "$back" "$(jq -rn --arg s "$rts" '(($s[0:19] + "Z") | fromdateiso8601) + ($s[20:23] | tonumber) / 1000')")
+		echo "episode $ep: $(jq -r .metric <<<"$res") ($i) resolved in interval $rk after recovery"
+		[ "$rk" -le $RESOLVE_MAX ] || fail "episode $ep: resolved in interval $rk, more than $RESOLVE_MAX"
+	done
+	# Same load: the agent's rate while slow is loadgen's (+-5 %: interval
+	# boundaries split requests unevenly).
+	r=$(mean_rps "$sw" "$back")
+	[ "$r" -ge $((RATE * 95 / 100)) ] && [ "$r" -le $((RATE * 105 / 100)) ] ||
+		fail "episode $ep: server rps $r while slow, expected $RATE (load must not change)"
+	[ $ep -lt $EPISODES ] && wait_intervals $GAP
+done
+echo "detection intervals: ${detected[*]} (bound $DETECT_MAX)"
+
+# 3. Busy, not slow: a second loadgen doubles the load on the healthy server.
+wait_intervals 5
+dbl=$(now)
+$RT "$TOOLS/loadgen" "$PORT" $RATE $CONNS 0 >"$WORK/load2.json" &
+LOAD2_PID=$!
+on_exit "kill $LOAD2_PID; wait $LOAD2_PID"
+wait_intervals $DOUBLE
+end=$(now)
+n=$(anomalies_since "$dbl" | jq length)
+[ "$n" = 0 ] || fail "anomaly alert under double load on the healthy server: $(anomalies_since "$dbl" | jq -c '.[0]')"
+# The first interval is partial; later ones carry both loadgens.
+r=$(mean_rps "$(jq -n "$dbl + 2")" "$end")
+[ "$r" -ge $((RATE * 2 * 95 / 100)) ] && [ "$r" -le $((RATE * 2 * 105 / 100)) ] ||
+	fail "server rps $r under double load, expected $((RATE * 2))"
+echo "ok: $DOUBLE intervals at $r req/s (2x), no anomaly alert"
+
+kill -INT $LOAD2_PID $LOAD1_PID
+wait $LOAD2_PID $LOAD1_PID
+for f in load1 load2; do
+	echo "$f: $(cat "$WORK/$f.json")"
+	# The rate is asserted on the agent's rps above; a send more than 1 ms
+	# behind its slot is counted late, which a neighbour's CPU load can cause
+	# a few times (seen: 6 in 62,000, around one 20 ms stall). 1 % would
+	# mean the schedule itself was not kept.
+	[ "$(jq '.late * 100 <= .completed' "$WORK/$f.json")" = true ] || fail "$f fell behind its schedule"
+	[ "$(jq .errors "$WORK/$f.json")" = 0 ] || fail "$f had connection errors"
+done
+stop_agent
+
+# Every line against the schemas, seq counting up per stream.
+python3 "$(dirname "$0")/../validate.py" "$WORK/agent.jsonl" >"$WORK/validate.txt" 2>&1 ||
+	{ head -20 "$WORK/validate.txt"; fail "schema validation failed"; }
+echo "ok: every line valid ($(wc -l <"$WORK/agent.jsonl") lines)"
+echo "ok: detection in intervals ${detected[*]}, resolved every time, no alert at 2x load"
