@@ -42,14 +42,38 @@ struct {
 	__type(value, struct tt_sock);
 } socks SEC(".maps");
 
-/* Per-service counters and latency histogram. A plain (not LRU) hash: when it
- * is full new services are counted in TT_CNT_SVC_OVERFLOW, old ones stay. */
+/*
+ * Per-service counters and latency histogram, one slot per service in a
+ * per-CPU array: a socket remembers its service's slot, so the hot path finds
+ * the counters with an array index the verifier inlines instead of a hash
+ * lookup. A new service claims a slot from the hash of its key: svc_owner
+ * maps slot to key and the first BPF_NOEXIST insert wins, so two services
+ * never share one; svc_index maps key to slot. When all TT_SLOT_PROBES slots
+ * tried are taken the events are counted in TT_CNT_SVC_OVERFLOW.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, TT_MAX_SERVICES);
-	__type(key, struct tt_svc_key);
+	__type(key, __u32);
 	__type(value, struct tt_svc_stats);
 } svcs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TT_MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, struct tt_svc_key);
+} svc_owner SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TT_MAX_SERVICES);
+	__type(key, struct tt_svc_key);
+	__type(value, __u32);
+} svc_index SEC(".maps");
+
+/* Slots in svcs; the loader sets it with the maps' size. */
+const volatile __u32 targ_max_services = TT_MAX_SERVICES;
 
 /* Local ports with a listening socket: seeded by the loader from
  * /proc/net/tcp{,6}, then learnt from every passive open. Classifies sockets
@@ -68,14 +92,6 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
-/* A zeroed value to create service entries from; too large for the stack. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct tt_svc_stats);
-} zero_stats SEC(".maps");
-
 static __always_inline void count(__u32 idx)
 {
 	__u64 *v = bpf_map_lookup_elem(&counters, &idx);
@@ -84,22 +100,45 @@ static __always_inline void count(__u32 idx)
 		(*v)++;
 }
 
+static __always_inline bool same_svc(const struct tt_svc_key *a, const struct tt_svc_key *b)
+{
+	return a->port == b->port && a->role == b->role;
+}
+
+/* The slot of a service, claiming one on first sight. */
+static __always_inline __u32 svc_slot(const struct tt_svc_key *key)
+{
+	__u32 *idx = bpf_map_lookup_elem(&svc_index, key);
+	__u32 h = ((__u32)key->port << 1 | key->role) * 2654435761u, c, i;
+	struct tt_svc_key *owner;
+
+	if (idx)
+		return *idx;
+	for (i = 0; i < TT_SLOT_PROBES; i++) {
+		c = (h + i) % targ_max_services;
+		if (!bpf_map_update_elem(&svc_owner, &c, key, BPF_NOEXIST))
+			break;
+		/* Taken: by this service on another CPU just now, or another. */
+		owner = bpf_map_lookup_elem(&svc_owner, &c);
+		if (owner && same_svc(owner, key))
+			break;
+	}
+	if (i == TT_SLOT_PROBES) {
+		count(TT_CNT_SVC_OVERFLOW);
+		return TT_NO_SLOT;
+	}
+	bpf_map_update_elem(&svc_index, key, &c, BPF_NOEXIST);
+	return c;
+}
+
+static __always_inline struct tt_svc_stats *slot_stats(__u32 slot)
+{
+	return bpf_map_lookup_elem(&svcs, &slot);
+}
+
 static __always_inline struct tt_svc_stats *svc_stats(const struct tt_svc_key *key)
 {
-	struct tt_svc_stats *st = bpf_map_lookup_elem(&svcs, key);
-	__u32 zero = 0;
-
-	if (st)
-		return st;
-	st = bpf_map_lookup_elem(&zero_stats, &zero);
-	if (!st)
-		return NULL;
-	/* -E2BIG when full: count the loss instead of evicting a service. */
-	if (bpf_map_update_elem(&svcs, key, st, BPF_NOEXIST) && !bpf_map_lookup_elem(&svcs, key)) {
-		count(TT_CNT_SVC_OVERFLOW);
-		return NULL;
-	}
-	return bpf_map_lookup_elem(&svcs, key);
+	return slot_stats(svc_slot(key));
 }
 
 /* Role and port from the connection's ports alone. */
@@ -165,9 +204,10 @@ static __always_inline void track_open(struct sock *sk, bool btf, __u8 role, __u
 				.flags = TT_SOCK_F_COUNTED | TT_SOCK_F_VALID };
 	struct tt_svc_stats *st;
 
+	init.slot = svc_slot(&init.svc);
 	if (sock_set(sk, btf, &init))
 		count(TT_CNT_SOCK_NEW);
-	st = svc_stats(&init.svc);
+	st = slot_stats(init.slot);
 	if (st)
 		st->opened++;
 }
@@ -213,7 +253,7 @@ static __always_inline void on_state(struct sock *sk, bool btf, int oldstate, in
 	 * through on its way out, whichever side closes first. */
 	if (oldstate == BPF_TCP_ESTABLISHED && s && (s->flags & TT_SOCK_F_COUNTED)) {
 		s->flags &= ~TT_SOCK_F_COUNTED;
-		st = svc_stats(&s->svc);
+		st = slot_stats(s->slot);
 		if (st)
 			st->closed++;
 	}
@@ -236,11 +276,12 @@ static __always_inline void adopt(struct sock *sk, bool btf, struct tt_sock *s)
 
 	sock_ports(sk, btf, &lport, &rport);
 	classify(lport, rport, &s->svc);
+	s->slot = svc_slot(&s->svc);
 	s->flags = TT_SOCK_F_VALID;
 	if (SK_READ(btf, sk, __sk_common.skc_state) == BPF_TCP_ESTABLISHED)
 		s->flags |= TT_SOCK_F_COUNTED;
 	count(TT_CNT_SOCK_NEW);
-	st = svc_stats(&s->svc);
+	st = slot_stats(s->slot);
 	if (st && (s->flags & TT_SOCK_F_COUNTED))
 		st->adopted++;
 }
@@ -272,7 +313,7 @@ static __always_inline void record_latency(struct tt_sock *s, __u64 now)
 	struct tt_svc_stats *st;
 
 	s->start_ns = 0;
-	st = svc_stats(&s->svc);
+	st = slot_stats(s->slot);
 	if (!st)
 		return;
 	st->requests++;
@@ -325,7 +366,7 @@ static __always_inline struct tt_svc_stats *svc_of(struct sock *sk, bool btf, __
 	struct tt_svc_key key;
 
 	if (s)
-		return svc_stats(&s->svc);
+		return slot_stats(s->slot);
 	classify(lport, rport, &key);
 	return svc_stats(&key);
 }

@@ -49,8 +49,9 @@ struct tt_svc_key {
 	__u8 pad;
 };
 
-/* Per-service counters, per CPU, cumulative since load. The user side sums
- * CPUs and takes deltas between intervals. */
+/* Per-service counters, per CPU, cumulative since load, in the slot the
+ * service claimed (svc_owner maps slots to keys). The user side sums CPUs and
+ * takes deltas between intervals. */
 struct tt_svc_stats {
 	__u64 requests;		  /* completed request/response turns */
 	__u64 lat_sum_ns;	  /* sum of request latencies, ns */
@@ -70,11 +71,17 @@ struct tt_svc_stats {
 #define TT_SOCK_F_COMM 0x2    /* comm already written to the service */
 #define TT_SOCK_F_VALID 0x4   /* classified; socket storage starts zeroed */
 
+/* A service's slot in the per-CPU stats array; TT_NO_SLOT: none free. */
+#define TT_NO_SLOT 0xffffffffU
+/* Slots tried for a new service, from the hash of its key. */
+#define TT_SLOT_PROBES 8
+
 struct tt_sock {
 	__u64 start_ns;		/* start of the pending request, 0 when idle */
+	__u32 slot;		/* the service's slot in svcs, or TT_NO_SLOT */
 	struct tt_svc_key svc;	/* service the socket belongs to */
 	__u8 flags;		/* TT_SOCK_F_* */
-	__u8 pad[3];
+	__u8 pad[7];
 };
 
 /* Global counters, per CPU, one array slot each. */

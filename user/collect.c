@@ -10,7 +10,7 @@
 #include "hist.h"
 
 _Static_assert(sizeof(struct tt_svc_key) == 4, "tt_svc_key is ABI");
-_Static_assert(sizeof(struct tt_sock) == 16, "tt_sock is ABI");
+_Static_assert(sizeof(struct tt_sock) == 24, "tt_sock is ABI");
 _Static_assert(sizeof(struct tt_svc_stats) % 8 == 0, "per-CPU values are 8-byte aligned");
 _Static_assert((TT_HIST_SLOTS & TT_HIST_MASK) == 0, "TT_HIST_SLOTS is a power of two");
 _Static_assert(sizeof(struct tt_svc_stats) == 9 * 8 + TT_COMM_LEN + TT_HIST_SLOTS * 8,
@@ -25,6 +25,7 @@ struct prev_entry {
 
 struct collector {
 	int svcs_fd;
+	int owner_fd;
 	int ncpus;
 	uint32_t cap;		     /* table slots: twice the map size */
 	struct prev_entry *prev;     /* cap entries */
@@ -33,13 +34,14 @@ struct collector {
 	uint32_t max_services;
 };
 
-struct collector *collect__new(int svcs_fd, uint32_t max_services)
+struct collector *collect__new(int svcs_fd, int owner_fd, uint32_t max_services)
 {
 	struct collector *c = calloc(1, sizeof(*c));
 
 	if (!c)
 		return NULL;
 	c->svcs_fd = svcs_fd;
+	c->owner_fd = owner_fd;
 	c->ncpus = libbpf_num_possible_cpus();
 	c->max_services = max_services;
 	c->cap = 2 * max_services;
@@ -170,17 +172,19 @@ static int by_service(const void *a, const void *b)
 int collect__read(struct collector *c, double ts, double interval_s,
 		  const struct svc_sample **out, size_t *n)
 {
-	struct tt_svc_key key, next, *cursor = NULL;
+	__u32 slot, next, *cursor = NULL;
 	struct tt_svc_stats cur;
+	struct tt_svc_key key;
 	struct prev_entry *p;
 	size_t count = 0;
 	int err;
 
-	while (!(err = bpf_map_get_next_key(c->svcs_fd, cursor, &next))) {
-		key = next;
-		cursor = &key;
-		/* Deleted between the two calls: nothing to report. */
-		if (bpf_map_lookup_elem(c->svcs_fd, &key, c->percpu))
+	/* Slots are claimed, never given back: each owner names one slot. */
+	while (!(err = bpf_map_get_next_key(c->owner_fd, cursor, &next))) {
+		slot = next;
+		cursor = &slot;
+		if (bpf_map_lookup_elem(c->owner_fd, &slot, &key) ||
+		    bpf_map_lookup_elem(c->svcs_fd, &slot, c->percpu))
 			continue;
 		sum_cpus(c->percpu, c->ncpus, &cur);
 		p = prev_slot(c, &key);

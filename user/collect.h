@@ -15,9 +15,10 @@
 
 struct collector;
 
-/* A collector for the per-CPU service map svcs_fd holding at most
- * max_services entries. Returns NULL and sets errno on failure. */
-struct collector *collect__new(int svcs_fd, uint32_t max_services);
+/* A collector for the per-CPU service stats array svcs_fd and the slot
+ * owners map owner_fd, both of max_services entries. Returns NULL and sets
+ * errno on failure. */
+struct collector *collect__new(int svcs_fd, int owner_fd, uint32_t max_services);
 
 void collect__free(struct collector *c);
 

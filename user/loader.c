@@ -84,6 +84,9 @@ static int load_set(struct loader *l, const struct loader_opts *opts, bool btf)
 		return err;
 	}
 	bpf_map__set_max_entries(l->skel->maps.svcs, l->max_services);
+	bpf_map__set_max_entries(l->skel->maps.svc_owner, l->max_services);
+	bpf_map__set_max_entries(l->skel->maps.svc_index, l->max_services);
+	l->skel->rodata->targ_max_services = l->max_services;
 	bpf_map__set_max_entries(l->skel->maps.socks, l->max_sockets);
 	bpf_map__set_autocreate(l->skel->maps.socks, !btf);
 	bpf_map__set_autocreate(l->skel->maps.sk_socks, btf);
@@ -156,7 +159,7 @@ int loader__open(struct loader *l, const struct loader_opts *opts)
 	int err, nlisten;
 
 	memset(l, 0, sizeof(*l));
-	l->svcs_fd = l->counters_fd = l->socks_fd = -1;
+	l->svcs_fd = l->owner_fd = l->counters_fd = l->socks_fd = -1;
 	memcpy(l->progs, prog_table, sizeof(prog_table));
 	l->max_services = opts->max_services ? opts->max_services : TT_MAX_SERVICES;
 	l->max_sockets = opts->max_sockets ? opts->max_sockets : TT_MAX_SOCKETS;
@@ -185,6 +188,7 @@ int loader__open(struct loader *l, const struct loader_opts *opts)
 		goto cleanup;
 	}
 	l->svcs_fd = bpf_map__fd(l->skel->maps.svcs);
+	l->owner_fd = bpf_map__fd(l->skel->maps.svc_owner);
 	l->counters_fd = bpf_map__fd(l->skel->maps.counters);
 	l->socks_fd = strcmp(l->hooks, "tracepoint") ? -1 : bpf_map__fd(l->skel->maps.socks);
 	if (!opts->quiet)
@@ -199,7 +203,7 @@ void loader__close(struct loader *l)
 {
 	telltale_bpf__destroy(l->skel);
 	l->skel = NULL;
-	l->svcs_fd = l->counters_fd = l->socks_fd = -1;
+	l->svcs_fd = l->owner_fd = l->counters_fd = l->socks_fd = -1;
 }
 
 uint64_t loader__counter(const struct loader *l, uint32_t idx)

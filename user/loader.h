@@ -31,7 +31,8 @@ struct loader_prog {
 
 struct loader {
 	struct telltale_bpf *skel;
-	int svcs_fd;	 /* per-service counters, struct tt_svc_stats per CPU */
+	int svcs_fd;	 /* per-service counters by slot, struct tt_svc_stats per CPU */
+	int owner_fd;	 /* slot -> struct tt_svc_key */
 	int counters_fd; /* global counters, enum tt_counter */
 	int socks_fd;
 	const char *hooks;     /* "tp_btf" or "tracepoint": the program set loaded */

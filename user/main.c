@@ -185,7 +185,7 @@ static int agent_start(struct agent *a)
 		err = loader__open(&a->loader, &lo);
 	if (err)
 		return err;
-	a->col = collect__new(a->loader.svcs_fd, cfg->max_services);
+	a->col = collect__new(a->loader.svcs_fd, a->loader.owner_fd, cfg->max_services);
 	a->kept = calloc(cfg->max_services, sizeof(*a->kept));
 	a->core = core__new(&cfg->core);
 	if (!a->col || !a->kept || !a->core) {

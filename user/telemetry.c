@@ -73,7 +73,7 @@ static void add_maps(cJSON *o, const struct loader *l)
 {
 	uint64_t created = loader__counter(l, TT_CNT_SOCK_NEW);
 	uint64_t deleted = loader__counter(l, TT_CNT_SOCK_DEL);
-	long svcs = map_entries(l->svcs_fd, sizeof(struct tt_svc_key));
+	long svcs = map_entries(l->owner_fd, sizeof(__u32));
 	cJSON *m = cJSON_AddObjectToObject(o, "maps");
 	long socks;
 

@@ -351,7 +351,7 @@ static int load(struct loader *l, const char *hooks)
 		return -1;
 	}
 	CHECK(!strcmp(l->hooks, hooks));
-	col = collect__new(l->svcs_fd, TT_MAX_SERVICES);
+	col = collect__new(l->svcs_fd, l->owner_fd, TT_MAX_SERVICES);
 	CHECK(col != NULL);
 	return 0;
 }
