@@ -122,6 +122,46 @@ static void test_flags_unexplained_latency(void)
 	CHECK_NEAR(p.expected[0], 150, 5);
 }
 
+/* A fault that starts at a load the model has never seen (an unsure
+ * prediction) lasts 10 samples; afterwards the model still predicts the
+ * healthy relation: the fault was not learnt as the new normal. */
+static void test_fault_not_learnt(void)
+{
+	struct model_config cfg;
+	struct model_pred p;
+	struct model m;
+	struct rng r = { 7 };
+	double x[2], y[2];
+	int i;
+
+	model__default_config(&cfg);
+	model__init(&m, 2);
+	for (i = 0; i < 300; i++) {
+		x[0] = 400 + 10 * rng_normal(&r); /* steady load */
+		x[1] = 20 + 2 * rng_normal(&r);	  /* host CPU % */
+		y[0] = 1000 + 0.5 * x[0] + 2 * x[1] + 5 * rng_normal(&r);
+		y[1] = 2 * y[0];
+		model__update(&m, &cfg, x, y, &p);
+	}
+	/* CPU jumps to a level never seen and the service is 4x slower. */
+	for (i = 0; i < 10; i++) {
+		x[0] = 400 + 10 * rng_normal(&r);
+		x[1] = 60 + 2 * rng_normal(&r);
+		y[0] = 4 * 1280;
+		y[1] = 2 * y[0];
+		model__update(&m, &cfg, x, y, &p);
+	}
+	CHECK(p.z[0] > 6);
+	/* Healthy again at the usual load: predicted as before the fault. */
+	x[0] = 400;
+	x[1] = 20;
+	y[0] = 1000 + 0.5 * 400 + 2 * 20;
+	y[1] = 2 * y[0];
+	model__update(&m, &cfg, x, y, &p);
+	CHECK(rel_err(p.expected[0], 1240) < 0.05);
+	CHECK(fabs(p.z[0]) < 4);
+}
+
 static void test_degenerate_restart(void)
 {
 	struct model_config cfg;
@@ -164,6 +204,7 @@ int main(void)
 	test_recovers_coefficients();
 	test_collinear_and_constant();
 	test_flags_unexplained_latency();
+	test_fault_not_learnt();
 	test_degenerate_restart();
 	return check_done("test_model");
 }
