@@ -107,3 +107,16 @@ CONF
 	on_exit "kill $pid; wait $pid"
 	wait_port "$port"
 }
+
+# Waits (at most 5 s) until no socket to or from PORT is left open but in
+# TIME-WAIT (closed, for the agent). A server closes its side only once it has
+# read the client's FIN: an earlier client's close must not land in the
+# agent's window, and a benchmark's closes must be in its last interval.
+wait_idle() {
+	local port=$1 i
+	for i in $(seq 50); do
+		ss -Htn state connected exclude time-wait "( sport = :$port or dport = :$port )" | grep -q . || return 0
+		sleep 0.1
+	done
+	fail "connections to port $port still open after 5 s"
+}

@@ -26,31 +26,19 @@ as_postgres "$PGBIN/pg_ctl" -D "$PG/data" -l "$PG/server.log" -w -t 30 -o "-p $P
 	-c listen_addresses=127.0.0.1 -k $PG -c fsync=off -c ssl=off \
 	-c log_statement=all -c log_connections=on" start >/dev/null || { cat "$PG/server.log"; fail "postgres did not start"; }
 wait_port "$PORT"
-# Waits (at most 5 s) until no socket to or from PORT is left open but in
-# TIME-WAIT (closed, for the agent). A server closes its side only once it has
-# read the client's FIN: an earlier client's close must not land in the
-# agent's window, and the benchmark's closes must be in its last interval.
-wait_idle() {
-	local i
-	for i in $(seq 50); do
-		ss -Htn state connected exclude time-wait "( sport = :$PORT or dport = :$PORT )" | grep -q . || return 0
-		sleep 0.1
-	done
-	fail "connections to port $PORT still open after 5 s"
-}
 "$PGBIN/pgbench" -h "$PG" -p "$PORT" -U postgres -i -s 1 -q postgres >"$WORK/init.txt" 2>&1 ||
 	{ cat "$WORK/init.txt"; fail "pgbench -i failed"; }
 
 # GSSAPI encryption off: with Kerberos credentials on the host libpq would
 # first try a GSSENCRequest, one more turn per connection.
 export PGGSSENCMODE=disable
-wait_idle
+wait_idle "$PORT"
 log_start=$(stat -c %s "$PG/server.log")
 start_agent
 "$PGBIN/pgbench" -h 127.0.0.1 -p "$PORT" -U postgres -S -n -t $TXNS -c $CONNS postgres \
 	>"$WORK/pgbench.txt" 2>&1 || { cat "$WORK/pgbench.txt"; fail "pgbench failed"; }
 grep -E '^(number of|tps)' "$WORK/pgbench.txt"
-wait_idle
+wait_idle "$PORT"
 stop_agent
 
 processed=$(awk '/^number of transactions actually processed:/ { split($6, a, "/"); print a[1] }' "$WORK/pgbench.txt")

@@ -15,30 +15,18 @@ redis-server --port "$PORT" --bind 127.0.0.1 --save '' --appendonly no \
 REDIS_PID=$!
 on_exit "kill $REDIS_PID; wait $REDIS_PID"
 wait_port "$PORT"
-# Waits (at most 5 s) until no socket to or from PORT is left open but in
-# TIME-WAIT (closed, for the agent). A server closes its side only once it has
-# read the client's FIN: an earlier client's close must not land in the
-# agent's window, and the benchmark's closes must be in its last interval.
-wait_idle() {
-	local i
-	for i in $(seq 50); do
-		ss -Htn state connected exclude time-wait "( sport = :$PORT or dport = :$PORT )" | grep -q . || return 0
-		sleep 0.1
-	done
-	fail "connections to port $PORT still open after 5 s"
-}
 
 # One INFO field from a saved "INFO all" reply (0 when the line is absent).
 info_field() { awk -F'[:=,]' -v k="$2" '$1 == k { v = $3 == "" ? $2 : $3 } END { print v + 0 }' "$1"; }
 redis_info() { redis-cli -h 127.0.0.1 -p "$PORT" info all | tr -d '\r' >"$1" || fail "redis-cli info failed"; }
 
 redis_info "$WORK/info.before"
-wait_idle
+wait_idle "$PORT"
 start_agent
 redis-benchmark -h 127.0.0.1 -p "$PORT" -n $N -c $CONNS -P 1 -t set,get -q \
 	>"$WORK/bench.txt" 2>&1 || { cat "$WORK/bench.txt"; fail "redis-benchmark failed"; }
 tr '\r' '\n' <"$WORK/bench.txt" | grep 'requests per second'
-wait_idle
+wait_idle "$PORT"
 stop_agent
 redis_info "$WORK/info.after"
 
