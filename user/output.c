@@ -10,6 +10,7 @@
 struct output {
 	struct sink *sink[OUT_STREAMS];
 	uint64_t seq[OUT_STREAMS];
+	uint64_t dropped[OUT_STREAMS]; /* lines lost since writes began failing */
 	bool shared; /* both streams write to sink[OUT_METRICS] */
 };
 
@@ -65,6 +66,24 @@ static int set_seq(cJSON *obj, uint64_t seq)
 	return 0;
 }
 
+/* Says once when a stream starts losing lines and once when it recovers, so
+ * a full disk is visible without a message per line. */
+static void report_health(struct output *out, enum output_stream stream, int err)
+{
+	const char *name = sink__name(out->sink[stream]);
+
+	if (err && !out->dropped[stream]++)
+		fprintf(stderr, "telltale: writing to the %s output '%s' failed: %s; lines are "
+				"dropped and counted (agent stats line, seq gaps) until it works "
+				"again: free space or fix its permissions\n",
+			stream_name[stream], name, strerror(-err));
+	if (!err && out->dropped[stream]) {
+		fprintf(stderr, "telltale: the %s output '%s' works again; %llu lines were dropped\n",
+			stream_name[stream], name, (unsigned long long)out->dropped[stream]);
+		out->dropped[stream] = 0;
+	}
+}
+
 int output__line(struct output *out, enum output_stream stream, cJSON *obj)
 {
 	char *text;
@@ -84,6 +103,7 @@ int output__line(struct output *out, enum output_stream stream, cJSON *obj)
 	text[len] = '\n';
 	err = sink__write(out->sink[stream], text, len + 1);
 	free(text);
+	report_health(out, stream, err);
 	return err;
 }
 

@@ -77,6 +77,15 @@ dropped=$(jq .sinks.metrics.dropped <<<"$(stop_line "$WORK/full/m.jsonl")")
 [ "${gaps:-0}" -gt 0 ] || fail "the disk never filled (file reached $full_size bytes)"
 [ "$gaps" = "$dropped" ] || fail "seq skips $gaps numbers but the agent counted $dropped drops"
 [ "$(stat -c %s "$WORK/full/m.jsonl")" -gt "$full_size" ] || fail "writing did not resume after the remount"
+grep -q "writing to the metrics output '$WORK/full/m.jsonl' failed: No space left on device" "$WORK/agent.err" ||
+	fail "no message naming the full disk"
+# One message when an outage starts and one when it ends, not one per line;
+# a nearly full disk may take a short line between two long ones, so an
+# outage can come in pieces, but the pieces add up to every drop.
+outages=$(grep -c "failed: No space left" "$WORK/agent.err")
+recovered=$(sed -n 's/.*works again; \([0-9]*\) lines were dropped/\1/p' "$WORK/agent.err" | awk '{ s += $1 } END { print s + 0 }')
+[ "$recovered" = "$dropped" ] || fail "recovery messages count $recovered drops, the agent $dropped"
+[ "$outages" -lt "$dropped" ] || fail "$outages messages for $dropped drops: one per line"
 echo "ok: disk full at $full_size bytes: $dropped lines dropped and counted, no torn line, resumed"
 
 # 4. SIGKILL in the middle of a busy stream: whatever is in the file is whole.
