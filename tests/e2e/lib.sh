@@ -120,3 +120,20 @@ wait_idle() {
 	done
 	fail "connections to port $port still open after 5 s"
 }
+
+# Fails unless every metrics line of ROLE PORT names the process WANT.
+expect_comm() {
+	local role=$1 port=$2 want=$3 comm
+	comm=$(jq -rs --arg r "$role" --argjson p "$port" '[.[] | select(.type == "metrics" and .service.role == $r and .service.port == $p) | .service.comm] | unique | join(",")' "$WORK/agent.jsonl")
+	[ "$comm" = "$want" ] || fail "$role comm is '$comm', expected $want"
+	echo "ok: $role comm $want"
+}
+
+# Fails unless the server on PORT had a loopback-sized p50 (0..10 ms) in its
+# busy intervals; prints it.
+expect_loopback_p50() {
+	local p50
+	p50=$(jq -s --argjson p "$1" '[.[] | select(.type == "metrics" and .service.role == "server" and .service.port == $p and .requests > 1000) | .latency_us.p50] | min' "$WORK/agent.jsonl")
+	awk -v v="$p50" 'BEGIN { exit !(v > 0 && v < 10000) }' || fail "server p50 $p50 us is not a loopback latency"
+	echo "ok: server p50 $p50 us"
+}

@@ -29,8 +29,6 @@ expect_range "server connections closed" "$(agent_sum server "$PORT" .connection
 expect_range "client connections opened" "$(agent_sum client "$PORT" .connections.opened)" $CONNS $((CONNS + 1))
 peak=$(jq -s --argjson p "$PORT" '[.[] | select(.type=="metrics" and .service.role=="server" and .service.port==$p) | .connections.active] | max' "$WORK/agent.jsonl")
 expect_range "peak active server connections" "$peak" $CONNS $((CONNS + 1))
-comm=$(jq -rs --argjson p "$PORT" '[.[] | select(.type=="metrics" and .service.role=="server" and .service.port==$p) | .service.comm][0]' "$WORK/agent.jsonl")
-[ "$comm" = nginx ] || fail "server comm is '$comm', expected nginx"
-p50=$(jq -s --argjson p "$PORT" '[.[] | select(.type=="metrics" and .service.role=="server" and .service.port==$p and .requests > 1000) | .latency_us.p50] | min' "$WORK/agent.jsonl")
-awk -v v="$p50" 'BEGIN { exit !(v > 0 && v < 10000) }' || fail "server p50 $p50 us is not a loopback latency"
-echo "ok: comm nginx, p50 ${p50} us"
+expect_comm server "$PORT" nginx
+expect_comm client "$PORT" wrk
+expect_loopback_p50 "$PORT"

@@ -66,11 +66,6 @@ for role in server client; do
 	expect_range "$role connections opened" "$(agent_sum $role "$PORT" .connections.opened)" $conns $conns
 	expect_range "$role connections closed" "$(agent_sum $role "$PORT" .connections.closed)" $conns $conns
 done
-for pair in server:postgres client:pgbench; do
-	role=${pair%%:*} want=${pair#*:}
-	comm=$(jq -rs --arg r "$role" --argjson p "$PORT" '[.[] | select(.type=="metrics" and .service.role==$r and .service.port==$p) | .service.comm] | unique | join(",")' "$WORK/agent.jsonl")
-	[ "$comm" = "$want" ] || fail "$role comm is '$comm', expected $want"
-done
-p50=$(jq -s --argjson p "$PORT" '[.[] | select(.type=="metrics" and .service.role=="server" and .service.port==$p and .requests > 1000) | .latency_us.p50] | min' "$WORK/agent.jsonl")
-awk -v v="$p50" 'BEGIN { exit !(v > 0 && v < 10000) }' || fail "server p50 $p50 us is not a loopback latency"
-echo "ok: comm postgres and pgbench, server p50 ${p50} us"
+expect_comm server "$PORT" postgres
+expect_comm client "$PORT" pgbench
+expect_loopback_p50 "$PORT"

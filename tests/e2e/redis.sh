@@ -65,11 +65,6 @@ done
 active=$(jq -s --argjson p "$PORT" '[.[] | select(.type=="metrics" and .service.role=="server" and .service.port==$p) | .connections.active]' "$WORK/agent.jsonl")
 expect_range "peak active server connections" "$(jq max <<<"$active")" 0 $CONNS
 expect_range "active server connections at the end" "$(jq last <<<"$active")" 0 0
-for pair in server:redis-server client:redis-benchmark; do
-	role=${pair%%:*} want=${pair#*:}
-	comm=$(jq -rs --arg r "$role" --argjson p "$PORT" '[.[] | select(.type=="metrics" and .service.role==$r and .service.port==$p) | .service.comm] | unique | join(",")' "$WORK/agent.jsonl")
-	[ "$comm" = "$want" ] || fail "$role comm is '$comm', expected $want"
-done
-p50=$(jq -s --argjson p "$PORT" '[.[] | select(.type=="metrics" and .service.role=="server" and .service.port==$p and .requests > 1000) | .latency_us.p50] | min' "$WORK/agent.jsonl")
-awk -v v="$p50" 'BEGIN { exit !(v > 0 && v < 10000) }' || fail "server p50 $p50 us is not a loopback latency"
-echo "ok: comm redis-server and redis-benchmark, server p50 ${p50} us"
+expect_comm server "$PORT" redis-server
+expect_comm client "$PORT" redis-benchmark
+expect_loopback_p50 "$PORT"

@@ -41,6 +41,17 @@ static char *expected(unsigned int from, unsigned int to, size_t *len)
 	return buf;
 }
 
+/* Whether got holds exactly lines from..to-1, in order. */
+static bool holds_lines(const char *got, size_t len, unsigned int from, unsigned int to)
+{
+	size_t want_len;
+	char *want = expected(from, to, &want_len);
+	bool same = len == want_len && !memcmp(got, want, len);
+
+	free(want);
+	return same;
+}
+
 static int write_lines(struct sink *s, unsigned int from, unsigned int to)
 {
 	char buf[LINE_LEN + 1];
@@ -153,8 +164,8 @@ static void test_rotation_all_kept(void)
 {
 	struct sink_opts o = { .rotate_size = 1000, .rotate_keep = 20 };
 	struct sink_stats st;
-	size_t len, want_len;
-	char *got, *want, name[300];
+	size_t len;
+	char *got, name[300];
 	struct sink *s;
 	unsigned int k;
 
@@ -168,10 +179,8 @@ static void test_rotation_all_kept(void)
 	CHECK(sink__close(s) == 0);
 
 	CHECK(collect(20, 992, &got, &len) == 16);
-	want = expected(0, 500, &want_len);
-	CHECK(len == want_len && !memcmp(got, want, len));
+	CHECK(holds_lines(got, len, 0, 500));
 	free(got);
-	free(want);
 	for (k = 1; k <= 16; k++) {
 		CHECK(exists("%s.%u.gz", k));
 		CHECK(!exists("%s.%u", k));
@@ -188,8 +197,8 @@ static void test_rotation_all_kept(void)
 static void test_keep_limit(void)
 {
 	struct sink_opts o = { .rotate_size = 1000, .rotate_keep = 3 };
-	size_t len, want_len;
-	char *got, *want;
+	size_t len;
+	char *got;
 	struct sink *s;
 
 	clean_dir();
@@ -199,10 +208,8 @@ static void test_keep_limit(void)
 	CHECK(exists("%s.%u.gz", 3) && !exists("%s.%u.gz", 4));
 	CHECK(collect(20, 992, &got, &len) == 3);
 	/* 16 full files of 31 lines went out, 4 live lines; the last 3 files kept */
-	want = expected(500 - 4 - 3 * 31, 500, &want_len);
-	CHECK(len == want_len && !memcmp(got, want, len));
+	CHECK(holds_lines(got, len, 500 - 4 - 3 * 31, 500));
 	free(got);
-	free(want);
 }
 
 /* The default keep is 5, a line alone larger than rotate_size is written
@@ -241,8 +248,8 @@ static void test_rotation_edges(void)
 static void test_compress_failure(void)
 {
 	struct sink_opts o = { .rotate_size = 1000, .rotate_keep = 5 };
-	char name[300], *got = NULL, *want;
-	size_t len = 0, want_len;
+	char name[300], *got = NULL;
+	size_t len = 0;
 	struct sink_stats st;
 	struct sink *s;
 
@@ -255,10 +262,8 @@ static void test_compress_failure(void)
 	CHECK(exists("%s.%u", 1) && !exists("%s.%u.gz", 1));
 	snprintf(name, sizeof(name), "%s.1", path);
 	CHECK(slurp(name, false, &got, &len) == 31 * LINE_LEN);
-	want = expected(0, 31, &want_len);
-	CHECK(len == want_len && !memcmp(got, want, len));
+	CHECK(holds_lines(got, len, 0, 31));
 	free(got);
-	free(want);
 
 	snprintf(name, sizeof(name), "%s.1.gz.tmp", path);
 	rmdir(name);
@@ -269,10 +274,8 @@ static void test_compress_failure(void)
 	CHECK(sink__close(s) == 0);
 	CHECK(!exists("%s.%u", 1) && !exists("%s.%u", 2));
 	CHECK(collect(5, 992, &got, &len) == 2);
-	want = expected(0, 80, &want_len);
-	CHECK(len == want_len && !memcmp(got, want, len));
+	CHECK(holds_lines(got, len, 0, 80));
 	free(got);
-	free(want);
 }
 
 /* A rotation that cannot create the new file changes nothing, loses no line
@@ -280,8 +283,8 @@ static void test_compress_failure(void)
 static void test_rotate_failure(void)
 {
 	struct sink_opts o = { .rotate_size = 1000, .rotate_keep = 5 };
-	char name[300], *got = NULL, *want;
-	size_t len = 0, want_len;
+	char name[300], *got = NULL;
+	size_t len = 0;
 	struct sink_stats st;
 	struct sink *s;
 
@@ -300,10 +303,8 @@ static void test_rotate_failure(void)
 	CHECK(st.rotations == 1);
 	CHECK(sink__close(s) == 0);
 	CHECK(collect(5, 41 * LINE_LEN, &got, &len) == 1); /* line 40 still under the backoff */
-	want = expected(0, 42, &want_len);
-	CHECK(len == want_len && !memcmp(got, want, len));
+	CHECK(holds_lines(got, len, 0, 42));
 	free(got);
-	free(want);
 }
 
 static void test_open_errors(void)
@@ -359,8 +360,8 @@ static void test_none(void)
  * reopen, which starts a new PATH. */
 static void test_reopen(void)
 {
-	char moved[300], *got = NULL, *want;
-	size_t len = 0, want_len;
+	char moved[300], *got = NULL;
+	size_t len = 0;
 	struct sink *s;
 
 	clean_dir();
@@ -375,17 +376,13 @@ static void test_reopen(void)
 	CHECK(sink__close(s) == 0);
 
 	CHECK(slurp(moved, false, &got, &len) == 10 * LINE_LEN);
-	want = expected(0, 10, &want_len);
-	CHECK(len == want_len && !memcmp(got, want, len));
+	CHECK(holds_lines(got, len, 0, 10));
 	free(got);
-	free(want);
 	got = NULL;
 	len = 0;
 	CHECK(slurp(path, false, &got, &len) == 2 * LINE_LEN);
-	want = expected(10, 12, &want_len);
-	CHECK(len == want_len && !memcmp(got, want, len));
+	CHECK(holds_lines(got, len, 10, 12));
 	free(got);
-	free(want);
 }
 
 /* mv without SIGHUP: when the moved file fills up, the sink starts a new PATH
@@ -393,8 +390,8 @@ static void test_reopen(void)
 static void test_moved_then_full(void)
 {
 	struct sink_opts o = { .rotate_size = 1000, .rotate_keep = 5 };
-	char moved[300], *got = NULL, *want;
-	size_t len = 0, want_len;
+	char moved[300], *got = NULL;
+	size_t len = 0;
 	struct sink_stats st;
 	struct sink *s;
 
@@ -409,17 +406,13 @@ static void test_moved_then_full(void)
 	CHECK(sink__close(s) == 0);
 	CHECK(!exists("%s.%u", 1) && !exists("%s.%u.gz", 1));
 	CHECK(slurp(moved, false, &got, &len) == 31 * LINE_LEN);
-	want = expected(0, 31, &want_len);
-	CHECK(len == want_len && !memcmp(got, want, len));
+	CHECK(holds_lines(got, len, 0, 31));
 	free(got);
-	free(want);
 	got = NULL;
 	len = 0;
 	CHECK(slurp(path, false, &got, &len) == 9 * LINE_LEN);
-	want = expected(31, 40, &want_len);
-	CHECK(len == want_len && !memcmp(got, want, len));
+	CHECK(holds_lines(got, len, 31, 40));
 	free(got);
-	free(want);
 }
 
 /* RLIMIT_FSIZE cuts the 11th line short (7 of 32 bytes fit): the 7 bytes are
