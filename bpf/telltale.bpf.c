@@ -5,11 +5,17 @@
  * map lookups and a histogram slot computed without loops.
  *
  * Each hook has two programs running the same inline logic; the loader loads
- * one set. tp_btf programs (preferred) get a typed struct sock and keep the
- * socket's state in socket local storage, found without hashing and freed
- * with the socket. Classic tracepoint programs (kernels without tp_btf or
- * socket storage for tracing, before 5.11) keep it in an LRU hash keyed by
- * the socket's address.
+ * one set. tp_btf programs (preferred) get a typed struct sock, keep the
+ * socket's state in a set-associative table in an array and read the time
+ * from the socket's own TCP clock. Classic tracepoint programs (a fallback
+ * for kernels that refuse those) keep it in an LRU hash keyed by the
+ * socket's address and read the time with a helper.
+ *
+ * Why the table and the TCP clock: on CPUs with return-stack mitigations
+ * (AMD's SRSO "safe RET", retpolines) every kernel call a program makes
+ * costs tens of ns, so the hot path makes none. Array lookups, per-CPU
+ * array lookups and bpf_rdonly_cast are inlined by the verifier; socket
+ * storage, hash maps and bpf_ktime_get_ns are calls.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -25,13 +31,24 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* Socket state for the tp_btf programs. */
+/*
+ * Socket state for the tp_btf programs: sets of TT_SOCK_WAYS ways in an
+ * array. The kernel's own hash of the connection (skc_hash, fixed while the
+ * socket is hashed) picks the set; the socket's address tags the way, so a
+ * hit is exact. A new socket takes a free way with a compare-and-swap; when
+ * none is free it is not tracked and its events are counted in
+ * TT_CNT_SOCK_FULL. At CLOSE a way is marked free for the next socket of its
+ * set (see sock_close). The loader sizes the table (a power of two) and sets
+ * targ_sock_set_mask.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct tt_sock);
-} sk_socks SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TT_MAX_SOCKETS);
+	__type(key, __u32);
+	__type(value, struct tt_sock_way);
+} sock_table SEC(".maps");
+
+const volatile __u32 targ_sock_set_mask = TT_MAX_SOCKETS / TT_SOCK_WAYS - 1;
 
 /* Socket state for the classic programs, keyed by struct sock address. LRU
  * so that sockets we never see close cannot fill it. */
@@ -169,39 +186,84 @@ static __always_inline void sock_ports(struct sock *sk, bool btf, __u16 *lport, 
 	*rport = __builtin_bswap16(SK_READ(btf, sk, __sk_common.skc_dport));
 }
 
+/* The table way holding sk, or NULL. The verifier lets a privileged
+ * program compare and store a socket's address as a number. */
+static __always_inline struct tt_sock_way *table_find(struct sock *sk)
+{
+	__u32 base = (sk->__sk_common.skc_hash & targ_sock_set_mask) * TT_SOCK_WAYS, i, w;
+	struct tt_sock_way *way;
+
+	for (w = 0; w < TT_SOCK_WAYS; w++) {
+		i = base + w;
+		way = bpf_map_lookup_elem(&sock_table, &i);
+		if (way && way->sk == (__u64)sk)
+			return way;
+	}
+	return NULL;
+}
+
+/* Claims a way for sk: one never used or left by a closed socket. The
+ * compare-and-swap settles a race with another CPU. Returns NULL, counted,
+ * when the set is full. */
+static __always_inline struct tt_sock_way *table_claim(struct sock *sk)
+{
+	__u32 base = (sk->__sk_common.skc_hash & targ_sock_set_mask) * TT_SOCK_WAYS, i, w;
+	struct tt_sock_way *way;
+	__u64 old;
+
+	for (w = 0; w < TT_SOCK_WAYS; w++) {
+		i = base + w;
+		way = bpf_map_lookup_elem(&sock_table, &i);
+		if (!way)
+			continue;
+		old = way->sk;
+		if (old && !(way->s.flags & TT_SOCK_F_CLOSED))
+			continue;
+		if (__sync_val_compare_and_swap(&way->sk, old, (__u64)sk) == old)
+			return way;
+	}
+	count(TT_CNT_SOCK_FULL);
+	return NULL;
+}
+
 /* The socket's state if we have it. */
 static __always_inline struct tt_sock *sock_find(struct sock *sk, bool btf)
 {
+	struct tt_sock_way *way;
 	__u64 key = (__u64)sk;
 
-	if (btf)
-		return bpf_sk_storage_get(&sk_socks, sk, NULL, 0);
-	return bpf_map_lookup_elem(&socks, &key);
+	if (!btf)
+		return bpf_map_lookup_elem(&socks, &key);
+	way = table_find(sk);
+	return way ? &way->s : NULL;
 }
 
 /* Sets the socket's state to *init, creating it. Returns NULL when there is
- * no room (classic) or the socket cannot hold storage. */
+ * no room. */
 static __always_inline struct tt_sock *sock_set(struct sock *sk, bool btf,
 						const struct tt_sock *init)
 {
+	struct tt_sock_way *way;
 	__u64 key = (__u64)sk;
-	struct tt_sock *s;
 
-	if (btf) {
-		s = bpf_sk_storage_get(&sk_socks, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
-		if (s)
-			*s = *init;
-		return s;
+	if (!btf) {
+		if (bpf_map_update_elem(&socks, &key, init, BPF_ANY))
+			return NULL;
+		return bpf_map_lookup_elem(&socks, &key);
 	}
-	if (bpf_map_update_elem(&socks, &key, init, BPF_ANY))
+	way = table_find(sk);
+	if (!way)
+		way = table_claim(sk);
+	if (!way)
 		return NULL;
-	return bpf_map_lookup_elem(&socks, &key);
+	way->s = *init;
+	return &way->s;
 }
 
 static __always_inline void track_open(struct sock *sk, bool btf, __u8 role, __u16 port)
 {
 	struct tt_sock init = { .svc = { .port = port, .role = role },
-				.flags = TT_SOCK_F_COUNTED | TT_SOCK_F_VALID };
+				.flags = TT_SOCK_F_COUNTED };
 	struct tt_svc_stats *st;
 
 	init.slot = svc_slot(&init.svc);
@@ -220,13 +282,34 @@ static __always_inline void learn_listen_port(__u16 port)
 		bpf_map_update_elem(&listen_ports, &port, &one, BPF_ANY);
 }
 
+/*
+ * Events can follow CLOSE: an active RST (CLOSE has zeroed an accepted
+ * socket's local port by then) and a response read after a RST. So a table
+ * way is only marked closed, for a new socket of its set to take when it
+ * needs one. A hash entry goes at once unless a request is pending; then it
+ * waits for LRU eviction or the next handshake on the same address.
+ */
+static __always_inline void sock_close(struct sock *sk, bool btf, struct tt_sock *s)
+{
+	__u64 skaddr = (__u64)sk;
+
+	if (btf) {
+		if (s && !(s->flags & TT_SOCK_F_CLOSED)) {
+			s->flags |= TT_SOCK_F_CLOSED;
+			count(TT_CNT_SOCK_DEL);
+		}
+		return;
+	}
+	if (!(s && s->start_ns) && !bpf_map_delete_elem(&socks, &skaddr))
+		count(TT_CNT_SOCK_DEL);
+}
+
 static __always_inline void on_state(struct sock *sk, bool btf, int oldstate, int newstate,
 				     __u16 sport, __u16 dport)
 {
 	struct tt_svc_key key = {};
 	struct tt_svc_stats *st;
 	struct tt_sock *s;
-	__u64 skaddr = (__u64)sk;
 
 	count(TT_CNT_EV_STATE);
 	if (oldstate == BPF_TCP_SYN_RECV && newstate == BPF_TCP_ESTABLISHED) {
@@ -257,13 +340,8 @@ static __always_inline void on_state(struct sock *sk, bool btf, int oldstate, in
 		if (st)
 			st->closed++;
 	}
-	/* Socket storage goes with the socket. A hash entry goes at CLOSE,
-	 * unless a request is pending: a response may still be read after a
-	 * RST closed the socket; LRU eviction or the next handshake on the
-	 * same address replaces it then. */
-	if (!btf && newstate == BPF_TCP_CLOSE && !(s && s->start_ns) &&
-	    !bpf_map_delete_elem(&socks, &skaddr))
-		count(TT_CNT_SOCK_DEL);
+	if (newstate == BPF_TCP_CLOSE)
+		sock_close(sk, btf, s);
 }
 
 /* Fills a fresh state for a connection opened before we were loaded, or
@@ -273,13 +351,18 @@ static __always_inline void adopt(struct sock *sk, bool btf, struct tt_sock *s)
 {
 	struct tt_svc_stats *st;
 	__u16 lport, rport;
+	__u8 state;
 
 	sock_ports(sk, btf, &lport, &rport);
 	classify(lport, rport, &s->svc);
 	s->slot = svc_slot(&s->svc);
-	s->flags = TT_SOCK_F_VALID;
-	if (SK_READ(btf, sk, __sk_common.skc_state) == BPF_TCP_ESTABLISHED)
+	state = SK_READ(btf, sk, __sk_common.skc_state);
+	s->flags = 0;
+	if (state == BPF_TCP_ESTABLISHED)
 		s->flags |= TT_SOCK_F_COUNTED;
+	/* Data read after CLOSE: no CLOSE event will free the way. */
+	if (state == BPF_TCP_CLOSE)
+		s->flags |= TT_SOCK_F_CLOSED;
 	count(TT_CNT_SOCK_NEW);
 	st = slot_stats(s->slot);
 	if (st && (s->flags & TT_SOCK_F_COUNTED))
@@ -290,14 +373,19 @@ static __always_inline void adopt(struct sock *sk, bool btf, struct tt_sock *s)
 static __always_inline struct tt_sock *sock_state(struct sock *sk, bool btf)
 {
 	struct tt_sock fresh = {}, *s;
+	struct tt_sock_way *way;
 	__u64 key = (__u64)sk;
 
 	if (btf) {
-		/* One call finds or creates; new storage is zeroed. */
-		s = bpf_sk_storage_get(&sk_socks, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
-		if (s && !(s->flags & TT_SOCK_F_VALID))
-			adopt(sk, btf, s);
-		return s;
+		way = table_find(sk);
+		if (way)
+			return &way->s;
+		way = table_claim(sk);
+		if (!way)
+			return NULL;
+		adopt(sk, btf, &fresh);
+		way->s = fresh;
+		return &way->s;
 	}
 	s = bpf_map_lookup_elem(&socks, &key);
 	if (s)
@@ -329,6 +417,31 @@ static __always_inline void record_latency(struct tt_sock *s, __u64 now)
 	}
 }
 
+/* Weak, so that the classic programs still load on a kernel without it
+ * (6.2+ has it; the data tracepoints came in 6.3). */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+
+/*
+ * The time. tp_btf programs read the socket's own TCP clock: TCP stamps a
+ * socket with the monotonic clock bpf_ktime_get_ns reads each time it
+ * processes one of its segments or transmits, so on a receive it is when the
+ * data arrived (a request is timed from its arrival, a response to its
+ * arrival at the client), on a send when the data went out. Reading it is a
+ * load; bpf_ktime_get_ns is a kernel call.
+ */
+static __always_inline __u64 now(struct sock *sk, bool btf)
+{
+	struct tcp_sock *tp;
+
+	if (!btf)
+		return bpf_ktime_get_ns();
+	tp = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));
+	/* Nanoseconds from 6.7, microseconds before. */
+	if (bpf_core_field_exists(tp->tcp_clock_cache))
+		return tp->tcp_clock_cache;
+	return tp->tcp_mstamp * 1000;
+}
+
 /*
  * A request/response turn: the side that asks (a server's peer, a client
  * socket) starts the clock with its first bytes after the previous answer,
@@ -346,9 +459,9 @@ static __always_inline void on_data(struct sock *sk, bool btf, bool is_recv)
 	asks = is_recv == (s->svc.role == TT_ROLE_SERVER);
 	if (asks) {
 		if (!s->start_ns)
-			s->start_ns = bpf_ktime_get_ns();
+			s->start_ns = now(sk, btf);
 	} else if (s->start_ns) {
-		record_latency(s, bpf_ktime_get_ns());
+		record_latency(s, now(sk, btf));
 	}
 }
 

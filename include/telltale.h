@@ -69,7 +69,7 @@ struct tt_svc_stats {
 /* Socket request state. */
 #define TT_SOCK_F_COUNTED 0x1 /* counted in opened or adopted: close counts */
 #define TT_SOCK_F_COMM 0x2    /* comm already written to the service */
-#define TT_SOCK_F_VALID 0x4   /* classified; socket storage starts zeroed */
+#define TT_SOCK_F_CLOSED 0x4  /* closed: a table way a new socket may take */
 
 /* A service's slot in the per-CPU stats array; TT_NO_SLOT: none free. */
 #define TT_NO_SLOT 0xffffffffU
@@ -84,6 +84,14 @@ struct tt_sock {
 	__u8 pad[7];
 };
 
+/* A way of the tp_btf programs' socket table: the socket's address (0 when
+ * free) and its state. */
+#define TT_SOCK_WAYS 8
+struct tt_sock_way {
+	__u64 sk;
+	struct tt_sock s;
+};
+
 /* Global counters, per CPU, one array slot each. */
 enum tt_counter {
 	TT_CNT_SVC_OVERFLOW = 0, /* events dropped: service map full */
@@ -95,6 +103,7 @@ enum tt_counter {
 	TT_CNT_EV_RESET_IN,
 	TT_CNT_EV_RESET_OUT,
 	TT_CNT_EV_RETRANS,
+	TT_CNT_SOCK_FULL,	 /* events of sockets not tracked: table set full */
 	TT_CNT_MAX,
 };
 

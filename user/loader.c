@@ -69,7 +69,7 @@ static int probe_tracepoints(struct loader *l)
 	return left;
 }
 
-/* Opens the object and loads one program set: tp_btf with socket storage,
+/* Opens the object and loads one program set: tp_btf with the socket table,
  * or classic tracepoints with the socket hash. Returns 0 or a negative
  * errno; on failure the skeleton is destroyed. */
 static int load_set(struct loader *l, const struct loader_opts *opts, bool btf)
@@ -89,7 +89,9 @@ static int load_set(struct loader *l, const struct loader_opts *opts, bool btf)
 	l->skel->rodata->targ_max_services = l->max_services;
 	bpf_map__set_max_entries(l->skel->maps.socks, l->max_sockets);
 	bpf_map__set_autocreate(l->skel->maps.socks, !btf);
-	bpf_map__set_autocreate(l->skel->maps.sk_socks, btf);
+	bpf_map__set_max_entries(l->skel->maps.sock_table, l->sock_table_size);
+	bpf_map__set_autocreate(l->skel->maps.sock_table, btf);
+	l->skel->rodata->targ_sock_set_mask = l->sock_table_size / TT_SOCK_WAYS - 1;
 	for (i = 0; i < LOADER_NPROGS; i++) {
 		bpf_program__set_autoload(prog_of(l->skel, i, btf), l->progs[i].attached);
 		bpf_program__set_autoload(prog_of(l->skel, i, !btf), false);
@@ -154,6 +156,19 @@ static void print_summary(const struct loader *l, int nlisten)
 		l->hooks, buf, nlisten);
 }
 
+/* The socket table has twice max_sockets ways, rounded up to a power of two
+ * so that a mask picks the set. Sockets spread over the sets at random, so
+ * with max_sockets open about one in 120 finds its set of TT_SOCK_WAYS full,
+ * with half as many one in 7,000, with a tenth practically none. */
+static uint32_t sock_table_size(uint32_t max_sockets)
+{
+	uint64_t n = TT_SOCK_WAYS;
+
+	while (n < 2 * (uint64_t)max_sockets && n < (1u << 30))
+		n <<= 1;
+	return (uint32_t)n;
+}
+
 int loader__open(struct loader *l, const struct loader_opts *opts)
 {
 	int err, nlisten;
@@ -163,6 +178,7 @@ int loader__open(struct loader *l, const struct loader_opts *opts)
 	memcpy(l->progs, prog_table, sizeof(prog_table));
 	l->max_services = opts->max_services ? opts->max_services : TT_MAX_SERVICES;
 	l->max_sockets = opts->max_sockets ? opts->max_sockets : TT_MAX_SOCKETS;
+	l->sock_table_size = sock_table_size(l->max_sockets);
 	libbpf_verbose = opts->verbose;
 	libbpf_set_print(libbpf_print);
 

@@ -38,6 +38,7 @@ struct loader {
 	const char *hooks;     /* "tp_btf" or "tracepoint": the program set loaded */
 	uint32_t max_services; /* map sizes as loaded */
 	uint32_t max_sockets;
+	uint32_t sock_table_size; /* ways in the tp_btf socket table */
 	struct loader_prog progs[LOADER_NPROGS];
 };
 

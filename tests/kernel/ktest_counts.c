@@ -167,7 +167,7 @@ static void test_turns(void)
 	CHECK(srv.failed == 0 && srv.resets == 0);
 	CHECK(!strcmp(srv.id.comm, "tt-server"));
 	CHECK(!strcmp(cli.id.comm, "tt-client"));
-	/* The server's clock starts after the request arrives and stops at its
+	/* The server's clock starts when the request arrives and stops at its
 	 * answer: the delay plus a little. The client's also holds both
 	 * loopback trips. Generous upper bounds: a shared 2-core machine. */
 	printf("server latency mean %.0f p50 %.0f p99 %.0f max %.0f us\n", srv.lat_mean_us,
@@ -338,11 +338,60 @@ static void test_retransmit(void)
 	CHECK(find(all, n, TT_ROLE_SERVER, s.port).retransmits == 0);
 }
 
-/* Loads one program set (TELLTALE_HOOKS), failing the test if the kernel
- * gives another. */
-static int load(struct loader *l, const char *hooks)
+/* A socket table of one set (max_sockets 4: 8 ways) fills with the first
+ * four connections; the other connections' sockets go untracked and are
+ * counted, and once the tracked ones close a new connection takes their
+ * ways. */
+static void test_table_full(struct loader *l)
 {
-	struct loader_opts opts = { .quiet = true };
+	const struct svc_sample *all;
+	struct svc_sample srv, cli;
+	struct server s[10] = { 0 };
+	int fd[10], i;
+	size_t n;
+
+	read_interval(&all);
+	for (i = 0; i < 10; i++) {
+		s[i].lfd = listen_any(&s[i].port);
+		server_start(&s[i], 1, 0);
+		fd[i] = connect_to(s[i].port);
+		usleep(2000);
+	}
+	for (i = 0; i < 10; i++)
+		client_turn(fd[i]);
+	n = read_interval(&all);
+	for (i = 0; i < 10; i++) {
+		srv = find(all, n, TT_ROLE_SERVER, s[i].port);
+		cli = find(all, n, TT_ROLE_CLIENT, s[i].port);
+		/* The first four hold the ways (another socket of the host may
+		 * have taken one); none after them is counted. */
+		CHECK(i < 4 ? srv.requests <= 1 && cli.requests <= 1
+			    : srv.requests == 0 && cli.requests == 0);
+		close(fd[i]);
+		pthread_join(s[i].thread, NULL);
+		close(s[i].lfd);
+	}
+	CHECK(loader__counter(l, TT_CNT_SOCK_FULL) >= 12);
+	usleep(20000);
+	s[0].lfd = listen_any(&s[0].port);
+	server_start(&s[0], 3, 0);
+	fd[0] = connect_to(s[0].port);
+	for (i = 0; i < 3; i++)
+		client_turn(fd[0]);
+	close(fd[0]);
+	pthread_join(s[0].thread, NULL);
+	close(s[0].lfd);
+	usleep(20000);
+	n = read_interval(&all);
+	CHECK(find(all, n, TT_ROLE_SERVER, s[0].port).requests == 3);
+	CHECK(find(all, n, TT_ROLE_CLIENT, s[0].port).requests == 3);
+}
+
+/* Loads one program set (TELLTALE_HOOKS), failing the test if the kernel
+ * gives another. max_sockets 0 is the default. */
+static int load(struct loader *l, const char *hooks, uint32_t max_sockets)
+{
+	struct loader_opts opts = { .quiet = true, .max_sockets = max_sockets };
 
 	setenv("TELLTALE_HOOKS", hooks, 1);
 	if (loader__open(l, &opts)) {
@@ -366,8 +415,8 @@ static void unload(struct loader *l)
 
 int main(void)
 {
-	/* Both program sets count the same: typed tp_btf programs with socket
-	 * storage, and classic tracepoints with the socket hash. */
+	/* Both program sets count the same: typed tp_btf programs with the
+	 * socket table, and classic tracepoints with the socket hash. */
 	static const char *sets[] = { "tp_btf", "tracepoint" };
 	struct loader l;
 	size_t i;
@@ -383,7 +432,7 @@ int main(void)
 	for (i = 0; i < 2; i++) {
 		printf("-- %s programs\n", sets[i]);
 		open_before_load();
-		if (load(&l, sets[i]))
+		if (load(&l, sets[i], 0))
 			continue;
 		test_turns();
 		test_preexisting();
@@ -391,12 +440,17 @@ int main(void)
 		test_reset();
 		unload(&l);
 	}
+	printf("-- tp_btf programs, a full socket table\n");
+	if (!load(&l, "tp_btf", 4)) {
+		test_table_full(&l);
+		unload(&l);
+	}
 	/* Last: this moves the process into a network namespace of its own. */
 	if (enter_netns())
 		return check_done("ktest_counts");
 	for (i = 0; i < 2; i++) {
 		printf("-- %s programs, retransmits\n", sets[i]);
-		if (load(&l, sets[i]))
+		if (load(&l, sets[i], 0))
 			continue;
 		test_retransmit();
 		unload(&l);
