@@ -73,7 +73,7 @@ test: deps all
 unit: $(UNIT_BINS)
 	$(Q)for t in $(UNIT_BINS); do $$t || exit 1; done
 
-bench: deps all
+bench: deps all $(OUT)/floor.bpf.o
 	$(Q)bench/run.sh $(OUT)
 
 vmlinux:
@@ -90,6 +90,10 @@ $(OUT) $(OUT)/user $(OUT)/asan $(OUT)/tests $(OUT)/tools:
 	$(Q)mkdir -p $@
 
 $(OUT)/%.bpf.o: bpf/%.bpf.c include/telltale.h $(wildcard bpf/*.bpf.h) $(VMLINUX_H) | $(OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/%.bpf.o: bench/bpf/%.bpf.c $(VMLINUX_H) | $(OUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
