@@ -28,6 +28,7 @@
 #define AF_INET6 10
 #define IPPROTO_TCP 6
 #define MSG_PEEK 2
+#define SOCK_STREAM 1
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -470,6 +471,13 @@ static __always_inline bool is_tcp_inet(__u16 family, __u16 protocol)
 	return protocol == IPPROTO_TCP && (family == AF_INET || family == AF_INET6);
 }
 
+/* A TCP socket, so a struct tcp_sock: a raw socket may carry IPPROTO_TCP. */
+static __always_inline bool btf_is_tcp(struct sock *sk)
+{
+	return sk->sk_type == SOCK_STREAM &&
+	       is_tcp_inet(sk->__sk_common.skc_family, sk->sk_protocol);
+}
+
 /* The service of a socket we may not track: its state if we have it,
  * otherwise a guess from the ports. */
 static __always_inline struct tt_svc_stats *svc_of(struct sock *sk, bool btf, __u16 lport,
@@ -518,8 +526,7 @@ SEC("tp_btf/sock_recv_length")
 int BPF_PROG(btf_sock_recv_length, struct sock *sk, int ret, int flags)
 {
 	count(TT_CNT_EV_RECV);
-	if (ret > 0 && !(flags & MSG_PEEK) &&
-	    is_tcp_inet(sk->__sk_common.skc_family, sk->sk_protocol))
+	if (ret > 0 && !(flags & MSG_PEEK) && btf_is_tcp(sk))
 		on_data(sk, true, true);
 	return 0;
 }
@@ -528,7 +535,7 @@ SEC("tp_btf/sock_send_length")
 int BPF_PROG(btf_sock_send_length, struct sock *sk, int ret, int flags)
 {
 	count(TT_CNT_EV_SEND);
-	if (ret > 0 && is_tcp_inet(sk->__sk_common.skc_family, sk->sk_protocol))
+	if (ret > 0 && btf_is_tcp(sk))
 		on_data(sk, true, false);
 	return 0;
 }
