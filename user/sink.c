@@ -297,14 +297,37 @@ static int file_open(const char *path, int flags, struct sink_file *f)
 	return 0;
 }
 
+static const char *const gen_sfx[] = { ".gz", "" };
+
+/* Generations past keep, left by a run with a larger rotate_keep: the keep
+ * limit bounds the disk used whatever ran before. They are contiguous, so
+ * the first number with no file ends them. */
+static void drop_old_gens(const struct sink *s)
+{
+	char name[PATH_MAX];
+	uint32_t k;
+	int i, found;
+
+	for (k = s->keep + 1; k <= SINK_MAX_KEEP + 1; k++) {
+		found = 0;
+		for (i = 0; i < 2; i++) {
+			gen_name(s, k, gen_sfx[i], name, sizeof(name));
+			found += !unlink(name);
+		}
+		if (!found)
+			break;
+	}
+}
+
 /* Moves generation k to k + 1 for k = keep..1, dropping the one at keep. */
 static void shift_gens(const struct sink *s)
 {
-	static const char *const sfx[] = { ".gz", "" };
+	const char *const *sfx = gen_sfx;
 	char from[PATH_MAX], to[PATH_MAX];
 	uint32_t k;
 	int i;
 
+	drop_old_gens(s);
 	for (k = s->keep; k >= 1; k--) {
 		for (i = 0; i < 2; i++) {
 			gen_name(s, k, sfx[i], from, sizeof(from));

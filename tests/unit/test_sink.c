@@ -212,6 +212,25 @@ static void test_keep_limit(void)
 	free(got);
 }
 
+/* A run at keep 20, then one at keep 3 on the same path: the first rotation
+ * of the second drops generations 4 and on, so keep bounds the disk used. */
+static void test_keep_lowered(void)
+{
+	struct sink_opts many = { .rotate_size = 1000, .rotate_keep = 20 };
+	struct sink_opts few = { .rotate_size = 1000, .rotate_keep = 3 };
+	struct sink *s;
+
+	clean_dir();
+	s = sink__open(path, &many);
+	CHECK(write_lines(s, 0, 500) == 0);
+	CHECK(sink__close(s) == 0);
+	CHECK(exists("%s.%u.gz", 16));
+	s = sink__open(path, &few);
+	CHECK(write_lines(s, 500, 540) == 0);
+	CHECK(sink__close(s) == 0);
+	CHECK(exists("%s.%u.gz", 3) && !exists("%s.%u.gz", 4) && !exists("%s.%u.gz", 16));
+}
+
 /* The default keep is 5, a line alone larger than rotate_size is written
  * without rotating an empty file, and an existing file's size counts. */
 static void test_rotation_edges(void)
@@ -562,6 +581,7 @@ int main(void)
 	snprintf(path, sizeof(path), "%s/out.jsonl", dir);
 	test_rotation_all_kept();
 	test_keep_limit();
+	test_keep_lowered();
 	test_rotation_edges();
 	test_compress_failure();
 	test_rotate_failure();
