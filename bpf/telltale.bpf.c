@@ -423,12 +423,14 @@ static __always_inline void record_latency(struct tt_sock *s, __u64 now)
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 
 /*
- * The time. tp_btf programs read the socket's own TCP clock: TCP stamps a
- * socket with the monotonic clock bpf_ktime_get_ns reads each time it
- * processes one of its segments or transmits, so on a receive it is when the
- * data arrived (a request is timed from its arrival, a response to its
- * arrival at the client), on a send when the data went out. Reading it is a
- * load; bpf_ktime_get_ns is a kernel call.
+ * The time. tp_btf programs read the socket's own TCP clock, which TCP sets
+ * from the monotonic clock bpf_ktime_get_ns reads: it refreshes it as
+ * recvmsg copies data to the reader (tcp_rcv_space_adjust) and as sendmsg
+ * transmits (tcp_write_xmit), so at both tracepoints it holds the time of
+ * the call, to within a microsecond. Reading it is a load; bpf_ktime_get_ns
+ * is a kernel call. A send that TCP holds back (autocorking behind data
+ * still in flight) leaves the clock at its last refresh, after the request
+ * was read: never a negative latency, at worst a shorter one.
  */
 static __always_inline __u64 now(struct sock *sk, bool btf)
 {

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -32,6 +33,7 @@ struct server {
 	uint16_t port;
 	int turns;	   /* turns to answer per connection */
 	int delay_us;	   /* wait before each answer */
+	int read_delay_us; /* wait before reading each request */
 	bool linger_reset; /* close with RST instead of FIN */
 	pthread_t thread;
 };
@@ -72,11 +74,16 @@ static void *serve(void *arg)
 	struct server *s = arg;
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 	char buf[64];
-	int fd, i;
+	int fd, i, one = 1;
 
 	pthread_setname_np(pthread_self(), "tt-server");
 	fd = accept(s->lfd, NULL, NULL);
+	/* Nagle would hold an answer's second part until the client's delayed
+	 * ACK, 40 ms: the next request would come after the read wait. */
+	if (s->read_delay_us)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	for (i = 0; i < s->turns; i++) {
+		usleep(s->read_delay_us);
 		if (recv(fd, buf, sizeof(buf), 0) <= 0)
 			break;
 		usleep(s->delay_us);
@@ -179,6 +186,39 @@ static void test_turns(void)
 	CHECK(srv.lat_max_us >= srv.lat_p99_us && srv.lat_p99_us >= srv.lat_p50_us);
 	CHECK(cli.lat_mean_us >= srv.lat_mean_us);
 	CHECK(cli.lat_p50_us >= DELAY_US * 0.93);
+}
+
+/* The server reads each request DELAY_US after it arrived and answers at
+ * once. Both program sets time the server from its read and the client from
+ * its send, so the wait shows on the client only. The tp_btf programs read
+ * TCP's per-socket clock, which TCP refreshes as the reader copies data: a
+ * clock left at the request's arrival would show the wait on the server too. */
+static void test_unread_wait(void)
+{
+	const struct svc_sample *all;
+	struct svc_sample srv, cli;
+	struct server s = { .read_delay_us = DELAY_US };
+	int fd, i;
+	size_t n;
+
+	s.lfd = listen_any(&s.port);
+	server_start(&s, 5, 0);
+	read_interval(&all);
+	fd = connect_to(s.port);
+	for (i = 0; i < 5; i++)
+		client_turn(fd);
+	close(fd);
+	pthread_join(s.thread, NULL);
+	close(s.lfd);
+	usleep(20000);
+	n = read_interval(&all);
+	srv = find(all, n, TT_ROLE_SERVER, s.port);
+	cli = find(all, n, TT_ROLE_CLIENT, s.port);
+	printf("unread wait %d us: server p50 %.0f us, client p50 %.0f us\n", DELAY_US,
+	       srv.lat_p50_us, cli.lat_p50_us);
+	CHECK(srv.requests == 5 && cli.requests == 5);
+	CHECK(cli.lat_p50_us >= DELAY_US * 0.93);
+	CHECK(srv.lat_p50_us < DELAY_US / 2);
 }
 
 /* A connection opened before the programs were loaded is classified from
@@ -435,6 +475,7 @@ int main(void)
 		if (load(&l, sets[i], 0))
 			continue;
 		test_turns();
+		test_unread_wait();
 		test_preexisting();
 		test_failed_connect();
 		test_reset();
