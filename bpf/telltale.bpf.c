@@ -370,7 +370,10 @@ static __always_inline void adopt(struct sock *sk, bool btf, struct tt_sock *s)
 		st->adopted++;
 }
 
-/* The socket's state, created and classified on first sight. */
+/* The socket's state, created and classified on first sight. Only a stream
+ * socket is a TCP connection (and a struct tcp_sock whose clock we read): a
+ * raw socket may carry IPPROTO_TCP too. Checked on first sight only, off the
+ * hot path. */
 static __always_inline struct tt_sock *sock_state(struct sock *sk, bool btf)
 {
 	struct tt_sock fresh = {}, *s;
@@ -381,6 +384,8 @@ static __always_inline struct tt_sock *sock_state(struct sock *sk, bool btf)
 		way = table_find(sk);
 		if (way)
 			return &way->s;
+		if (sk->sk_type != SOCK_STREAM)
+			return NULL;
 		way = table_claim(sk);
 		if (!way)
 			return NULL;
@@ -389,7 +394,7 @@ static __always_inline struct tt_sock *sock_state(struct sock *sk, bool btf)
 		return &way->s;
 	}
 	s = bpf_map_lookup_elem(&socks, &key);
-	if (s)
+	if (s || BPF_CORE_READ(sk, sk_type) != SOCK_STREAM)
 		return s;
 	adopt(sk, btf, &fresh);
 	bpf_map_update_elem(&socks, &key, &fresh, BPF_NOEXIST);
@@ -473,13 +478,6 @@ static __always_inline bool is_tcp_inet(__u16 family, __u16 protocol)
 	return protocol == IPPROTO_TCP && (family == AF_INET || family == AF_INET6);
 }
 
-/* A TCP socket, so a struct tcp_sock: a raw socket may carry IPPROTO_TCP. */
-static __always_inline bool btf_is_tcp(struct sock *sk)
-{
-	return sk->sk_type == SOCK_STREAM &&
-	       is_tcp_inet(sk->__sk_common.skc_family, sk->sk_protocol);
-}
-
 /* The service of a socket we may not track: its state if we have it,
  * otherwise a guess from the ports. */
 static __always_inline struct tt_svc_stats *svc_of(struct sock *sk, bool btf, __u16 lport,
@@ -528,7 +526,8 @@ SEC("tp_btf/sock_recv_length")
 int BPF_PROG(btf_sock_recv_length, struct sock *sk, int ret, int flags)
 {
 	count(TT_CNT_EV_RECV);
-	if (ret > 0 && !(flags & MSG_PEEK) && btf_is_tcp(sk))
+	if (ret > 0 && !(flags & MSG_PEEK) &&
+	    is_tcp_inet(sk->__sk_common.skc_family, sk->sk_protocol))
 		on_data(sk, true, true);
 	return 0;
 }
@@ -537,7 +536,7 @@ SEC("tp_btf/sock_send_length")
 int BPF_PROG(btf_sock_send_length, struct sock *sk, int ret, int flags)
 {
 	count(TT_CNT_EV_SEND);
-	if (ret > 0 && btf_is_tcp(sk))
+	if (ret > 0 && is_tcp_inet(sk->__sk_common.skc_family, sk->sk_protocol))
 		on_data(sk, true, false);
 	return 0;
 }

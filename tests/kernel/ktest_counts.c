@@ -221,6 +221,36 @@ static void test_unread_wait(void)
 	CHECK(srv.lat_p50_us < DELAY_US / 2);
 }
 
+/* A raw socket with IPPROTO_TCP receives copies of TCP segments through
+ * recvmsg, so sock_recv_length fires for it with TCP's protocol number: it
+ * must not be taken for a connection. Its reads create no socket state. */
+static void test_raw_socket(struct loader *l)
+{
+	struct timeval tv = { .tv_usec = 100000 };
+	struct server s = { 0 };
+	int raw = socket(AF_INET, SOCK_RAW, IPPROTO_TCP), fd, got = 0;
+	uint64_t before;
+	char buf[256];
+
+	CHECK(raw >= 0);
+	setsockopt(raw, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	s.lfd = listen_any(&s.port);
+	server_start(&s, 1, 0);
+	fd = connect_to(s.port);
+	client_turn(fd);
+	close(fd);
+	pthread_join(s.thread, NULL);
+	close(s.lfd);
+	usleep(20000);
+	before = loader__counter(l, TT_CNT_SOCK_NEW);
+	while (recv(raw, buf, sizeof(buf), 0) > 0)
+		got++;
+	close(raw);
+	printf("raw socket: %d segments read\n", got);
+	CHECK(got > 0);
+	CHECK(loader__counter(l, TT_CNT_SOCK_NEW) == before);
+}
+
 /* A connection opened before the programs were loaded is classified from
  * the listening ports and counted from its first bytes on. */
 static int pre_fd = -1;
@@ -479,6 +509,7 @@ int main(void)
 		test_preexisting();
 		test_failed_connect();
 		test_reset();
+		test_raw_socket(&l);
 		unload(&l);
 	}
 	printf("-- tp_btf programs, a full socket table\n");
