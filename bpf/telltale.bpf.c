@@ -562,7 +562,7 @@ int BPF_PROG(btf_tcp_send_reset, struct sock *sk)
 	if (!sk)
 		return 0;
 	/* An active reset follows CLOSE, which zeroes the local port of an
-	 * accepted socket; its storage still knows the service. */
+	 * accepted socket; its table way still knows the service. */
 	sock_ports(sk, true, &lport, &rport);
 	on_reset(sk, true, lport, rport);
 	return 0;

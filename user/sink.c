@@ -322,7 +322,6 @@ static void drop_old_gens(const struct sink *s)
 /* Moves generation k to k + 1 for k = keep..1, dropping the one at keep. */
 static void shift_gens(const struct sink *s)
 {
-	const char *const *sfx = gen_sfx;
 	char from[PATH_MAX], to[PATH_MAX];
 	uint32_t k;
 	int i;
@@ -330,12 +329,12 @@ static void shift_gens(const struct sink *s)
 	drop_old_gens(s);
 	for (k = s->keep; k >= 1; k--) {
 		for (i = 0; i < 2; i++) {
-			gen_name(s, k, sfx[i], from, sizeof(from));
+			gen_name(s, k, gen_sfx[i], from, sizeof(from));
 			if (k == s->keep) {
 				unlink(from);
 				continue;
 			}
-			gen_name(s, k + 1, sfx[i], to, sizeof(to));
+			gen_name(s, k + 1, gen_sfx[i], to, sizeof(to));
 			move(from, to);
 		}
 	}

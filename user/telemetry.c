@@ -80,12 +80,12 @@ static void add_maps(cJSON *o, const struct loader *l)
 	if (!m)
 		return;
 	cJSON_AddNumberToObject(m, "sockets_tracked", (double)created);
+	cJSON_AddNumberToObject(m, "sockets_max", l->max_sockets);
 	if (l->socks_fd >= 0) {
 		/* The classic hash can be walked, and evicts: an entry leaves by
 		 * a delete at close or by LRU eviction. */
 		socks = map_entries(l->socks_fd, sizeof(__u64));
 		cJSON_AddNumberToObject(m, "sockets", (double)socks);
-		cJSON_AddNumberToObject(m, "sockets_max", l->max_sockets);
 		cJSON_AddNumberToObject(m, "socket_evictions",
 					created > deleted + (uint64_t)socks ?
 						(double)(created - deleted - socks) : 0);
@@ -93,7 +93,6 @@ static void add_maps(cJSON *o, const struct loader *l)
 		/* The table never evicts; the events of a socket whose set is
 		 * full go uncounted, and are counted here. */
 		cJSON_AddNumberToObject(m, "sockets", created > deleted ? (double)(created - deleted) : 0);
-		cJSON_AddNumberToObject(m, "sockets_max", l->max_sockets);
 		cJSON_AddNumberToObject(m, "socket_table_full",
 					(double)loader__counter(l, TT_CNT_SOCK_FULL));
 	}

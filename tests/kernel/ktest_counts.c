@@ -143,30 +143,39 @@ static size_t read_interval(const struct svc_sample **s)
 	return n;
 }
 
-/* Fresh connection: TURNS turns with a DELAY_US answer delay. */
-static void test_turns(void)
+/* A fresh connection to server s (its read delay set by the caller) for
+ * `turns` turns answered after delay_us, closed; the interval's samples of
+ * its server and client side. */
+static void one_connection(struct server *s, int turns, int delay_us, struct svc_sample *srv,
+			   struct svc_sample *cli)
 {
 	const struct svc_sample *all;
-	struct svc_sample srv, cli;
-	struct server s = { 0 };
 	int fd, i;
 	size_t n;
 
-	s.lfd = listen_any(&s.port);
-	server_start(&s, TURNS, DELAY_US);
+	s->lfd = listen_any(&s->port);
+	server_start(s, turns, delay_us);
 	read_interval(&all);
-	fd = connect_to(s.port);
+	fd = connect_to(s->port);
 	pthread_setname_np(pthread_self(), "tt-client");
-	for (i = 0; i < TURNS; i++)
+	for (i = 0; i < turns; i++)
 		client_turn(fd);
 	close(fd);
-	pthread_join(s.thread, NULL);
-	close(s.lfd);
+	pthread_join(s->thread, NULL);
+	close(s->lfd);
 	usleep(20000);
 	n = read_interval(&all);
-	srv = find(all, n, TT_ROLE_SERVER, s.port);
-	cli = find(all, n, TT_ROLE_CLIENT, s.port);
+	*srv = find(all, n, TT_ROLE_SERVER, s->port);
+	*cli = find(all, n, TT_ROLE_CLIENT, s->port);
+}
 
+/* Fresh connection: TURNS turns with a DELAY_US answer delay. */
+static void test_turns(void)
+{
+	struct svc_sample srv, cli;
+	struct server s = { 0 };
+
+	one_connection(&s, TURNS, DELAY_US, &srv, &cli);
 	CHECK(srv.requests == TURNS);
 	CHECK(cli.requests == TURNS);
 	CHECK(srv.opened == 1 && srv.closed == 1 && srv.active == 0);
@@ -174,7 +183,7 @@ static void test_turns(void)
 	CHECK(srv.failed == 0 && srv.resets == 0);
 	CHECK(!strcmp(srv.id.comm, "tt-server"));
 	CHECK(!strcmp(cli.id.comm, "tt-client"));
-	/* The server's clock starts when the request arrives and stops at its
+	/* The server's clock starts when it reads the request and stops at its
 	 * answer: the delay plus a little. The client's also holds both
 	 * loopback trips. Generous upper bounds: a shared 2-core machine. */
 	printf("server latency mean %.0f p50 %.0f p99 %.0f max %.0f us\n", srv.lat_mean_us,
@@ -195,25 +204,10 @@ static void test_turns(void)
  * clock left at the request's arrival would show the wait on the server too. */
 static void test_unread_wait(void)
 {
-	const struct svc_sample *all;
 	struct svc_sample srv, cli;
 	struct server s = { .read_delay_us = DELAY_US };
-	int fd, i;
-	size_t n;
 
-	s.lfd = listen_any(&s.port);
-	server_start(&s, 5, 0);
-	read_interval(&all);
-	fd = connect_to(s.port);
-	for (i = 0; i < 5; i++)
-		client_turn(fd);
-	close(fd);
-	pthread_join(s.thread, NULL);
-	close(s.lfd);
-	usleep(20000);
-	n = read_interval(&all);
-	srv = find(all, n, TT_ROLE_SERVER, s.port);
-	cli = find(all, n, TT_ROLE_CLIENT, s.port);
+	one_connection(&s, 5, 0, &srv, &cli);
 	printf("unread wait %d us: server p50 %.0f us, client p50 %.0f us\n", DELAY_US,
 	       srv.lat_p50_us, cli.lat_p50_us);
 	CHECK(srv.requests == 5 && cli.requests == 5);
