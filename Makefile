@@ -39,17 +39,23 @@ BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
 
-# User sources that need the BPF skeleton; the rest (libbpf calls allowed) is
+# The user side is in stage folders (docs/architecture.md); every .c in them
+# is part of the agent. Sources that need the BPF skeleton are left out of
 # what unit tests link under AddressSanitizer.
-KERNEL_SRCS := user/main.c user/loader.c user/telemetry.c
-USER_SRCS := $(wildcard user/*.c)
+STAGES := lib agent core out cli
+KERNEL_SRCS := user/cli/main.c user/agent/loader.c user/cli/telemetry.c
+USER_SRCS := $(foreach s,$(STAGES),$(wildcard user/$(s)/*.c))
+USER_HDRS := $(foreach s,$(STAGES),$(wildcard user/$(s)/*.h))
 CORE_SRCS := $(filter-out $(KERNEL_SRCS),$(USER_SRCS))
 USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
 CORE_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(CORE_SRCS))
 ASAN_OBJS := $(patsubst user/%.c,$(OUT)/asan/%.o,$(CORE_SRCS))
+MAIN_OBJ := $(OUT)/user/cli/main.o
 
-UNIT_SRCS := $(wildcard tests/unit/test_*.c)
-UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
+# Unit tests mirror the stages: tests/unit/<stage>/test_*.c.
+UNIT_SRCS := $(foreach s,$(STAGES),$(wildcard tests/unit/$(s)/test_*.c))
+UNIT_BINS := $(addprefix $(OUT)/tests/,$(notdir $(basename $(UNIT_SRCS))))
+TEST_INCLUDES := -Itests/unit
 KTEST_SRCS := $(wildcard tests/kernel/ktest_*.c)
 KTEST_BINS := $(patsubst tests/kernel/%.c,$(OUT)/tests/%,$(KTEST_SRCS))
 TOOL_SRCS := $(wildcard tests/tools/*.c bench/*.c)
@@ -57,7 +63,7 @@ TOOL_BINS := $(patsubst %.c,$(OUT)/%,$(notdir $(TOOL_SRCS)))
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps run test unit clean vmlinux bench install uninstall
+.PHONY: all deps run test unit clean vmlinux bench install uninstall docs
 
 all: $(OUT)/telltale $(UNIT_BINS) $(KTEST_BINS) $(addprefix $(OUT)/tools/,$(notdir $(basename $(TOOL_SRCS))))
 
@@ -76,6 +82,15 @@ unit: $(UNIT_BINS)
 bench: deps all $(OUT)/floor.bpf.o
 	$(Q)bench/run.sh $(OUT)
 
+# The key reference in docs/config.md is written from the key table.
+docs: $(OUT)/tools/configdoc
+	$(call msg,GEN,docs/config.md)
+	$(Q)$(OUT)/tools/configdoc > $(OUT)/config-keys.md
+	$(Q)awk -v gen=$(OUT)/config-keys.md \
+		'/<!-- keys:begin/ { print; while ((getline l < gen) > 0) print l; skip = 1; next } \
+		 /<!-- keys:end/ { skip = 0 } !skip' docs/config.md > $(OUT)/config.md
+	$(Q)mv $(OUT)/config.md docs/config.md
+
 vmlinux:
 	$(Q)test -r $(VMLINUX_BTF) || { echo "error: no BTF at $(VMLINUX_BTF); boot a kernel built with CONFIG_DEBUG_INFO_BTF=y or pass VMLINUX_BTF=/path/to/vmlinux" >&2; exit 1; }
 	$(call msg,GEN,$(VMLINUX_H))
@@ -86,7 +101,7 @@ clean:
 	$(call msg,CLEAN,$(OUT))
 	$(Q)rm -rf $(OUT)
 
-$(OUT) $(OUT)/user $(OUT)/asan $(OUT)/tests $(OUT)/tools:
+$(OUT) $(OUT)/tests $(OUT)/tools:
 	$(Q)mkdir -p $@
 
 $(OUT)/%.bpf.o: bpf/%.bpf.c include/telltale.h $(wildcard bpf/*.bpf.h) $(VMLINUX_H) | $(OUT)
@@ -101,25 +116,29 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-$(OUT)/user/%.o: user/%.c $(wildcard user/*.h) include/telltale.h $(SKELS) | $(OUT)/user
+$(OUT)/user/%.o: user/%.c $(USER_HDRS) include/telltale.h $(SKELS)
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-$(OUT)/asan/%.o: user/%.c $(wildcard user/*.h) include/telltale.h | $(OUT)/asan
+$(OUT)/asan/%.o: user/%.c $(USER_HDRS) include/telltale.h
 	$(call msg,CC-ASAN,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(SAN) -c $< -o $@
 
 $(OUT)/telltale: $(USER_OBJS)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-$(OUT)/tests/test_%: tests/unit/test_%.c tests/unit/check.h $(ASAN_OBJS) | $(OUT)/tests
+# A unit test's source is in the folder of its stage.
+.SECONDEXPANSION:
+$(OUT)/tests/test_%: $$(wildcard tests/unit/*/test_%.c) tests/unit/check.h $(ASAN_OBJS) | $(OUT)/tests
 	$(call msg,TEST,$@)
-	$(Q)$(CC) $(CFLAGS) $(SAN) $< $(ASAN_OBJS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(TEST_INCLUDES) $(SAN) $< $(ASAN_OBJS) $(LDLIBS) -o $@
 
-$(OUT)/tests/ktest_%: tests/kernel/ktest_%.c tests/unit/check.h $(filter-out $(OUT)/user/main.o,$(USER_OBJS)) | $(OUT)/tests
+$(OUT)/tests/ktest_%: tests/kernel/ktest_%.c tests/unit/check.h $(filter-out $(MAIN_OBJ),$(USER_OBJS)) | $(OUT)/tests
 	$(call msg,KTEST,$@)
-	$(Q)$(CC) $(CFLAGS) -pthread $< $(filter-out $(OUT)/user/main.o,$(USER_OBJS)) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(TEST_INCLUDES) -pthread $< $(filter-out $(MAIN_OBJ),$(USER_OBJS)) $(LDLIBS) -o $@
 
 $(OUT)/tools/%: tests/tools/%.c $(CORE_OBJS) | $(OUT)/tools
 	$(call msg,TOOL,$@)

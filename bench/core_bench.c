@@ -15,9 +15,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "core.h"
-#include "emit.h"
-#include "replay.h"
+#include "core/core.h"
+#include "out/emit.h"
+#include "cli/replay.h"
 #include "../tests/unit/rng.h"
 
 static double now(void)

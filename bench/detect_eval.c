@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alert.h"
-#include "core.h"
-#include "detect.h"
+#include "core/alert.h"
+#include "core/core.h"
+#include "core/detect.h"
 #include "../tests/unit/rng.h"
 
 #define WARM 600

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Runs every test tier and prints one closing line "N passed, N failed, N skipped".
-# Unit tests (ASan+UBSan builds), kernel tests (load the real programs), end-to-end
+# The layering check, unit tests (ASan+UBSan builds), kernel tests (load the real programs), end-to-end
 # tests against real servers, and the scenario suite. A test exits 0 to pass,
 # 77 to skip (saying why); under CI=true a skip is a failure.
 set -u
@@ -31,6 +31,7 @@ run() {
 	fi
 }
 
+run "static/layers" tests/layers.sh
 for t in "$OUT"/tests/test_*; do
 	[ -x "$t" ] && run "unit/$(basename "$t")" "$t"
 done

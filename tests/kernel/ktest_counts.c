@@ -19,9 +19,9 @@
 #include <unistd.h>
 
 #include "../unit/check.h"
-#include "collect.h"
-#include "loader.h"
-#include "probe.h"
+#include "agent/collect.h"
+#include "agent/loader.h"
+#include "agent/probe.h"
 
 #define TURNS 20
 #define DELAY_US 2000

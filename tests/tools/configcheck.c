@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "config.h"
+#include "cli/config.h"
 
 int main(int argc, char **argv)
 {

@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core.h"
-#include "emit.h"
-#include "replay.h"
+#include "core/core.h"
+#include "out/emit.h"
+#include "cli/replay.h"
 
 #define MAX_FIRING 4096
 
@@ -93,7 +93,7 @@ static int read_alerts(const char *path, struct firing *fs, int *resolved_cpu)
 		if (!strcmp(str(o, "state"), "resolved")) {
 			*resolved_cpu += !strcmp(str(o, "metric"), "cpu_pct");
 		} else if (n < MAX_FIRING && !cJSON_GetObjectItem(o, "renotify")) {
-			emit__parse_iso8601(str(o, "ts"), &fs[n].ts);
+			line__parse_iso8601(str(o, "ts"), &fs[n].ts);
 			snprintf(fs[n].kind, sizeof(fs[n].kind), "%s", str(o, "kind"));
 			snprintf(fs[n].metric, sizeof(fs[n].metric), "%s", str(o, "metric"));
 			svc = cJSON_GetObjectItem(o, "service");

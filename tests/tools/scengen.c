@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "emit.h"
+#include "out/emit.h"
 #include "../unit/rng.h"
 
 #define T0 1795392000.0 /* 2026-11-23T00:00:00Z */

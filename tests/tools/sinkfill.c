@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sink.h"
+#include "out/sink.h"
 
 static void usage(void)
 {

@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "replay.h"
-#include "score.h"
+#include "cli/replay.h"
+#include "cli/score.h"
 
 int main(int argc, char **argv)
 {

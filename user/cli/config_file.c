@@ -1,0 +1,572 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * The config file: read it safely (owner, mode, size, NUL bytes), parse the
+ * JSON and apply every key through the key table, naming the file and the
+ * key path in every message.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/config_keys.h"
+
+#define FILE_MAX (1u << 20)
+#define PATH_MAX_KEY 256
+
+/* ---- reporting ---- */
+
+/* Where a value came from, and the key path inside the file. */
+struct ctx {
+	struct config *cfg;
+	const char *src; /* the file, for messages */
+	char path[PATH_MAX_KEY];
+	size_t len;
+};
+
+/* Appends to the key path (truncated at its end); returns the length to pop
+ * back to. */
+static size_t pushf(struct ctx *c, const char *fmt, const char *name, int i)
+{
+	size_t old = c->len, room = sizeof(c->path) - old;
+	int n = name ? snprintf(c->path + old, room, fmt, old ? "." : "", name)
+		     : snprintf(c->path + old, room, fmt, i);
+
+	if (n > 0)
+		c->len += (size_t)n < room ? (size_t)n : room - 1;
+	return old;
+}
+
+static size_t push(struct ctx *c, const char *name)
+{
+	return pushf(c, "%s%s", name, 0);
+}
+
+static size_t push_index(struct ctx *c, int i)
+{
+	return pushf(c, "[%d]", NULL, i);
+}
+
+static void pop(struct ctx *c, size_t old)
+{
+	c->len = old;
+	c->path[old] = '\0';
+}
+
+/* "telltale: FILE: key.path: message". Returns -EINVAL for the caller. */
+__attribute__((format(printf, 2, 3))) static int bad(const struct ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "telltale: %s: ", c->src);
+	if (c->len)
+		fprintf(stderr, "%s: ", c->path);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return -EINVAL;
+}
+
+static const char *type_name(const cJSON *v)
+{
+	if (cJSON_IsNumber(v))
+		return "a number";
+	if (cJSON_IsString(v))
+		return "a string";
+	if (cJSON_IsBool(v))
+		return "a boolean";
+	if (cJSON_IsNull(v))
+		return "null";
+	if (cJSON_IsArray(v))
+		return "an array";
+	if (cJSON_IsObject(v))
+		return "an object";
+	return "an invalid value";
+}
+
+static int unknown(const struct ctx *c, const char *what, const char *s, const char *const *names,
+		   size_t n)
+{
+	const char *sug = config_key__closest(s, names, n);
+
+	if (sug)
+		return bad(c, "unknown %s '%s' (did you mean %s?)", what, s, sug);
+	return bad(c, "unknown %s '%s'", what, s);
+}
+
+static int parse_obj(struct ctx *c, const struct key *keys, const cJSON *obj);
+
+static int parse_ports(struct ctx *c, const struct key *k, const cJSON *v)
+{
+	uint16_t *ports = config_key__field(c->cfg, k);
+	uint16_t tmp[CONFIG_MAX_PORTS];
+	const cJSON *e;
+	unsigned n = 0, j;
+	size_t old;
+
+	if (!cJSON_IsArray(v))
+		return bad(c, "expected an array of ports, got %s", type_name(v));
+	cJSON_ArrayForEach(e, v) {
+		old = push_index(c, (int)n);
+		if (n >= k->size)
+			return bad(c, "too many ports (at most %zu)", k->size);
+		if (!cJSON_IsNumber(e))
+			return bad(c, "expected a port number, got %s", type_name(e));
+		if (!(e->valuedouble >= 1 && e->valuedouble <= 65535 &&
+		      e->valuedouble == floor(e->valuedouble)))
+			return bad(c, "expected a port from 1 to 65535, got %g", e->valuedouble);
+		tmp[n] = (uint16_t)e->valuedouble;
+		for (j = 0; j < n; j++)
+			if (tmp[j] == tmp[n])
+				return bad(c, "port %u is listed twice", tmp[n]);
+		n++;
+		pop(c, old);
+	}
+	memcpy(ports, tmp, n * sizeof(tmp[0]));
+	if (k->cnt8)
+		*(uint8_t *)((char *)c->cfg + k->off2) = (uint8_t)n;
+	else
+		*(uint32_t *)((char *)c->cfg + k->off2) = n;
+	return 0;
+}
+
+/* A list of names from a fixed set, into a bit mask. */
+static int parse_names(struct ctx *c, const cJSON *v, const char *what, const char *const *names,
+		       const uint32_t *bits, size_t nnames, uint32_t *mask)
+{
+	const cJSON *e;
+	uint32_t m = 0;
+	size_t i, old;
+	int idx = 0;
+
+	if (!cJSON_IsArray(v))
+		return bad(c, "expected an array of %s names, got %s", what, type_name(v));
+	cJSON_ArrayForEach(e, v) {
+		old = push_index(c, idx++);
+		if (!cJSON_IsString(e))
+			return bad(c, "expected a %s name, got %s", what, type_name(e));
+		for (i = 0; i < nnames; i++)
+			if (!strcmp(e->valuestring, names[i]))
+				break;
+		if (i == nnames)
+			return unknown(c, what, e->valuestring, names, nnames);
+		if (m & bits[i])
+			return bad(c, "'%s' is listed twice", names[i]);
+		m |= bits[i];
+		pop(c, old);
+	}
+	*mask = m;
+	return 0;
+}
+
+static int parse_dirs(struct ctx *c, const cJSON *v)
+{
+	const char *mnames[METRIC_COUNT], *dnames[4];
+	const cJSON *e, *p;
+	size_t old;
+	int m, d;
+
+	if (!cJSON_IsObject(v))
+		return bad(c, "expected an object of metric: direction, got %s", type_name(v));
+	for (m = 0; m < METRIC_COUNT; m++)
+		mnames[m] = metric__name((unsigned)m);
+	memcpy(dnames, config_dir_names, sizeof(config_dir_names));
+	dnames[3] = "off";
+	cJSON_ArrayForEach(e, v) {
+		old = push(c, e->string);
+		for (p = v->child; p != e; p = p->next)
+			if (!strcmp(p->string, e->string))
+				return bad(c, "duplicate key");
+		m = metric__parse(e->string);
+		if (m < 0)
+			return unknown(c, "metric", e->string, mnames, METRIC_COUNT);
+		if (!cJSON_IsString(e))
+			return bad(c, "expected \"both\", \"up\", \"down\" or \"off\", got %s",
+				   type_name(e));
+		for (d = 0; d < 4; d++)
+			if (!strcmp(e->valuestring, dnames[d]))
+				break;
+		if (d == 4)
+			return bad(c, "expected \"both\", \"up\", \"down\" or \"off\", got '%s'",
+				   e->valuestring);
+		c->cfg->core.alert_dir[m] = d == 3 ? CORE_DIR_OFF : (uint8_t)d;
+		pop(c, old);
+	}
+	return 0;
+}
+
+static const char *const rule_keys[] = { "metric", "above", "below", "clear", "hold", "severity" };
+
+static int parse_rule(struct ctx *c, const cJSON *o, struct rule_threshold *r)
+{
+	const cJSON *e, *p, *above = NULL, *below = NULL, *clear = NULL;
+	const char *mnames[METRIC_COUNT];
+	char got[32];
+	size_t old, i;
+	int m;
+
+	if (!cJSON_IsObject(o))
+		return bad(c, "expected an object, got %s", type_name(o));
+	memset(r, 0, sizeof(*r));
+	r->hold = 1;
+	r->severity = SEV_WARNING;
+	r->metric = 0xff;
+	for (m = 0; m < METRIC_COUNT; m++)
+		mnames[m] = metric__name((unsigned)m);
+	cJSON_ArrayForEach(e, o) {
+		old = push(c, e->string);
+		for (p = o->child; p != e; p = p->next)
+			if (!strcmp(p->string, e->string))
+				return bad(c, "duplicate key");
+		for (i = 0; i < ARRAY_LEN(rule_keys); i++)
+			if (!strcmp(e->string, rule_keys[i]))
+				break;
+		switch (i) {
+		case 0: /* metric */
+			if (!cJSON_IsString(e))
+				return bad(c, "expected a metric name, got %s", type_name(e));
+			m = metric__parse(e->valuestring);
+			if (m < 0)
+				return unknown(c, "metric", e->valuestring, mnames, METRIC_COUNT);
+			r->metric = (uint8_t)m;
+			break;
+		case 1: /* above */
+		case 2: /* below */
+		case 3: /* clear */
+			if (!cJSON_IsNumber(e))
+				return bad(c, "expected a number, got %s", type_name(e));
+			if (!isfinite(e->valuedouble))
+				return bad(c, "expected a finite number");
+			*(i == 1 ? &above : i == 2 ? &below : &clear) = e;
+			break;
+		case 4: /* hold */
+			if (!cJSON_IsNumber(e))
+				return bad(c, "expected a number, got %s", type_name(e));
+			if (!(e->valuedouble >= 1 && e->valuedouble <= 8 &&
+			      e->valuedouble == floor(e->valuedouble)))
+				return bad(c, "expected a whole number from 1 to 8, got %s",
+					   config_key__fmt_num(e->valuedouble, got, sizeof(got)));
+			r->hold = (uint8_t)e->valuedouble;
+			break;
+		case 5: /* severity */
+			if (!cJSON_IsString(e))
+				return bad(c, "expected \"warning\" or \"critical\", got %s",
+					   type_name(e));
+			if (!strcmp(e->valuestring, "warning"))
+				r->severity = SEV_WARNING;
+			else if (!strcmp(e->valuestring, "critical"))
+				r->severity = SEV_CRITICAL;
+			else
+				return bad(c, "expected \"warning\" or \"critical\", got '%s'",
+					   e->valuestring);
+			break;
+		default: {
+			const char *sug = config_key__closest(e->string, rule_keys, ARRAY_LEN(rule_keys));
+
+			return sug ? bad(c, "unknown key (did you mean %s?)", sug)
+				   : bad(c,
+					 "unknown key (a rule has metric, above or below, clear, hold, severity)");
+		}
+		}
+		pop(c, old);
+	}
+	if (r->metric == 0xff)
+		return bad(c, "missing \"metric\"");
+	if (!above == !below)
+		return bad(c, above ? "has both \"above\" and \"below\"; give one"
+				    : "needs \"above\" or \"below\"");
+	r->below = below != NULL;
+	r->fire = (above ? above : below)->valuedouble;
+	r->clear = clear ? clear->valuedouble : r->fire;
+	if (r->below ? r->clear < r->fire : r->clear > r->fire) {
+		char lvl[32];
+
+		push(c, "clear");
+		return bad(c, "expected a number %s %s (the level it fires at), got %s",
+			   r->below ? "at least" : "at most", config_key__fmt_num(r->fire, lvl, sizeof(lvl)),
+			   config_key__fmt_num(r->clear, got, sizeof(got)));
+	}
+	return 0;
+}
+
+static int parse_rules(struct ctx *c, const cJSON *v)
+{
+	struct rule_threshold rules[CORE_MAX_RULES];
+	const cJSON *e;
+	size_t old;
+	int n = 0, err;
+
+	if (!cJSON_IsArray(v))
+		return bad(c, "expected an array of rules, got %s", type_name(v));
+	cJSON_ArrayForEach(e, v) {
+		old = push_index(c, n);
+		if (n >= CORE_MAX_RULES)
+			return bad(c, "too many rules (at most %d)", CORE_MAX_RULES);
+		err = parse_rule(c, e, &rules[n]);
+		if (err)
+			return err;
+		n++;
+		pop(c, old);
+	}
+	memcpy(c->cfg->core.rules, rules, sizeof(rules[0]) * (size_t)n);
+	c->cfg->core.n_rules = (uint8_t)n;
+	return 0;
+}
+
+static int parse_value(struct ctx *c, const struct key *k, const cJSON *v)
+{
+	char buf[128], got[32];
+	const char *why;
+	uint64_t size;
+
+	switch (k->kind) {
+	case K_OBJ:
+		if (!cJSON_IsObject(v))
+			return bad(c, "expected an object, got %s", type_name(v));
+		return parse_obj(c, k->sub, v);
+	case K_SIZE:
+		if (cJSON_IsString(v)) {
+			if (config__parse_size(v->valuestring, &size) || !config_key__in_range(k, (double)size))
+				return bad(
+					c,
+					"expected %s (bytes, or a string with a K, M or G suffix), got '%s'",
+					config_key__expect(k, buf, sizeof(buf)), v->valuestring);
+			*(uint64_t *)config_key__field(c->cfg, k) = size;
+			return 0;
+		}
+		/* fall through */
+	case K_DOUBLE:
+	case K_U8:
+	case K_U32:
+		if (!cJSON_IsNumber(v))
+			return bad(c, "expected %s, got %s", config_key__expect(k, buf, sizeof(buf)),
+				   type_name(v));
+		if (!config_key__in_range(k, v->valuedouble))
+			return bad(c, "expected %s, got %s", config_key__expect(k, buf, sizeof(buf)),
+				   config_key__fmt_num(v->valuedouble, got, sizeof(got)));
+		config_key__store_num(c->cfg, k, v->valuedouble);
+		return 0;
+	case K_BOOL:
+		if (!cJSON_IsBool(v))
+			return bad(c, "expected true or false, got %s", type_name(v));
+		*(bool *)config_key__field(c->cfg, k) = cJSON_IsTrue(v);
+		return 0;
+	case K_STR:
+	case K_SINK:
+		if (!cJSON_IsString(v))
+			return bad(c, "expected a string, got %s", type_name(v));
+		why = config_key__str_problem(k, v->valuestring, buf, sizeof(buf));
+		if (why)
+			return bad(c, "%s", why);
+		strcpy(config_key__field(c->cfg, k), v->valuestring);
+		return 0;
+	case K_PORTS:
+		return parse_ports(c, k, v);
+	case K_RULES:
+		return parse_rules(c, v);
+	case K_FEATURES:
+		return parse_names(c, v, "feature", config_feature_names, config_feature_bits,
+				   config_n_features, &c->cfg->core.features);
+	case K_COMPONENTS: {
+		uint32_t mask;
+		int err = parse_names(c, v, "component", config_component_names, config_component_bits,
+				      config_n_components, &mask);
+
+		if (!err)
+			c->cfg->core.detect.components = (uint8_t)mask;
+		return err;
+	}
+	case K_DIRS:
+		return parse_dirs(c, v);
+	}
+	return bad(c, "internal error: key kind %d", k->kind);
+}
+
+static int parse_obj(struct ctx *c, const struct key *keys, const cJSON *obj)
+{
+	const char *names[32];
+	const struct key *k;
+	const cJSON *e, *p;
+	size_t n = 0, old;
+	int err;
+
+	for (k = keys; k->name && n < ARRAY_LEN(names); k++)
+		names[n++] = k->name;
+	cJSON_ArrayForEach(e, obj) {
+		old = push(c, e->string);
+		for (p = obj->child; p != e; p = p->next)
+			if (!strcmp(p->string, e->string))
+				return bad(c, "duplicate key");
+		for (k = keys; k->name; k++)
+			if (!strcmp(k->name, e->string))
+				break;
+		if (!k->name) {
+			const char *sug = config_key__closest(e->string, names, n);
+
+			return sug ? bad(c, "unknown key (did you mean %s?)", sug)
+				   : bad(c, "unknown key");
+		}
+		err = parse_value(c, k, e);
+		if (err)
+			return err;
+		pop(c, old);
+	}
+	return 0;
+}
+
+/* ---- the file ---- */
+
+/* Line and column (from 1) of offset off in buf. */
+static void line_col(const char *buf, size_t off, unsigned *line, unsigned *col)
+{
+	size_t i;
+
+	*line = 1;
+	*col = 1;
+	for (i = 0; i < off && buf[i]; i++) {
+		if (buf[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		} else {
+			(*col)++;
+		}
+	}
+}
+
+/* Refuses a file someone other than root (or the user running us) could have
+ * written: the agent runs as root and loads kernel programs on its word. */
+static int check_owner(const char *path, const struct stat *st)
+{
+	uid_t me = geteuid();
+
+	if (st->st_uid != 0 && st->st_uid != me) {
+		fprintf(stderr,
+			"telltale: %s: owned by uid %u, not root; refusing it (run: chown root %s)\n",
+			path, (unsigned)st->st_uid, path);
+		return -EPERM;
+	}
+	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+		fprintf(stderr,
+			"telltale: %s: writable by %s (mode %04o); refusing it (run: chmod go-w %s)\n",
+			path,
+			(st->st_mode & S_IWGRP) && (st->st_mode & S_IWOTH) ? "group and others"
+			: (st->st_mode & S_IWGRP)			   ? "its group"
+									   : "others",
+			(unsigned)(st->st_mode & 07777), path);
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* Reads and applies the file. Returns 0, -ENOENT when it does not exist and
+ * quiet is set, or another negative errno after printing the problem. */
+int config_file__load(struct config *cfg, const char *path, bool quiet_enoent)
+{
+	struct ctx c = { .cfg = cfg, .src = path };
+	const char *end = NULL;
+	unsigned line, col;
+	struct stat st;
+	cJSON *root;
+	char *buf;
+	ssize_t n;
+	size_t len = 0;
+	int fd, err;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		err = -errno;
+		if (err == -ENOENT && quiet_enoent)
+			return err;
+		fprintf(stderr, "telltale: %s: %s\n", path, strerror(-err));
+		return err;
+	}
+	if (fstat(fd, &st)) {
+		err = -errno;
+		fprintf(stderr, "telltale: %s: %s\n", path, strerror(-err));
+		close(fd);
+		return err;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		fprintf(stderr, "telltale: %s: not a regular file\n", path);
+		close(fd);
+		return -EINVAL;
+	}
+	err = check_owner(path, &st);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	if (st.st_size > FILE_MAX) {
+		fprintf(stderr, "telltale: %s: larger than %u bytes\n", path, FILE_MAX);
+		close(fd);
+		return -EFBIG;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		fprintf(stderr, "telltale: %s: out of memory\n", path);
+		close(fd);
+		return -ENOMEM;
+	}
+	while (len < (size_t)st.st_size) {
+		n = read(fd, buf + len, (size_t)st.st_size - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err = n < 0 ? -errno : -EIO;
+			fprintf(stderr, "telltale: %s: %s\n", path,
+				n < 0 ? strerror(errno) : "file shrank while read");
+			free(buf);
+			close(fd);
+			return err;
+		}
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	if (strlen(buf) != len) {
+		line_col(buf, strlen(buf), &line, &col);
+		fprintf(stderr, "telltale: %s: line %u, column %u: NUL byte in the file\n", path,
+			line, col);
+		free(buf);
+		return -EINVAL;
+	}
+
+	root = cJSON_ParseWithOpts(buf, &end, 1);
+	if (!root) {
+		size_t off = end && end >= buf && end <= buf + len ? (size_t)(end - buf) : len;
+
+		size_t near;
+
+		/* cJSON points one past a bad string start; at a line's end, back up. */
+		if (off > 0 && off < len && (buf[off] == '\n' || buf[off] == '\r'))
+			off--;
+		near = strcspn(buf + off, "\r\n");
+
+		line_col(buf, off, &line, &col);
+		if (off >= len)
+			fprintf(stderr,
+				"telltale: %s: line %u, column %u: malformed JSON (unexpected end of file)\n",
+				path, line, col);
+		else
+			fprintf(stderr,
+				"telltale: %s: line %u, column %u: malformed JSON near '%.*s'\n",
+				path, line, col, (int)(near > 20 ? 20 : near), buf + off);
+		free(buf);
+		return -EINVAL;
+	}
+	free(buf);
+	if (!cJSON_IsObject(root)) {
+		err = bad(&c, "expected a JSON object at the top level, got %s", type_name(root));
+	} else {
+		err = parse_obj(&c, config_keys, root);
+	}
+	cJSON_Delete(root);
+	return err;
+}

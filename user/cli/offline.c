@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <errno.h>
+#include <string.h>
+
+#include "cli/config.h"
+#include "cli/offline.h"
+
+static int usage(const struct offline_args *a, const char *summary, FILE *f, int status)
+{
+	fprintf(f, "usage: telltale %s [--strict] [--config PATH] FILE|-\n"
+		   "  %s\n"
+		   "  --strict       exit 2 at the first malformed line (default: skip and count)\n"
+		   "  --config PATH  take the anomaly core's settings from this config file\n"
+		   "                 (default: the built-in defaults)\n",
+		a->cmd, summary);
+	return status;
+}
+
+/* The core settings of a config file, through the agent's own loader. */
+static int load_core_config(struct offline_args *a, const char *path)
+{
+	char *argv[] = { "telltale", "--config", (char *)path, NULL };
+	static struct config cfg;
+
+	if (config__load(&cfg, 3, argv))
+		return 2;
+	a->core = cfg.core;
+	return -1;
+}
+
+int offline__args(const char *cmd, const char *summary, int argc, char **argv,
+		  struct offline_args *a)
+{
+	const char *path = NULL, *config = NULL;
+	bool opts = true;
+	int i, rc;
+
+	memset(a, 0, sizeof(*a));
+	a->cmd = cmd;
+	for (i = 1; i < argc; i++) {
+		if (opts && !strcmp(argv[i], "--strict"))
+			a->strict = true;
+		else if (opts && !strcmp(argv[i], "--config") && i + 1 < argc)
+			config = argv[++i];
+		else if (opts && (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")))
+			return usage(a, summary, stdout, 0);
+		else if (opts && !strcmp(argv[i], "--"))
+			opts = false;
+		else if ((opts && argv[i][0] == '-' && argv[i][1]) || path)
+			return usage(a, summary, stderr, 2);
+		else
+			path = argv[i];
+	}
+	if (!path)
+		return usage(a, summary, stderr, 2);
+	core__default_config(&a->core);
+	if (config && (rc = load_core_config(a, config)) >= 0)
+		return rc;
+	a->name = strcmp(path, "-") ? path : "<stdin>";
+	a->in = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	if (!a->in) {
+		fprintf(stderr, "telltale %s: %s: %s\n", cmd, path, strerror(errno));
+		return 1;
+	}
+	return -1;
+}
+
+int offline__finish(struct offline_args *a, int ret)
+{
+	if (a->in && a->in != stdin)
+		fclose(a->in);
+	if (ret < 0) {
+		fprintf(stderr, "telltale %s: %s\n", a->cmd, strerror(-ret));
+		return 1;
+	}
+	return ret;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * The command line the offline commands share:
+ *   telltale replay|score [--strict] [--config PATH] FILE|-
+ */
+#ifndef TT_OFFLINE_H
+#define TT_OFFLINE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "core/core.h"
+
+struct offline_args {
+	const char *cmd;	 /* "replay" or "score" */
+	const char *name;	 /* FILE, or "<stdin>" */
+	FILE *in;		 /* opened input */
+	bool strict;		 /* a malformed line ends the run with exit 2 */
+	struct core_config core; /* the built-in defaults, or --config's */
+};
+
+/* Parses argv (argv[0] is the command) and opens the input. The core
+ * configuration is the agent's built-in default unless --config names a
+ * file, so the same input and config always give the same output. Returns
+ * -1 to go on, or the exit status (0 after --help, 1 when the input cannot
+ * be opened, 2 on a usage or config error, printed). */
+int offline__args(const char *cmd, const char *summary, int argc, char **argv,
+		  struct offline_args *a);
+
+/* Closes the input and turns a run's result into the exit status. */
+int offline__finish(struct offline_args *a, int ret);
+
+#endif /* TT_OFFLINE_H */

@@ -1,0 +1,851 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * Per service: the latency model, a detector per metric, the connection
+ * forecast and an alert state per fingerprint, in one allocation found by an
+ * open-addressing table keyed by (role, port). Per host: detectors, threshold
+ * rules and the memory forecast.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "lib/line.h"
+
+#define HOST_METRICS (METRIC_COUNT - METRIC_SVC_COUNT)
+#define MAX_SERIES_LIMIT (1u << 20)
+#define MSG_LEN 256
+
+/* Alert slots of one service. */
+enum {
+	SA_MODEL = 0,
+	SA_DETECT = SA_MODEL + MODEL_OUTS,
+	SA_FORECAST = SA_DETECT + METRIC_SVC_COUNT,
+	SA_RULE,
+	SA_COUNT = SA_RULE + CORE_MAX_RULES,
+};
+
+/* Alert slots of the host. */
+enum {
+	HA_DETECT = 0,
+	HA_FORECAST = HA_DETECT + HOST_METRICS,
+	HA_RULE,
+	HA_COUNT = HA_RULE + CORE_MAX_RULES,
+};
+
+struct series {
+	struct model model;
+	struct detect det[METRIC_SVC_COUNT];
+	struct forecast conns;
+	struct alert_state al[SA_COUNT];
+	struct svc_id id;
+	uint32_t last_step;
+	uint8_t stale;
+};
+
+struct core {
+	struct core_config cfg;
+	struct detect_config dcfg[METRIC_COUNT];
+	struct alert_policy rule_policy[CORE_MAX_RULES];
+	struct series **series; /* in order of first appearance */
+	uint32_t *slots;	/* index + 1 into series, 0 = empty */
+	uint32_t mask;
+	uint32_t step;
+	unsigned nx;
+	struct detect hdet[HOST_METRICS];
+	struct forecast mem_fc;
+	struct alert_state hal[HA_COUNT];
+	double cpu, mem;
+	struct core_stats st;
+	/* The interval being stepped. */
+	double now;
+	const char *host;
+	core_line_fn cb;
+	void *ctx;
+	int err;
+};
+
+static const char *const model_targets[MODEL_OUTS] = { "latency_mean_us", "latency_p99_us" };
+
+static const struct {
+	uint32_t flag;
+	const char *name;
+} features[] = {
+	{ CORE_F_RPS, "rps" },
+	{ CORE_F_CPU, "cpu_pct" },
+	{ CORE_F_DB, "db_connections" },
+	{ CORE_F_DEP_LAT, "dependency_latency_us" },
+	{ CORE_F_ACTIVE, "connections_active" },
+};
+
+#define N_FEATURES (sizeof(features) / sizeof(features[0]))
+
+void core__default_config(struct core_config *cfg)
+{
+	static const uint16_t ports[] = { 5432, 3306, 6379, 27017, 9042, 11211 };
+	unsigned i;
+
+	memset(cfg, 0, sizeof(*cfg));
+	model__default_config(&cfg->model);
+	detect__default_config(&cfg->detect);
+	for (i = 0; i < 3; i++)
+		alert__default_policy(&cfg->policy[i], i);
+	cfg->rules[0] = (struct rule_threshold){ .metric = METRIC_CPU, .fire = 80, .clear = 70,
+						 .hold = 3, .severity = SEV_WARNING };
+	cfg->rules[1] = (struct rule_threshold){ .metric = METRIC_MEM, .fire = 80, .clear = 75,
+						 .hold = 3, .severity = SEV_WARNING };
+	cfg->n_rules = 2;
+	for (i = 0; i < sizeof(ports) / sizeof(ports[0]); i++)
+		cfg->dep_ports[i] = ports[i];
+	cfg->n_dep_ports = (uint8_t)i;
+	/* Load and utilisation are scored, not alerted on: being busy is not an
+	 * anomaly. Latency alerts come from the load model. */
+	memset(cfg->alert_dir, CORE_DIR_OFF, sizeof(cfg->alert_dir));
+	cfg->alert_dir[METRIC_RPS] = DETECT_DOWN;
+	cfg->alert_dir[METRIC_FAILED] = DETECT_UP;
+	cfg->alert_dir[METRIC_RESETS] = DETECT_UP;
+	cfg->alert_dir[METRIC_RETRANS] = DETECT_UP;
+	cfg->features = CORE_F_RPS | CORE_F_CPU | CORE_F_DB;
+	cfg->max_series = 4096;
+	cfg->stale_intervals = 60;
+	cfg->anomaly_z = 6.0;
+	cfg->critical_z = 12.0;
+	cfg->clear_frac = 0.5;
+	cfg->severe_score = 2.0; /* off: see docs/detectors.md */
+	cfg->forecast_lambda = 0.98;
+	cfg->forecast_horizon_s = 600;
+	cfg->forecast_t_min = 4.0;
+	cfg->mem_limit_pct = 100;
+	cfg->conn_limit = 0;
+}
+
+static double metric_floor(unsigned m)
+{
+	switch (m) {
+	case METRIC_CPU:
+	case METRIC_MEM:
+		return 0.5;
+	case METRIC_LOAD1:
+		return 0.05;
+	}
+	return 1.0;
+}
+
+static bool policy_ok(const struct alert_policy *p)
+{
+	return p->n >= 1 && p->n <= 8 && p->m >= 1 && p->m <= p->n && p->flap_decay >= 0 &&
+	       p->flap_decay < 1;
+}
+
+static bool config_ok(const struct core_config *cfg)
+{
+	unsigned i;
+
+	if (!cfg->max_series || cfg->max_series > MAX_SERIES_LIMIT ||
+	    cfg->n_rules > CORE_MAX_RULES || cfg->n_dep_ports > CORE_MAX_DEP_PORTS)
+		return false;
+	if (!(cfg->model.lambda > 0 && cfg->model.lambda <= 1) ||
+	    !(cfg->detect.alpha > 0 && cfg->detect.alpha <= 1) ||
+	    !(cfg->forecast_lambda > 0 && cfg->forecast_lambda < 1))
+		return false;
+	for (i = 0; i < 3; i++)
+		if (!policy_ok(&cfg->policy[i]))
+			return false;
+	for (i = 0; i < cfg->n_rules; i++)
+		if (cfg->rules[i].metric >= METRIC_COUNT)
+			return false;
+	return true;
+}
+
+static void derive(struct core *c)
+{
+	const struct core_config *cfg = &c->cfg;
+	unsigned i;
+
+	for (i = 0; i < METRIC_COUNT; i++) {
+		c->dcfg[i] = cfg->detect;
+		c->dcfg[i].dir = cfg->alert_dir[i] == CORE_DIR_OFF ? DETECT_BOTH : cfg->alert_dir[i];
+		c->dcfg[i].min_scale = fmax(cfg->detect.min_scale, metric_floor(i));
+	}
+	for (i = 0; i < cfg->n_rules; i++) {
+		unsigned hold = cfg->rules[i].hold ? cfg->rules[i].hold : 1;
+
+		c->rule_policy[i] = cfg->policy[ALERT_THRESHOLD];
+		c->rule_policy[i].m = c->rule_policy[i].n = (uint8_t)(hold > 8 ? 8 : hold);
+	}
+	c->nx = 0;
+	for (i = 0; i < N_FEATURES; i++)
+		if (cfg->features & features[i].flag)
+			c->nx++;
+}
+
+struct core *core__new(const struct core_config *cfg)
+{
+	struct core *c;
+	uint32_t cap = 16;
+
+	if (!config_ok(cfg)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->cfg = *cfg;
+	derive(c);
+	while (cap < 2 * cfg->max_series)
+		cap <<= 1;
+	c->mask = cap - 1;
+	c->slots = calloc(cap, sizeof(*c->slots));
+	c->series = calloc(cfg->max_series, sizeof(*c->series));
+	if (!c->slots || !c->series) {
+		core__free(c);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return c;
+}
+
+void core__free(struct core *c)
+{
+	uint32_t i;
+
+	if (!c)
+		return;
+	for (i = 0; c->series && i < c->st.series; i++)
+		free(c->series[i]);
+	free(c->series);
+	free(c->slots);
+	free(c);
+}
+
+void core__stats(const struct core *c, struct core_stats *st)
+{
+	*st = c->st;
+}
+
+size_t core__series_bytes(const struct core *c)
+{
+	/* The table keeps two slots per series and one pointer. */
+	return sizeof(struct series) + (c->mask + 1) / c->cfg.max_series * sizeof(uint32_t) +
+	       sizeof(struct series *);
+}
+
+static uint32_t hash_key(const struct svc_id *id)
+{
+	uint32_t k = ((uint32_t)id->role << 16 | id->port) * 0x9e3779b1u;
+
+	return k ^ (k >> 15);
+}
+
+/* The service's state, created on first sight; NULL when the table is full
+ * or out of memory. */
+static struct series *lookup(struct core *c, const struct svc_id *id)
+{
+	uint32_t i = hash_key(id) & c->mask, idx;
+	struct series *se;
+
+	for (; (idx = c->slots[i]); i = (i + 1) & c->mask) {
+		se = c->series[idx - 1];
+		if (se->id.port == id->port && se->id.role == id->role)
+			return se;
+	}
+	if (c->st.series >= c->cfg.max_series)
+		return NULL;
+	se = calloc(1, sizeof(*se));
+	if (!se)
+		return NULL;
+	se->id = *id;
+	se->last_step = UINT32_MAX;
+	model__init(&se->model, c->nx);
+	c->series[c->st.series++] = se;
+	c->slots[i] = (uint32_t)c->st.series;
+	return se;
+}
+
+static void deliver(struct core *c, cJSON *line)
+{
+	int err;
+
+	if (!line) {
+		if (!c->err)
+			c->err = -ENOMEM;
+		return;
+	}
+	err = c->cb ? c->cb(line, c->ctx) : 0;
+	if (err && !c->err)
+		c->err = err;
+	cJSON_Delete(line);
+}
+
+/* Writes the line for event ev of alert a; the resolved line keeps the
+ * severity the alert fired with. */
+static void emit_alert(struct core *c, struct alert_state *a, int ev, struct alert_info *info)
+{
+	if (ev == ALERT_EV_FIRING)
+		a->severity = info->severity;
+	else
+		info->severity = a->severity;
+	info->since = a->since;
+	c->st.alerts++;
+	deliver(c, alert__encode(info, ev, c->st.alerts, c->now, c->host));
+}
+
+static void svc_label(const struct svc_id *id, char *buf, size_t len)
+{
+	if (id->comm[0])
+		snprintf(buf, len, "%s:%u (%.16s)", svc_role_name(id->role), id->port, id->comm);
+	else
+		snprintf(buf, len, "%s:%u", svc_role_name(id->role), id->port);
+}
+
+static void add_round(cJSON *o, const char *name, double v)
+{
+	cJSON_AddNumberToObject(o, name, line__round(v, 4));
+}
+
+static cJSON *detector_json(const struct detect *d, const struct detect_config *cfg,
+			    double score)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (!o)
+		return NULL;
+	add_round(o, "score", score);
+	cJSON_AddStringToObject(o, "component", detect__why_name(d->why));
+	add_round(o, "level", d->level);
+	add_round(o, "expected", detect__expected(d));
+	add_round(o, "scale", 1.2533141 * d->scale);
+	add_round(o, "z", d->z);
+	add_round(o, "cusum_up", d->cus_pos);
+	add_round(o, "cusum_down", d->cus_neg);
+	add_round(o, "cusum_h", cfg->cusum_h);
+	add_round(o, "slope_fast", d->slope_fast);
+	add_round(o, "slope_slow", d->slope_slow);
+	cJSON_AddNumberToObject(o, "n", d->n);
+	return o;
+}
+
+/* Value of service metric m in s, NAN when the sample has none. */
+static double svc_value(const struct svc_sample *s, unsigned m)
+{
+	switch (m) {
+	case METRIC_RPS:
+		return s->rps;
+	case METRIC_LAT_MEAN:
+		return s->has_latency ? s->lat_mean_us : NAN;
+	case METRIC_LAT_P50:
+		return s->has_latency ? s->lat_p50_us : NAN;
+	case METRIC_LAT_P90:
+		return s->has_latency ? s->lat_p90_us : NAN;
+	case METRIC_LAT_P99:
+		return s->has_latency ? s->lat_p99_us : NAN;
+	case METRIC_ACTIVE:
+		return (double)s->active;
+	case METRIC_FAILED:
+		return (double)s->failed;
+	case METRIC_RESETS:
+		return (double)s->resets;
+	case METRIC_RETRANS:
+		return (double)s->retransmits;
+	}
+	return NAN;
+}
+
+static double host_value(const struct host_sample *h, unsigned m)
+{
+	switch (m) {
+	case METRIC_CPU:
+		return h->cpu_pct;
+	case METRIC_MEM:
+		return h->mem_pct;
+	case METRIC_LOAD1:
+		return h->load1;
+	}
+	return NAN;
+}
+
+/* ---- threshold rules ---- */
+
+static void rule_alert(struct core *c, unsigned ri, struct alert_state *a, double v,
+		       const struct svc_id *svc)
+{
+	const struct rule_threshold *r = &c->cfg.rules[ri];
+	struct alert_info info = { .kind = ALERT_THRESHOLD, .severity = r->severity,
+				   .metric = metric__name(r->metric), .svc = svc, .value = v,
+				   .expected = NAN, .threshold = r->fire };
+	bool firing = a->phase == ALERT_FIRING;
+	int ev = alert__observe(a, &c->rule_policy[ri], rules__breach(r, v, firing), false, c->now);
+	char msg[MSG_LEN], who[64] = "";
+	cJSON *d;
+
+	if (!ev)
+		return;
+	if (svc) {
+		who[0] = ' ';
+		svc_label(svc, who + 1, sizeof(who) - 1);
+	}
+	if (ev == ALERT_EV_RESOLVED)
+		snprintf(msg, sizeof(msg), "%s%s is back at %.4g, %s the clear level %.4g.",
+			 info.metric, who, v, r->below ? "above" : "below", r->clear);
+	else
+		snprintf(msg, sizeof(msg), "%s%s is %.4g, %s %.4g for %u intervals.", info.metric,
+			 who, v, r->below ? "below" : "above", r->fire, c->rule_policy[ri].n);
+	info.message = msg;
+	info.score = ev == ALERT_EV_RESOLVED ? 0 : 1;
+	d = cJSON_CreateObject();
+	if (d) {
+		cJSON *o = cJSON_AddObjectToObject(d, "rule");
+
+		if (o) {
+			add_round(o, "fire", r->fire);
+			add_round(o, "clear", r->clear);
+			cJSON_AddNumberToObject(o, "hold", c->rule_policy[ri].n);
+			cJSON_AddStringToObject(o, "direction", r->below ? "below" : "above");
+		}
+	}
+	info.details = d;
+	emit_alert(c, a, ev, &info);
+}
+
+/* ---- forecasts ---- */
+
+static void forecast_alert(struct core *c, struct forecast *f, struct alert_state *a,
+			   unsigned metric, double v, double limit, const struct svc_id *svc)
+{
+	const struct core_config *cfg = &c->cfg;
+	struct forecast_result fr;
+	struct alert_info info = { .kind = ALERT_FORECAST, .severity = SEV_WARNING,
+				   .metric = metric__name(metric), .svc = svc, .value = v,
+				   .threshold = cfg->forecast_horizon_s };
+	char msg[MSG_LEN], who[64] = "";
+	bool bad;
+	cJSON *d, *o;
+	int ev;
+
+	forecast__add(f, cfg->forecast_lambda, c->now, v);
+	bad = !forecast__eta(f, c->now, limit, &fr) && fr.slope > 0 &&
+	      fr.t_stat >= cfg->forecast_t_min && fr.eta_s < cfg->forecast_horizon_s;
+	ev = alert__observe(a, &cfg->policy[ALERT_FORECAST], bad, false, c->now);
+	if (!ev)
+		return;
+	if (svc) {
+		who[0] = ' ';
+		svc_label(svc, who + 1, sizeof(who) - 1);
+	}
+	if (fr.eta_s < cfg->forecast_horizon_s / 5)
+		info.severity = SEV_CRITICAL;
+	info.expected = fr.now;
+	info.score = isfinite(fr.eta_s) ? fmax(0, 1 - fr.eta_s / cfg->forecast_horizon_s) : 0;
+	if (ev == ALERT_EV_RESOLVED)
+		snprintf(msg, sizeof(msg), "%s%s is %.4g and no longer heading for %.4g within %.0f s.",
+			 info.metric, who, v, limit, cfg->forecast_horizon_s);
+	else
+		snprintf(msg, sizeof(msg), "%s%s is %.4g and rising %.3g/s; it reaches %.4g in about %.0f s.",
+			 info.metric, who, v, fr.slope, limit, fr.eta_s);
+	info.message = msg;
+	d = cJSON_CreateObject();
+	o = d ? cJSON_AddObjectToObject(d, "forecast") : NULL;
+	if (o) {
+		if (isfinite(fr.eta_s))
+			cJSON_AddNumberToObject(o, "eta_s", line__round(fr.eta_s, 1));
+		else
+			cJSON_AddNullToObject(o, "eta_s");
+		add_round(o, "limit", limit);
+		add_round(o, "slope_per_s", fr.slope);
+		add_round(o, "fitted", fr.now);
+		add_round(o, "t_stat", isfinite(fr.t_stat) ? fr.t_stat : 1e9);
+		add_round(o, "n_eff", fr.n_eff);
+		add_round(o, "horizon_s", cfg->forecast_horizon_s);
+	}
+	info.details = d;
+	emit_alert(c, a, ev, &info);
+}
+
+/* ---- univariate detectors ---- */
+
+bool core__score_bad(const struct core_config *cfg, double score, bool firing)
+{
+	return score >= (firing ? detect__score_of(cfg->clear_frac) : 0.5);
+}
+
+static void detect_alert(struct core *c, unsigned m, struct detect *d, struct alert_state *a,
+			 double v, double score, const struct svc_id *svc)
+{
+	const struct core_config *cfg = &c->cfg;
+	struct alert_info info = { .kind = ALERT_ANOMALY, .severity = SEV_WARNING,
+				   .metric = metric__name(m), .svc = svc, .value = v,
+				   .expected = NAN, .score = score, .threshold = 0.5 };
+	char msg[MSG_LEN], who[64] = "";
+	int ev;
+
+	if (cfg->alert_dir[m] == CORE_DIR_OFF)
+		return;
+	ev = alert__observe(a, &cfg->policy[ALERT_ANOMALY],
+			    core__score_bad(cfg, score, a->phase == ALERT_FIRING),
+			    score >= cfg->severe_score, c->now);
+	if (!ev)
+		return;
+	if (svc) {
+		who[0] = ' ';
+		svc_label(svc, who + 1, sizeof(who) - 1);
+	}
+	if (score >= cfg->severe_score)
+		info.severity = SEV_CRITICAL;
+	info.expected = detect__expected(d);
+	if (ev == ALERT_EV_RESOLVED)
+		snprintf(msg, sizeof(msg), "%s%s is %.4g, back in line with its recent behaviour.",
+			 info.metric, who, v);
+	else
+		snprintf(msg, sizeof(msg),
+			 "%s%s is %.4g against an expected %.4g: a %s its recent behaviour (score %.2f).",
+			 info.metric, who, v, info.expected,
+			 d->why == DETECT_SHIFT ? "level shift from" :
+			 d->why == DETECT_TREND ? "change in the trend of" : "spike against",
+			 score);
+	info.message = msg;
+	info.details = cJSON_CreateObject();
+	if (info.details)
+		cJSON_AddItemToObject(info.details, "detector", detector_json(d, &c->dcfg[m], score));
+	emit_alert(c, a, ev, &info);
+}
+
+/* ---- the latency model ---- */
+
+static cJSON *model_json(const struct series *se, unsigned out, const double *x,
+			 const struct model_pred *p, const double *scores, unsigned nfeat_mask)
+{
+	double coef[MODEL_MAX_K];
+	cJSON *o = cJSON_CreateObject(), *co, *ct, *fx, *ds;
+	unsigned i, j = 0;
+
+	if (!o)
+		return NULL;
+	model__coef(&se->model, out, coef);
+	cJSON_AddStringToObject(o, "target", model_targets[out]);
+	add_round(o, "residual_z", p->z[out]);
+	add_round(o, "r2", model__r2(&se->model, out));
+	cJSON_AddNumberToObject(o, "n", se->model.n);
+	cJSON_AddNumberToObject(o, "resets", se->model.resets);
+	co = cJSON_AddObjectToObject(o, "coefficients");
+	ct = cJSON_AddObjectToObject(o, "contributions");
+	fx = cJSON_AddObjectToObject(o, "features");
+	if (co && ct && fx) {
+		add_round(co, "intercept", coef[0]);
+		add_round(ct, "intercept", coef[0]);
+		for (i = 0; i < N_FEATURES; i++) {
+			if (!(nfeat_mask & features[i].flag))
+				continue;
+			add_round(co, features[i].name, coef[1 + j]);
+			add_round(ct, features[i].name, coef[1 + j] * x[j]);
+			add_round(fx, features[i].name, x[j]);
+			j++;
+		}
+	}
+	ds = cJSON_AddObjectToObject(o, "detector_scores");
+	if (ds)
+		for (i = METRIC_LAT_MEAN; i <= METRIC_LAT_P99; i++)
+			add_round(ds, metric__name(i), scores[i]);
+	return o;
+}
+
+static void emit_reset(struct core *c, const struct series *se)
+{
+	cJSON *o = line__header(c->now, "agent", c->host);
+
+	if (o) {
+		cJSON_AddStringToObject(o, "event", "model_reset");
+		cJSON_AddItemToObject(o, "service", line__service(&se->id));
+		cJSON_AddStringToObject(o, "reason", "latency model covariance degenerated; fit restarted");
+		cJSON_AddNumberToObject(o, "resets", se->model.resets);
+	}
+	deliver(c, o);
+}
+
+static void model_alert(struct core *c, struct series *se, unsigned out, int ev, double y,
+			const double *x, const struct model_pred *p, const double *scores)
+{
+	const struct core_config *cfg = &c->cfg;
+	struct alert_info info = { .kind = ALERT_ANOMALY, .severity = SEV_WARNING,
+				   .metric = model_targets[out], .svc = &se->id, .value = y,
+				   .expected = p->expected[out], .threshold = cfg->anomaly_z };
+	char msg[MSG_LEN], who[64];
+
+	svc_label(&se->id, who, sizeof(who));
+	info.score = detect__score_of(p->z[out] / cfg->anomaly_z);
+	if (p->z[out] >= cfg->critical_z)
+		info.severity = SEV_CRITICAL;
+	if (ev == ALERT_EV_RESOLVED)
+		snprintf(msg, sizeof(msg),
+			 "%s of %s is %.4g us, back in line with the %.4g us its load explains.",
+			 info.metric, who, y, p->expected[out]);
+	else
+		snprintf(msg, sizeof(msg),
+			 "%s of %s is %.4g us where its load explains %.4g us (%.1f robust sigmas).",
+			 info.metric, who, y, p->expected[out], p->z[out]);
+	info.message = msg;
+	info.details = cJSON_CreateObject();
+	if (info.details)
+		cJSON_AddItemToObject(info.details, "model",
+				      model_json(se, out, x, p, scores, cfg->features));
+	emit_alert(c, se->al + SA_MODEL + out, ev, &info);
+}
+
+/* Load features of sample s in CORE_F_* order; returns their count. */
+static unsigned load_features(const struct core *c, const struct svc_sample *s, double db,
+			      double dep_lat, double *x)
+{
+	double all[N_FEATURES] = { s->rps, c->cpu, db, dep_lat, (double)s->active };
+	unsigned i, n = 0;
+
+	for (i = 0; i < N_FEATURES; i++)
+		if (c->cfg.features & features[i].flag)
+			x[n++] = all[i];
+	return n;
+}
+
+static void svc_model(struct core *c, struct series *se, const struct svc_sample *s,
+		      const double *x, const double *scores)
+{
+	double y[MODEL_OUTS] = { s->lat_mean_us, s->lat_p99_us };
+	struct model_pred p;
+	unsigned o;
+	int rc, ev;
+
+	rc = model__update(&se->model, &c->cfg.model, x, y, &p);
+	if (rc < 0)
+		return;
+	if (rc > 0) {
+		c->st.model_resets++;
+		emit_reset(c, se);
+	}
+	for (o = 0; o < MODEL_OUTS; o++) {
+		/* Hysteresis: a firing alert stays bad down to clear_frac of the
+		 * bound, so a slow drift hovering at the bound does not flap. */
+		double bound = c->cfg.anomaly_z *
+			       (se->al[SA_MODEL + o].phase == ALERT_FIRING ? c->cfg.clear_frac : 1);
+		bool bad = p.ready && p.z[o] >= bound;
+
+		ev = alert__observe(se->al + SA_MODEL + o, &c->cfg.policy[ALERT_ANOMALY], bad, false,
+				    c->now);
+		if (ev)
+			model_alert(c, se, o, ev, y[o], x, &p, scores);
+	}
+}
+
+/* ---- per interval ---- */
+
+static bool sample_ok(const struct svc_sample *s)
+{
+	if (!isfinite(s->rps) || s->rps < 0 || !isfinite(s->ts))
+		return false;
+	if (!s->has_latency)
+		return true;
+	return isfinite(s->lat_mean_us) && s->lat_mean_us >= 0 && isfinite(s->lat_p99_us) &&
+	       s->lat_p99_us >= 0 && isfinite(s->lat_p50_us) && isfinite(s->lat_p90_us);
+}
+
+static void svc_step(struct core *c, struct series *se, const struct svc_sample *s, double db,
+		     double dep_lat)
+{
+	double scores[METRIC_SVC_COUNT] = { 0 }, x[MODEL_MAX_X], v;
+	unsigned m, i;
+
+	for (m = 0; m < METRIC_SVC_COUNT; m++) {
+		v = svc_value(s, m);
+		if (isnan(v))
+			continue;
+		scores[m] = detect__update(&se->det[m], &c->dcfg[m], v);
+	}
+	if (s->has_latency) {
+		load_features(c, s, db, dep_lat, x);
+		svc_model(c, se, s, x, scores);
+	}
+	for (m = 0; m < METRIC_SVC_COUNT; m++) {
+		v = svc_value(s, m);
+		if (!isnan(v))
+			detect_alert(c, m, &se->det[m], se->al + SA_DETECT + m, v, scores[m], &se->id);
+	}
+	if (c->cfg.conn_limit > 0)
+		forecast_alert(c, &se->conns, se->al + SA_FORECAST, METRIC_ACTIVE,
+			       (double)s->active, c->cfg.conn_limit, &se->id);
+	for (i = 0; i < c->cfg.n_rules; i++) {
+		m = c->cfg.rules[i].metric;
+		if (!metric__is_host(m))
+			rule_alert(c, i, se->al + SA_RULE + i, svc_value(s, m), &se->id);
+	}
+}
+
+static void host_step(struct core *c, const struct host_sample *h)
+{
+	double scores[HOST_METRICS], v;
+	unsigned m, i;
+
+	for (m = METRIC_SVC_COUNT; m < METRIC_COUNT; m++) {
+		v = host_value(h, m);
+		i = m - METRIC_SVC_COUNT;
+		scores[i] = detect__update(&c->hdet[i], &c->dcfg[m], v);
+		if (isfinite(v))
+			detect_alert(c, m, &c->hdet[i], c->hal + HA_DETECT + i, v, scores[i], NULL);
+	}
+	if (isfinite(h->mem_pct))
+		forecast_alert(c, &c->mem_fc, c->hal + HA_FORECAST, METRIC_MEM, h->mem_pct,
+			       c->cfg.mem_limit_pct, NULL);
+	for (i = 0; i < c->cfg.n_rules; i++) {
+		m = c->cfg.rules[i].metric;
+		if (metric__is_host(m))
+			rule_alert(c, i, c->hal + HA_RULE + i, host_value(h, m), NULL);
+	}
+}
+
+static bool is_dep_port(const struct core *c, uint16_t port)
+{
+	unsigned i;
+
+	for (i = 0; i < c->cfg.n_dep_ports; i++)
+		if (c->cfg.dep_ports[i] == port)
+			return true;
+	return false;
+}
+
+static double db_connections(const struct core *c, const struct svc_sample *s, size_t n)
+{
+	double db = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i].id.role == TT_ROLE_CLIENT && is_dep_port(c, s[i].id.port))
+			db += (double)s[i].active;
+	return db;
+}
+
+/* Request-weighted mean latency of the client services that share s's comm:
+ * the latency of the service's own dependencies. 0 when there are none. */
+static double dep_latency(const struct svc_sample *self, const struct svc_sample *s, size_t n)
+{
+	double sum = 0, req = 0;
+	size_t i;
+
+	if (!self->id.comm[0] || self->id.role != TT_ROLE_SERVER)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (s[i].id.role != TT_ROLE_CLIENT || !s[i].has_latency ||
+		    strncmp(s[i].id.comm, self->id.comm, TT_COMM_LEN))
+			continue;
+		sum += s[i].lat_mean_us * (double)s[i].requests;
+		req += (double)s[i].requests;
+	}
+	return req > 0 ? sum / req : 0;
+}
+
+static void slot_meta(unsigned slot, const struct core_config *cfg, unsigned *kind,
+		      const char **metric)
+{
+	if (slot < SA_DETECT) {
+		*kind = ALERT_ANOMALY;
+		*metric = model_targets[slot - SA_MODEL];
+	} else if (slot < SA_FORECAST) {
+		*kind = ALERT_ANOMALY;
+		*metric = metric__name(slot - SA_DETECT);
+	} else if (slot == SA_FORECAST) {
+		*kind = ALERT_FORECAST;
+		*metric = metric__name(METRIC_ACTIVE);
+	} else {
+		*kind = ALERT_THRESHOLD;
+		*metric = metric__name(cfg->rules[slot - SA_RULE].metric);
+	}
+}
+
+/* Resolves what still fires for services that stopped reporting. */
+static void expire_stale(struct core *c)
+{
+	struct alert_info info = { .expected = NAN, .value = NAN, .threshold = NAN };
+	char msg[MSG_LEN], who[64];
+	unsigned kind, a;
+	uint32_t i;
+
+	for (i = 0; i < c->st.series; i++) {
+		struct series *se = c->series[i];
+
+		if (se->stale || c->step - se->last_step <= c->cfg.stale_intervals)
+			continue;
+		se->stale = 1;
+		svc_label(&se->id, who, sizeof(who));
+		for (a = 0; a < SA_COUNT; a++) {
+			if (alert__expire(se->al + a) != ALERT_EV_RESOLVED)
+				continue;
+			slot_meta(a, &c->cfg, &kind, &info.metric);
+			info.kind = (uint8_t)kind;
+			info.svc = &se->id;
+			snprintf(msg, sizeof(msg), "%s of %s resolved: the service stopped reporting.",
+				 info.metric, who);
+			info.message = msg;
+			info.details = NULL;
+			emit_alert(c, se->al + a, ALERT_EV_RESOLVED, &info);
+		}
+	}
+}
+
+static double step_time(const struct host_sample *h, const struct svc_sample *s, size_t n)
+{
+	double t = h && isfinite(h->ts) ? h->ts : -INFINITY;
+	size_t i;
+
+	if (h && isfinite(h->ts))
+		return t;
+	for (i = 0; i < n; i++)
+		if (isfinite(s[i].ts) && s[i].ts > t)
+			t = s[i].ts;
+	return t;
+}
+
+int core__step(struct core *c, const struct host_sample *h, const struct svc_sample *s,
+	       size_t n, const char *host, core_line_fn cb, void *ctx)
+{
+	double db = 0, dep = 0;
+	struct series *se;
+	size_t i;
+
+	c->now = step_time(h, s, n);
+	if (!isfinite(c->now))
+		return 0;
+	c->host = host ? host : "";
+	c->cb = cb;
+	c->ctx = ctx;
+	c->err = 0;
+	c->step++;
+	c->st.steps++;
+	if (h) {
+		if (isfinite(h->cpu_pct))
+			c->cpu = h->cpu_pct;
+		host_step(c, h);
+	}
+	if (c->cfg.features & CORE_F_DB)
+		db = db_connections(c, s, n);
+	for (i = 0; i < n; i++) {
+		c->st.samples++;
+		if (!sample_ok(&s[i])) {
+			c->st.invalid++;
+			continue;
+		}
+		se = lookup(c, &s[i].id);
+		if (!se) {
+			c->st.overflow++;
+			continue;
+		}
+		if (se->last_step == c->step) {
+			c->st.duplicates++;
+			continue;
+		}
+		se->last_step = c->step;
+		se->stale = 0;
+		memcpy(se->id.comm, s[i].id.comm, TT_COMM_LEN);
+		if (c->cfg.features & CORE_F_DEP_LAT)
+			dep = dep_latency(&s[i], s, n);
+		svc_step(c, se, &s[i], db, dep);
+	}
+	expire_stale(c);
+	return c->err;
+}
