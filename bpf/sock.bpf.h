@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * Per-socket state: the request a socket has pending and the slot of its
+ * service. Included once, by telltale.bpf.c.
+ */
+#ifndef TT_SOCK_BPF_H
+#define TT_SOCK_BPF_H
+
+/*
+ * Socket state for the tp_btf programs: sets of TT_SOCK_WAYS ways in an
+ * array. The kernel's own hash of the connection (skc_hash, fixed while the
+ * socket is hashed) picks the set; the socket's address tags the way, so a
+ * hit is exact. A new socket takes a free way with a compare-and-swap; when
+ * none is free it is not tracked and its events are counted in
+ * TT_CNT_SOCK_FULL. At CLOSE a way is marked free for the next socket of its
+ * set (see sock_close). The loader sizes the table (a power of two) and sets
+ * targ_sock_set_mask.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TT_MAX_SOCKETS);
+	__type(key, __u32);
+	__type(value, struct tt_sock_way);
+} sock_table SEC(".maps");
+
+const volatile __u32 targ_sock_set_mask = TT_MAX_SOCKETS / TT_SOCK_WAYS - 1;
+
+/* Socket state for the classic programs, keyed by struct sock address. LRU
+ * so that sockets we never see close cannot fill it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, TT_MAX_SOCKETS);
+	__type(key, __u64);
+	__type(value, struct tt_sock);
+} socks SEC(".maps");
+
+
+/*
+ * Fields of a struct sock. tp_btf hands us a typed pointer the verifier lets
+ * us read directly; a classic tracepoint only its address, read through
+ * bpf_probe_read_kernel. `btf` is a constant at every call site, so each
+ * program keeps one of the two branches.
+ */
+#define SK_READ(btf, sk, field) ((btf) ? (sk)->field : BPF_CORE_READ(sk, field))
+
+/* Ports of a socket: skc_num is host order, skc_dport network order. */
+static __always_inline void sock_ports(struct sock *sk, bool btf, __u16 *lport, __u16 *rport)
+{
+	*lport = SK_READ(btf, sk, __sk_common.skc_num);
+	*rport = __builtin_bswap16(SK_READ(btf, sk, __sk_common.skc_dport));
+}
+
+/* The table way holding sk, or NULL. The verifier lets a privileged
+ * program compare and store a socket's address as a number. */
+static __always_inline struct tt_sock_way *table_find(struct sock *sk)
+{
+	__u32 base = (sk->__sk_common.skc_hash & targ_sock_set_mask) * TT_SOCK_WAYS, i, w;
+	struct tt_sock_way *way;
+
+	for (w = 0; w < TT_SOCK_WAYS; w++) {
+		i = base + w;
+		way = bpf_map_lookup_elem(&sock_table, &i);
+		if (way && way->sk == (__u64)sk)
+			return way;
+	}
+	return NULL;
+}
+
+/* Claims a way for sk: one never used or left by a closed socket. The
+ * compare-and-swap settles a race with another CPU. Returns NULL, counted,
+ * when the set is full. */
+static __always_inline struct tt_sock_way *table_claim(struct sock *sk)
+{
+	__u32 base = (sk->__sk_common.skc_hash & targ_sock_set_mask) * TT_SOCK_WAYS, i, w;
+	struct tt_sock_way *way;
+	__u64 old;
+
+	for (w = 0; w < TT_SOCK_WAYS; w++) {
+		i = base + w;
+		way = bpf_map_lookup_elem(&sock_table, &i);
+		if (!way)
+			continue;
+		old = way->sk;
+		if (old && !(way->s.flags & TT_SOCK_F_CLOSED))
+			continue;
+		if (__sync_val_compare_and_swap(&way->sk, old, (__u64)sk) == old)
+			return way;
+	}
+	count(TT_CNT_SOCK_FULL);
+	return NULL;
+}
+
+/* The socket's state if we have it. */
+static __always_inline struct tt_sock *sock_find(struct sock *sk, bool btf)
+{
+	struct tt_sock_way *way;
+	__u64 key = (__u64)sk;
+
+	if (!btf)
+		return bpf_map_lookup_elem(&socks, &key);
+	way = table_find(sk);
+	return way ? &way->s : NULL;
+}
+
+/* Sets the socket's state to *init, creating it. Returns NULL when there is
+ * no room. */
+static __always_inline struct tt_sock *sock_set(struct sock *sk, bool btf,
+						const struct tt_sock *init)
+{
+	struct tt_sock_way *way;
+	__u64 key = (__u64)sk;
+
+	if (!btf) {
+		if (bpf_map_update_elem(&socks, &key, init, BPF_ANY))
+			return NULL;
+		return bpf_map_lookup_elem(&socks, &key);
+	}
+	way = table_find(sk);
+	if (!way)
+		way = table_claim(sk);
+	if (!way)
+		return NULL;
+	way->s = *init;
+	return &way->s;
+}
+
+/*
+ * Events can follow CLOSE: an active RST (CLOSE has zeroed an accepted
+ * socket's local port by then) and a response read after a RST. So a table
+ * way is only marked closed, for a new socket of its set to take when it
+ * needs one. A hash entry goes at once unless a request is pending; then it
+ * waits for LRU eviction or the next handshake on the same address.
+ */
+static __always_inline void sock_close(struct sock *sk, bool btf, struct tt_sock *s)
+{
+	__u64 skaddr = (__u64)sk;
+
+	if (btf) {
+		if (s && !(s->flags & TT_SOCK_F_CLOSED)) {
+			s->flags |= TT_SOCK_F_CLOSED;
+			count(TT_CNT_SOCK_DEL);
+		}
+		return;
+	}
+	if (!(s && s->start_ns) && !bpf_map_delete_elem(&socks, &skaddr))
+		count(TT_CNT_SOCK_DEL);
+}
+
+#endif /* TT_SOCK_BPF_H */

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * Services: the slot of each service in the per-CPU counters, the listening
+ * ports that tell a server's socket from a client's, and the agent's global
+ * counters. Included once, by telltale.bpf.c.
+ */
+#ifndef TT_SVC_BPF_H
+#define TT_SVC_BPF_H
+
+/*
+ * Per-service counters and latency histogram, one slot per service in a
+ * per-CPU array: a socket remembers its service's slot, so the hot path finds
+ * the counters with an array index the verifier inlines instead of a hash
+ * lookup. A new service claims a slot from the hash of its key: svc_owner
+ * maps slot to key and the first BPF_NOEXIST insert wins, so two services
+ * never share one; svc_index maps key to slot. When all TT_SLOT_PROBES slots
+ * tried are taken the events are counted in TT_CNT_SVC_OVERFLOW.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TT_MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, struct tt_svc_stats);
+} svcs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TT_MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, struct tt_svc_key);
+} svc_owner SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TT_MAX_SERVICES);
+	__type(key, struct tt_svc_key);
+	__type(value, __u32);
+} svc_index SEC(".maps");
+
+/* Slots in svcs; the loader sets it with the maps' size. */
+const volatile __u32 targ_max_services = TT_MAX_SERVICES;
+
+/* Local ports with a listening socket: seeded by the loader from
+ * /proc/net/tcp{,6}, then learnt from every passive open. Classifies sockets
+ * whose handshake we did not see: a local port that listens makes a server. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TT_MAX_LISTEN_PORTS);
+	__type(key, __u16);
+	__type(value, __u8);
+} listen_ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TT_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+static __always_inline void count(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&counters, &idx);
+
+	if (v)
+		(*v)++;
+}
+
+
+static __always_inline bool same_svc(const struct tt_svc_key *a, const struct tt_svc_key *b)
+{
+	return a->port == b->port && a->role == b->role;
+}
+
+/* The slot of a service, claiming one on first sight. */
+static __always_inline __u32 svc_slot(const struct tt_svc_key *key)
+{
+	__u32 *idx = bpf_map_lookup_elem(&svc_index, key);
+	__u32 h = ((__u32)key->port << 1 | key->role) * 2654435761u, c, i;
+	struct tt_svc_key *owner;
+
+	if (idx)
+		return *idx;
+	for (i = 0; i < TT_SLOT_PROBES; i++) {
+		c = (h + i) % targ_max_services;
+		if (!bpf_map_update_elem(&svc_owner, &c, key, BPF_NOEXIST))
+			break;
+		/* Taken: by this service on another CPU just now, or another. */
+		owner = bpf_map_lookup_elem(&svc_owner, &c);
+		if (owner && same_svc(owner, key))
+			break;
+	}
+	if (i == TT_SLOT_PROBES) {
+		count(TT_CNT_SVC_OVERFLOW);
+		return TT_NO_SLOT;
+	}
+	bpf_map_update_elem(&svc_index, key, &c, BPF_NOEXIST);
+	return c;
+}
+
+static __always_inline struct tt_svc_stats *slot_stats(__u32 slot)
+{
+	return bpf_map_lookup_elem(&svcs, &slot);
+}
+
+static __always_inline struct tt_svc_stats *svc_stats(const struct tt_svc_key *key)
+{
+	return slot_stats(svc_slot(key));
+}
+
+/* Role and port from the connection's ports alone. */
+static __always_inline void classify(__u16 lport, __u16 rport, struct tt_svc_key *key)
+{
+	if (bpf_map_lookup_elem(&listen_ports, &lport)) {
+		key->role = TT_ROLE_SERVER;
+		key->port = lport;
+	} else {
+		key->role = TT_ROLE_CLIENT;
+		key->port = rport;
+	}
+	key->pad = 0;
+}
+
+static __always_inline void learn_listen_port(__u16 port)
+{
+	__u8 one = 1;
+
+	if (!bpf_map_lookup_elem(&listen_ports, &port))
+		bpf_map_update_elem(&listen_ports, &port, &one, BPF_ANY);
+}
+
+#endif /* TT_SVC_BPF_H */
