@@ -1,7 +1,8 @@
 #!/bin/bash
 # Runs every benchmark in bench/ against the build in BUILD_DIR (default build):
 # the core's micro-benchmark (build/tools/core_bench) when it has been built,
-# then bench/overhead (needs root). `make bench` calls it. Benchmarks print
+# then the detection benchmark on the labelled corpora (bench/detection), then
+# bench/overhead (needs root). `make bench` calls it. Benchmarks print
 # figures and exit 0 on a missed target; a benchmark that cannot run fails.
 set -u
 OUT=${1:-build}
@@ -12,6 +13,9 @@ if [ -x "$OUT/tools/core_bench" ]; then
 	"$OUT/tools/core_bench" || rc=1
 	echo
 fi
+echo "== detection (bench/detection: NAB-method scores on ../shared/corpora)"
+bench/detection/run.sh "$OUT" || rc=1
+echo
 echo "== overhead"
 bench/overhead "$OUT" || rc=1
 exit $rc

@@ -35,6 +35,9 @@ run "static/layers" tests/layers.sh
 for t in "$OUT"/tests/test_*; do
 	[ -x "$t" ] && run "unit/$(basename "$t")" "$t"
 done
+for t in tests/bench/test_*.py; do
+	[ -x "$t" ] && run "bench/$(basename "$t" .py)" python3 "$t"
+done
 for t in "$OUT"/tests/ktest_*; do
 	[ -x "$t" ] && run "kernel/$(basename "$t")" "$t"
 done

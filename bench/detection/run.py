@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+"""bench/detection: runs `telltale score` on every series of the labelled
+corpora and scores its output with bench/detection/nab.py.
+
+  bench/detection/run.py [--telltale build/telltale] [--corpora build/corpora]
+                         [--config PATH] [--files] [--only CORPUS]
+
+Per corpus and per category (mscloud: its domain folder; asd: the metric
+index, metric-01 ... metric-19, across the 12 servers) it prints the series,
+labelled windows, windows hit by the `alert` column, false alerts, the mean
+detection delay (points from a window's first labelled point to its first
+alert; negative = before it, inside the window), the NAB standard score of
+`alert` and, for the corpus, the best-threshold score of `anomaly_score`
+with its threshold (one threshold per corpus, swept over every value).
+"""
+import argparse
+import concurrent.futures
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import nab  # noqa: E402
+
+
+def read_series(path):
+    """Timestamps (text), values (text) and labels of a labelled CSV."""
+    ts, vals, labels = [], [], []
+    with open(path) as f:
+        for k, line in enumerate(f):
+            parts = line.rstrip("\r\n").split(",")
+            if k == 0 and not parts[-1].strip().lstrip("-").isdigit():
+                continue
+            if len(parts) != 3:
+                raise SystemExit(f"{path}:{k + 1}: expected timestamp,value,label")
+            ts.append(parts[0].strip().strip('"'))
+            vals.append(parts[1])
+            labels.append(1 if parts[2].strip() == "1" else 0)
+    return ts, vals, labels
+
+
+def run_score(binary, config, ts, vals):
+    """Runs telltale score on the series; returns per input row (score or
+    None, alert 0/1). Output rows are matched to input rows by timestamp,
+    so a row the command leaves out is simply not a detection."""
+    args = [binary, "score"] + (["--config", config] if config else []) + ["-"]
+    text = "timestamp,value\n" + "".join(f"{t},{v}\n" for t, v in zip(ts, vals))
+    p = subprocess.run(args, input=text, capture_output=True, text=True)
+    if p.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} exited {p.returncode}: {p.stderr.strip()}")
+    out = p.stdout.splitlines()[1:]
+    scores, alerts = [None] * len(ts), [0] * len(ts)
+    j = 0
+    for line in out:
+        t, _, s, a = line.rsplit(",", 3)
+        t = t.strip().strip('"')
+        while j < len(ts) and ts[j] != t:
+            j += 1
+        if j == len(ts):
+            raise SystemExit(f"telltale score wrote a row for {t!r} that is not in the input")
+        scores[j] = float(s) if s.strip() else None
+        alerts[j] = 1 if a.strip() == "1" else 0
+        j += 1
+    return scores, alerts
+
+
+def series_list(corpora, only):
+    """(corpus, category, path) of every series, in a stable order."""
+    out = []
+    ms = os.path.join(corpora, "mscloud", "data")
+    if os.path.isdir(ms) and only in (None, "mscloud"):
+        for dom in sorted(os.listdir(ms)):
+            for f in sorted(os.listdir(os.path.join(ms, dom))):
+                if f.endswith(".csv"):
+                    out.append(("mscloud", dom, os.path.join(ms, dom, f)))
+    asd = os.path.join(corpora, "asd")
+    if os.path.isdir(asd) and only in (None, "asd"):
+        for srv in sorted(os.listdir(asd), key=lambda s: (len(s), s)):
+            d = os.path.join(asd, srv)
+            if not os.path.isdir(d):
+                continue
+            for f in sorted(os.listdir(d)):
+                if f.endswith(".csv"):
+                    out.append(("asd", f[:-4], os.path.join(d, f)))
+    return out
+
+
+def one(binary, config, item):
+    corpus, cat, path = item
+    ts, vals, labels = read_series(path)
+    scores, alerts = run_score(binary, config, ts, vals)
+    f = nab.File(labels, path)
+    r = nab.score_file(f, alerts)
+    delays = []
+    for k, first in enumerate(r["first"]):
+        if first is None:
+            continue
+        lo, hi = f.win[k]
+        lab = next((i for i in range(lo, hi + 1) if labels[i]), lo)
+        delays.append(first - lab)
+    return {"corpus": corpus, "cat": cat, "path": path, "file": f, "scores": scores,
+            "alerts": alerts, "res": r, "delays": delays}
+
+
+class Tally:
+    def __init__(self):
+        self.series = self.windows = self.hits = self.fps = 0
+        self.raw = self.null = self.perfect = 0.0
+        self.delays = []
+
+    def add(self, x):
+        f, r = x["file"], x["res"]
+        self.series += 1
+        self.windows += len(f.win)
+        self.hits += r["hits"]
+        self.fps += r["fps"]
+        self.raw += r["raw"]
+        self.null += f.null()
+        self.perfect += f.perfect()
+        self.delays += x["delays"]
+
+    def row(self, name, extra=""):
+        d = sum(self.delays) / len(self.delays) if self.delays else float("nan")
+        s = nab.normalised(self.raw, self.null, self.perfect)
+        return (f"| {name} | {self.series} | {self.windows} | {self.hits} | {self.fps} | "
+                f"{d:.1f} | {s:.1f} | {extra} |")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--telltale", default="build/telltale")
+    ap.add_argument("--corpora", default="build/corpora")
+    ap.add_argument("--config")
+    ap.add_argument("--only", choices=["mscloud", "asd"])
+    ap.add_argument("--files", action="store_true", help="also one row per series")
+    ap.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1)
+    a = ap.parse_args()
+    items = series_list(a.corpora, a.only)
+    if not items:
+        raise SystemExit(f"no series under {a.corpora}: unpack the corpora first "
+                         "(see ../shared/corpora/README.md)")
+    with concurrent.futures.ThreadPoolExecutor(a.jobs) as ex:
+        done = list(ex.map(lambda it: one(a.telltale, a.config, it), items))
+    print("| corpus / category | series | windows | hits | false alerts | mean delay, points "
+          "| NAB score, alert | best-threshold score, anomaly_score (threshold) |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for corpus in ("mscloud", "asd"):
+        xs = [x for x in done if x["corpus"] == corpus]
+        if not xs:
+            continue
+        total = Tally()
+        for x in xs:
+            total.add(x)
+        best, thr, _ = nab.sweep([x["file"] for x in xs], [x["scores"] for x in xs])
+        print(total.row(f"**{corpus}**", f"**{best:.1f}** ({thr:.4f})"))
+        cats = {}
+        for x in xs:
+            cats.setdefault(x["cat"], Tally()).add(x)
+        for c, t in cats.items():
+            print(t.row(f"{corpus} / {c}"))
+        quiet = [x for x in xs if not x["file"].win]
+        if quiet:
+            n = sum(sum(1 for v in x["alerts"] if v) for x in quiet)
+            loud = sum(1 for x in quiet if any(x["alerts"]))
+            print(f"| {corpus}: {len(quiet)} series without labels | {n} alerts "
+                  f"(probation included) on {loud} of them | | | | | | |")
+        if a.files:
+            for x in xs:
+                t = Tally()
+                t.add(x)
+                print(t.row(os.path.relpath(x["path"], a.corpora)))
+
+
+if __name__ == "__main__":
+    main()
