@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#define _GNU_SOURCE
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,18 +12,28 @@
 #include "agent/loader.h"
 #include "agent/procfs.h"
 #include "agent/probe.h"
+#include "agent/refusal.h"
 #include "telltale.h"
 #include "telltale.skel.h"
 
 static bool libbpf_verbose, libbpf_quiet;
+static struct refusal refusal; /* of the load in progress */
 
 /* libbpf explains its failures at warning level; keep those, drop the debug
- * chatter unless asked, and everything while probing. */
+ * chatter and the verifier's log unless asked, and everything while probing.
+ * Each message is read for what the kernel refused, to name it at the end. */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
-	if (libbpf_quiet || (level == LIBBPF_DEBUG && !libbpf_verbose))
+	char *msg;
+	bool log;
+
+	if (vasprintf(&msg, fmt, args) < 0)
 		return 0;
-	return vfprintf(stderr, fmt, args);
+	log = refusal__note(&refusal, msg);
+	if (!libbpf_quiet && (libbpf_verbose || (level != LIBBPF_DEBUG && !log)))
+		fputs(msg, stderr);
+	free(msg);
+	return 0;
 }
 
 static const struct loader_prog prog_table[LOADER_NPROGS] = {
@@ -69,6 +80,50 @@ static int probe_tracepoints(struct loader *l)
 	return left;
 }
 
+/* Test-only: TELLTALE_FAULT=prog:NAME loads program NAME as a socket filter,
+ * whose context and helpers it does not use, so the verifier refuses it for
+ * real; TELLTALE_FAULT=map:NAME asks the kernel for a map of 0 entries,
+ * which it refuses. Faults the agent must report cleanly, on demand. */
+static void inject_fault(struct telltale_bpf *skel)
+{
+	const char *f = getenv("TELLTALE_FAULT");
+	struct bpf_program *prog;
+	struct bpf_map *map;
+
+	if (!f)
+		return;
+	if (!strncmp(f, "prog:", 5)) {
+		prog = bpf_object__find_program_by_name(skel->obj, f + 5);
+		if (prog)
+			bpf_program__set_type(prog, BPF_PROG_TYPE_SOCKET_FILTER);
+	} else if (!strncmp(f, "map:", 4)) {
+		map = bpf_object__find_map_by_name(skel->obj, f + 4);
+		if (map)
+			bpf_map__set_max_entries(map, 0);
+	}
+}
+
+/* Bytes the maps to be created hold at least (keys and values, per CPU
+ * for per-CPU maps; the kernel's own overhead comes on top). */
+static uint64_t maps_bytes(const struct bpf_object *obj)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	const struct bpf_map *m;
+	uint64_t sum = 0, one;
+
+	bpf_object__for_each_map(m, obj) {
+		if (!bpf_map__autocreate(m))
+			continue;
+		one = (uint64_t)bpf_map__max_entries(m) *
+		      (bpf_map__key_size(m) + bpf_map__value_size(m));
+		if (bpf_map__type(m) == BPF_MAP_TYPE_PERCPU_ARRAY ||
+		    bpf_map__type(m) == BPF_MAP_TYPE_PERCPU_HASH)
+			one *= ncpus > 0 ? (uint64_t)ncpus : 1;
+		sum += one;
+	}
+	return sum;
+}
+
 /* Opens the object and loads one program set: tp_btf with the socket table,
  * or classic tracepoints with the socket hash. Returns 0 or a negative
  * errno; on failure the skeleton is destroyed. */
@@ -96,12 +151,41 @@ static int load_set(struct loader *l, const struct loader_opts *opts, bool btf)
 		bpf_program__set_autoload(prog_of(l->skel, i, btf), l->progs[i].attached);
 		bpf_program__set_autoload(prog_of(l->skel, i, !btf), false);
 	}
+	inject_fault(l->skel);
+	l->maps_bytes = maps_bytes(l->skel->obj);
+	memset(&refusal, 0, sizeof(refusal));
 	err = telltale_bpf__load(l->skel);
 	if (err) {
 		telltale_bpf__destroy(l->skel);
 		l->skel = NULL;
 	}
 	return err;
+}
+
+/* Says what the kernel refused in one program set, and what to do. */
+static void report_refusal(const struct loader *l, const char *set, const struct refusal *r,
+			   int err, bool verbose)
+{
+	double mib = (double)l->maps_bytes / (1 << 20);
+
+	if (!strcmp(r->kind, "map") && (r->err == -ENOMEM || r->err == -EPERM || err == -ENOMEM)) {
+		fprintf(stderr, "telltale: the kernel refused the %s set's map %s for memory (%s): "
+				"BPF maps are charged to the agent's memory cgroup (memory.max; "
+				"memory.limit_in_bytes on cgroup v1), "
+				"or on kernels before 5.11 to RLIMIT_MEMLOCK, and these take %.1f MiB "
+				"and more; lower --max-sockets (now %u) or --max-services (now %u), "
+				"or raise that limit\n", set, r->name, r->error, mib, l->max_sockets,
+			l->max_services);
+	} else if (r->kind[0]) {
+		fprintf(stderr, "telltale: the kernel refused the %s set's %s %s: %s%s%s%s\n", set,
+			r->kind, r->name, r->error, r->reason[0] ? ": " : "", r->reason,
+			verbose		       ? ""
+			: strcmp(r->kind, "map") ? "; rerun with --verbose for the verifier's log"
+						 : "; rerun with --verbose for libbpf's log");
+	} else {
+		fprintf(stderr, "telltale: the kernel refused telltale's %s programs: %s%s\n", set,
+			strerror(-err), verbose ? "" : "; rerun with --verbose for the verifier log");
+	}
 }
 
 /* tp_btf first, quietly; classic tracepoints when the kernel refuses it.
@@ -111,16 +195,20 @@ static int load_programs(struct loader *l, const struct loader_opts *opts)
 	const char *force = getenv("TELLTALE_HOOKS");
 	bool try_btf = !force || strcmp(force, "tracepoint");
 	bool try_classic = !force || strcmp(force, "tp_btf");
-	int err = -ENOENT;
+	struct refusal btf_refusal = { .err = 0 };
+	uint64_t btf_bytes = 0;
+	int err = -ENOENT, btf_err = 0;
 
 	if (try_btf) {
 		libbpf_quiet = try_classic && !opts->verbose;
-		err = load_set(l, opts, true);
+		err = btf_err = load_set(l, opts, true);
 		libbpf_quiet = false;
 		if (!err) {
 			l->hooks = "tp_btf";
 			return 0;
 		}
+		btf_refusal = refusal;
+		btf_bytes = l->maps_bytes;
 	}
 	if (try_classic) {
 		err = load_set(l, opts, false);
@@ -129,8 +217,16 @@ static int load_programs(struct loader *l, const struct loader_opts *opts)
 			return 0;
 		}
 	}
-	fprintf(stderr, "telltale: the kernel refused telltale's BPF programs: %s; "
-			"rerun with --verbose for the verifier log\n", strerror(-err));
+	/* Both sets refused (or the one forced): say why for each. */
+	if (try_btf) {
+		uint64_t classic_bytes = l->maps_bytes;
+
+		l->maps_bytes = btf_bytes;
+		report_refusal(l, "tp_btf", &btf_refusal, btf_err, opts->verbose);
+		l->maps_bytes = classic_bytes;
+	}
+	if (try_classic)
+		report_refusal(l, "tracepoint", &refusal, err, opts->verbose);
 	return err;
 }
 

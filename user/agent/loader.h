@@ -39,6 +39,7 @@ struct loader {
 	uint32_t max_services; /* map sizes as loaded */
 	uint32_t max_sockets;
 	uint32_t sock_table_size; /* ways in the tp_btf socket table */
+	uint64_t maps_bytes;	  /* keys and values of the maps of the last load, bytes */
 	struct loader_prog progs[LOADER_NPROGS];
 };
 

@@ -150,6 +150,7 @@ static void usage(FILE *f)
 		"                           (default 64M)\n"
 		"      --rotate-keep N      compressed rotated files kept, 1..999 (default 5)\n"
 		"      --user NAME          switch to this user once attached (default: stay root)\n"
+		"      --allow-multiple     run beside another agent (default: refuse a second one)\n"
 		"      --check-config       validate the configuration and exit\n"
 		"      --print-config       print the effective configuration as JSON and exit\n"
 		"  -v, --verbose            print libbpf's debug output\n"
@@ -169,6 +170,7 @@ enum {
 	OPT_USER,
 	OPT_CHECK,
 	OPT_PRINT,
+	OPT_ALLOW_MULTIPLE,
 };
 
 static const struct option longopts[] = {
@@ -186,6 +188,7 @@ static const struct option longopts[] = {
 	{ "user", required_argument, NULL, OPT_USER },
 	{ "check-config", no_argument, NULL, OPT_CHECK },
 	{ "print-config", no_argument, NULL, OPT_PRINT },
+	{ "allow-multiple", no_argument, NULL, OPT_ALLOW_MULTIPLE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
@@ -295,6 +298,9 @@ int config__load(struct config *cfg, int argc, char **argv)
 			break;
 		case OPT_PRINT:
 			cfg->print_config = true;
+			break;
+		case OPT_ALLOW_MULTIPLE:
+			cfg->allow_multiple = true;
 			break;
 		default:
 			usage(stderr);

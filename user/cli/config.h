@@ -26,6 +26,7 @@ struct config {
 	uint32_t max_sockets;	  /* kernel socket map entries (TT_MAX_SOCKETS) */
 	char btf_path[4096];	  /* "" = the running kernel's */
 	bool verbose;		  /* libbpf debug output */
+	bool allow_multiple;	  /* run beside another agent, without the instance lock */
 	char alerts[4096];	  /* "-" = stdout, "none", or a file path */
 	char metrics[4096];	  /* same, for metrics, host and agent lines */
 	uint64_t rotate_size;	  /* rotate a file sink past this size, bytes; 0 = never */

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -465,15 +466,95 @@ static int check_owner(const char *path, const struct stat *st)
 	return 0;
 }
 
+/* Deepest nesting of objects and arrays in buf[0..end], outside strings. */
+static unsigned max_depth(const char *buf, size_t end)
+{
+	unsigned depth = 0, max = 0;
+	bool str = false;
+	size_t i;
+
+	for (i = 0; i <= end && buf[i]; i++) {
+		if (str) {
+			if (buf[i] == '\\' && buf[i + 1])
+				i++;
+			else if (buf[i] == '"')
+				str = false;
+		} else if (buf[i] == '"') {
+			str = true;
+		} else if (buf[i] == '{' || buf[i] == '[') {
+			if (++depth > max)
+				max = depth;
+		} else if ((buf[i] == '}' || buf[i] == ']') && depth) {
+			depth--;
+		}
+	}
+	return max;
+}
+
+/* Says where and why cJSON stopped. */
+static void report_syntax(const char *src, const char *buf, size_t len, const char *end)
+{
+	size_t off = end && end >= buf && end <= buf + len ? (size_t)(end - buf) : len;
+	unsigned line, col;
+	size_t near;
+
+	if (off < len && max_depth(buf, off) > CJSON_NESTING_LIMIT) {
+		line_col(buf, off, &line, &col);
+		fprintf(stderr,
+			"telltale: %s: line %u, column %u: nested deeper than %d levels, the JSON "
+			"parser's limit (cJSON's CJSON_NESTING_LIMIT)\n",
+			src, line, col, CJSON_NESTING_LIMIT);
+		return;
+	}
+	/* cJSON points one past a bad string start; at a line's end, back up. */
+	if (off > 0 && off < len && (buf[off] == '\n' || buf[off] == '\r'))
+		off--;
+	near = strcspn(buf + off, "\r\n");
+	line_col(buf, off, &line, &col);
+	if (off >= len)
+		fprintf(stderr,
+			"telltale: %s: line %u, column %u: malformed JSON (unexpected end of file)\n",
+			src, line, col);
+	else
+		fprintf(stderr, "telltale: %s: line %u, column %u: malformed JSON near '%.*s'\n",
+			src, line, col, (int)(near > 20 ? 20 : near), buf + off);
+}
+
+int config_file__parse(struct config *cfg, const char *src, const char *buf, size_t len)
+{
+	struct ctx c = { .cfg = cfg, .src = src };
+	const char *end = NULL;
+	unsigned line, col;
+	cJSON *root;
+	int err;
+
+	if (buf[len] != '\0')
+		return bad(&c, "internal error: the text is not NUL-terminated");
+	if (strlen(buf) != len) {
+		line_col(buf, strlen(buf), &line, &col);
+		fprintf(stderr, "telltale: %s: line %u, column %u: NUL byte in the file\n", src,
+			line, col);
+		return -EINVAL;
+	}
+	root = cJSON_ParseWithOpts(buf, &end, 1);
+	if (!root) {
+		report_syntax(src, buf, len, end);
+		return -EINVAL;
+	}
+	if (!cJSON_IsObject(root)) {
+		err = bad(&c, "expected a JSON object at the top level, got %s", type_name(root));
+	} else {
+		err = parse_obj(&c, config_keys, root);
+	}
+	cJSON_Delete(root);
+	return err;
+}
+
 /* Reads and applies the file. Returns 0, -ENOENT when it does not exist and
  * quiet is set, or another negative errno after printing the problem. */
 int config_file__load(struct config *cfg, const char *path, bool quiet_enoent)
 {
-	struct ctx c = { .cfg = cfg, .src = path };
-	const char *end = NULL;
-	unsigned line, col;
 	struct stat st;
-	cJSON *root;
 	char *buf;
 	ssize_t n;
 	size_t len = 0;
@@ -530,43 +611,8 @@ int config_file__load(struct config *cfg, const char *path, bool quiet_enoent)
 	}
 	close(fd);
 	buf[len] = '\0';
-	if (strlen(buf) != len) {
-		line_col(buf, strlen(buf), &line, &col);
-		fprintf(stderr, "telltale: %s: line %u, column %u: NUL byte in the file\n", path,
-			line, col);
-		free(buf);
-		return -EINVAL;
-	}
-
-	root = cJSON_ParseWithOpts(buf, &end, 1);
-	if (!root) {
-		size_t off = end && end >= buf && end <= buf + len ? (size_t)(end - buf) : len;
-
-		size_t near;
-
-		/* cJSON points one past a bad string start; at a line's end, back up. */
-		if (off > 0 && off < len && (buf[off] == '\n' || buf[off] == '\r'))
-			off--;
-		near = strcspn(buf + off, "\r\n");
-
-		line_col(buf, off, &line, &col);
-		if (off >= len)
-			fprintf(stderr,
-				"telltale: %s: line %u, column %u: malformed JSON (unexpected end of file)\n",
-				path, line, col);
-		else
-			fprintf(stderr,
-				"telltale: %s: line %u, column %u: malformed JSON near '%.*s'\n",
-				path, line, col, (int)(near > 20 ? 20 : near), buf + off);
-		free(buf);
-		return -EINVAL;
-	}
+	err = config_file__parse(cfg, path, buf, len);
 	free(buf);
-	if (!cJSON_IsObject(root)) {
-		err = bad(&c, "expected a JSON object at the top level, got %s", type_name(root));
-	} else {
-		err = parse_obj(&c, config_keys, root);
-	}
-	cJSON_Delete(root);
 	return err;
 }
+

@@ -173,6 +173,9 @@ const struct key config_keys[] = {
 	    "Kernel BTF file for CO-RE; `\"\"` is the running kernel's "
 	    "(`/sys/kernel/btf/vmlinux`)."),
 	BOOL("verbose", verbose, "Pass libbpf's debug output through."),
+	BOOL("allow_multiple", allow_multiple,
+	     "Run even when another agent holds the lock `/run/telltale/telltale.pid`, and take "
+	     "no lock: both agents count the host, each on its own."),
 	STR("user", user,
 	    "After attaching and opening its files, switch to this user (it must exist); `\"\"` "
 	    "stays root."),

@@ -93,4 +93,10 @@ const char *config_key__closest(const char *s, const char *const *names, size_t 
  * printing the problem with the file and key path. */
 int config_file__load(struct config *cfg, const char *path, bool quiet_enoent);
 
+/* Parses and applies the config text buf (len bytes, buf[len] == '\0'), src
+ * naming it in messages: the file's checks end, the text's begin here.
+ * Returns 0 or -EINVAL after printing the problem with line, column or key
+ * path. */
+int config_file__parse(struct config *cfg, const char *src, const char *buf, size_t len);
+
 #endif /* TT_CONFIG_KEYS_H */

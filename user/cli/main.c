@@ -14,6 +14,7 @@
 
 #include "agent/collect.h"
 #include "cli/config.h"
+#include "cli/instance.h"
 #include "core/core.h"
 #include "out/emit.h"
 #include "agent/loader.h"
@@ -30,6 +31,9 @@
 #endif
 
 #define BTF_PATH "/sys/kernel/btf/vmlinux"
+/* stdout's reader left: what a shell reports for a filter killed by
+ * SIGPIPE (128 + 13), so `telltale | head` ends as any pipeline does. */
+#define EXIT_STDOUT_GONE 141
 
 static volatile sig_atomic_t stop_requested, reopen_requested;
 
@@ -82,6 +86,8 @@ struct agent {
 	struct cpu_times cpu;
 	struct svc_sample *kept; /* samples that pass the port filters */
 	double start_mono;
+	int lock_fd; /* the single-instance lock, or -1 */
+	bool started; /* the start line is out: a stop line follows */
 };
 
 /* Writes obj to a stream and frees it. Losses are counted by the sink and
@@ -162,8 +168,9 @@ static void report_stats(struct agent *a, bool stop)
 					     &a->loader, a->core, a->out));
 }
 
-/* Checks, loads, attaches, opens the outputs, then drops privileges.
- * Returns 0, or a negative errno after printing the problem. */
+/* Checks, takes the single-instance lock, opens the outputs, loads,
+ * attaches, then drops privileges. Nothing is loaded before the outputs are
+ * known to open. Returns 0, or a negative errno after printing the problem. */
 static int agent_start(struct agent *a)
 {
 	const struct config *cfg = a->cfg;
@@ -177,8 +184,17 @@ static int agent_start(struct agent *a)
 	int err;
 
 	err = probe__privileges();
-	if (!err)
-		err = probe__btf(lo.btf_path ? lo.btf_path : BTF_PATH);
+	if (err)
+		return err;
+	if (!cfg->allow_multiple) {
+		a->lock_fd = instance__lock(INSTANCE_DIR);
+		if (a->lock_fd < 0)
+			return a->lock_fd;
+	}
+	a->out = output__open(cfg->metrics, cfg->alerts, &so);
+	if (!a->out)
+		return -errno;
+	err = probe__btf(lo.btf_path ? lo.btf_path : BTF_PATH);
 	if (!err)
 		err = probe__tracefs();
 	if (!err)
@@ -193,9 +209,6 @@ static int agent_start(struct agent *a)
 		fprintf(stderr, "telltale: cannot start: %s\n", strerror(errno));
 		return err;
 	}
-	a->out = output__open(cfg->metrics, cfg->alerts, &so);
-	if (!a->out)
-		return -errno;
 	/* Everything that needs privileges is open: the maps are read
 	 * through the descriptors we hold. */
 	err = privs__drop(cfg->user);
@@ -203,6 +216,7 @@ static int agent_start(struct agent *a)
 		return err;
 	put(a, OUT_METRICS, telemetry__start(clock_s(CLOCK_REALTIME), cfg->host, TT_VERSION,
 					     &a->loader));
+	a->started = true;
 	return 0;
 }
 
@@ -210,8 +224,12 @@ static void agent_stop(struct agent *a)
 {
 	int err;
 
-	if (a->out) {
+	if (a->started)
 		report_stats(a, true);
+	if (a->out) {
+		/* On stderr too: the stop line carrying them may be what was lost. */
+		if (a->started)
+			output__report(a->out, stderr);
 		err = output__close(a->out);
 		if (err)
 			fprintf(stderr, "telltale: closing the outputs: %s\n", strerror(-err));
@@ -220,6 +238,7 @@ static void agent_stop(struct agent *a)
 	free(a->kept);
 	collect__free(a->col);
 	loader__close(&a->loader);
+	instance__unlock(a->lock_fd);
 }
 
 static void handle_reopen(struct agent *a)
@@ -235,8 +254,9 @@ static void handle_reopen(struct agent *a)
 
 static int run_agent(const struct config *cfg)
 {
-	struct agent a = { .cfg = cfg, .loader = { .skel = NULL } };
+	struct agent a = { .cfg = cfg, .loader = { .skel = NULL }, .lock_fd = -1 };
 	double last, next, next_stats, now;
+	bool gone;
 	int err;
 
 	install_signals();
@@ -261,6 +281,8 @@ static int run_agent(const struct config *cfg)
 		err = report_interval(&a, now - last);
 		if (err)
 			goto cleanup;
+		if (output__gone(a.out))
+			break;
 		last = now;
 		while (next <= now)
 			next += cfg->interval_s;
@@ -271,7 +293,10 @@ static int run_agent(const struct config *cfg)
 		}
 	}
 cleanup:
+	gone = a.out && output__gone(a.out);
 	agent_stop(&a);
+	if (gone)
+		return EXIT_STDOUT_GONE;
 	return err ? 1 : 0;
 }
 

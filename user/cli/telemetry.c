@@ -114,24 +114,32 @@ static void add_events(cJSON *o, const struct loader *l)
 						(double)loader__counter(l, TT_CNT_EV_STATE + i));
 }
 
+/* Per stream: its own lines, bytes and drops. The sink's own counters
+ * (rotations, compression) once, under the stream that owns the sink: two
+ * streams on stdout share it, and its figures are not the alerts' too. */
 static void add_sinks(cJSON *o, const struct output *out)
 {
-	static const char *names[OUT_STREAMS] = { "metrics", "alerts" };
 	cJSON *s = cJSON_AddObjectToObject(o, "sinks");
+	struct output_stats ost;
 	struct sink_stats st;
 	int i;
 
 	for (i = 0; s && i < OUT_STREAMS; i++) {
-		cJSON *one = cJSON_AddObjectToObject(s, names[i]);
+		cJSON *one = cJSON_AddObjectToObject(s, output__stream_name(i));
 
 		if (!one)
 			return;
-		sink__stats(output__sink(out, i), &st);
+		output__stats(out, i, &ost);
 		cJSON_AddStringToObject(one, "target", sink__name(output__sink(out, i)));
 		cJSON_AddNumberToObject(one, "seq", (double)output__seq(out, i));
-		cJSON_AddNumberToObject(one, "lines", (double)st.lines);
-		cJSON_AddNumberToObject(one, "bytes", (double)st.bytes);
-		cJSON_AddNumberToObject(one, "dropped", (double)st.dropped);
+		cJSON_AddNumberToObject(one, "lines", (double)ost.lines);
+		cJSON_AddNumberToObject(one, "bytes", (double)ost.bytes);
+		cJSON_AddNumberToObject(one, "dropped", (double)ost.dropped);
+		if (i && output__shared(out)) {
+			cJSON_AddStringToObject(one, "shared_with", output__stream_name(OUT_METRICS));
+			continue;
+		}
+		sink__stats(output__sink(out, i), &st);
 		cJSON_AddNumberToObject(one, "rotations", (double)st.rotations);
 		cJSON_AddNumberToObject(one, "compress_errors", (double)st.compress_errors);
 	}

@@ -10,7 +10,8 @@
 struct output {
 	struct sink *sink[OUT_STREAMS];
 	uint64_t seq[OUT_STREAMS];
-	uint64_t dropped[OUT_STREAMS]; /* lines lost since writes began failing */
+	struct output_stats st[OUT_STREAMS]; /* each stream's own, even on a shared sink */
+	uint64_t outage[OUT_STREAMS]; /* lines lost since writes began failing */
 	bool shared; /* both streams write to sink[OUT_METRICS] */
 };
 
@@ -66,21 +67,45 @@ static int set_seq(cJSON *obj, uint64_t seq)
 	return 0;
 }
 
+/* What to do about a failing output, for the message. */
+static const char *remedy(int err)
+{
+	if (err == -ENXIO || err == -EPIPE)
+		return "start a reader on it";
+	return "free space or fix its permissions";
+}
+
+static const char *reason(int err)
+{
+	if (err == -ENXIO)
+		return "no process reads the FIFO";
+	if (err == -EPIPE)
+		return "its reader left";
+	return strerror(-err);
+}
+
 /* Says once when a stream starts losing lines and once when it recovers, so
  * a full disk is visible without a message per line. */
 static void report_health(struct output *out, enum output_stream stream, int err)
 {
-	const char *name = sink__name(out->sink[stream]);
+	const struct sink *sink = out->sink[stream];
+	const char *name = sink__name(sink);
 
-	if (err && !out->dropped[stream]++)
+	if (err && sink__gone(sink)) {
+		if (!out->outage[stream]++)
+			fprintf(stderr, "telltale: the reader of stdout (the %s output) is gone: "
+					"stopping\n", stream_name[stream]);
+		return;
+	}
+	if (err && !out->outage[stream]++)
 		fprintf(stderr, "telltale: writing to the %s output '%s' failed: %s; lines are "
 				"dropped and counted (agent stats line, seq gaps) until it works "
-				"again: free space or fix its permissions\n",
-			stream_name[stream], name, strerror(-err));
-	if (!err && out->dropped[stream]) {
+				"again: %s\n",
+			stream_name[stream], name, reason(err), remedy(err));
+	if (!err && out->outage[stream]) {
 		fprintf(stderr, "telltale: the %s output '%s' works again; %llu lines were dropped\n",
-			stream_name[stream], name, (unsigned long long)out->dropped[stream]);
-		out->dropped[stream] = 0;
+			stream_name[stream], name, (unsigned long long)out->outage[stream]);
+		out->outage[stream] = 0;
 	}
 }
 
@@ -103,6 +128,12 @@ int output__line(struct output *out, enum output_stream stream, cJSON *obj)
 	text[len] = '\n';
 	err = sink__write(out->sink[stream], text, len + 1);
 	free(text);
+	if (err) {
+		out->st[stream].dropped++;
+	} else {
+		out->st[stream].lines++;
+		out->st[stream].bytes += len + 1;
+	}
 	report_health(out, stream, err);
 	return err;
 }
@@ -140,4 +171,35 @@ const struct sink *output__sink(const struct output *out, enum output_stream str
 uint64_t output__seq(const struct output *out, enum output_stream stream)
 {
 	return out->seq[stream];
+}
+
+void output__stats(const struct output *out, enum output_stream stream, struct output_stats *st)
+{
+	*st = out->st[stream];
+}
+
+bool output__shared(const struct output *out)
+{
+	return out->shared;
+}
+
+bool output__gone(const struct output *out)
+{
+	return sink__gone(out->sink[OUT_METRICS]) || sink__gone(out->sink[OUT_ALERTS]);
+}
+
+const char *output__stream_name(enum output_stream stream)
+{
+	return stream_name[stream];
+}
+
+void output__report(const struct output *out, FILE *f)
+{
+	const struct output_stats *m = &out->st[OUT_METRICS], *a = &out->st[OUT_ALERTS];
+
+	fprintf(f, "telltale: lines written and dropped: metrics (%s) %llu written, %llu dropped; "
+		   "alerts (%s) %llu written, %llu dropped\n",
+		sink__name(out->sink[OUT_METRICS]), (unsigned long long)m->lines,
+		(unsigned long long)m->dropped, sink__name(out->sink[OUT_ALERTS]),
+		(unsigned long long)a->lines, (unsigned long long)a->dropped);
 }

@@ -7,7 +7,9 @@
 #ifndef TT_OUTPUT_H
 #define TT_OUTPUT_H
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <cjson/cJSON.h>
 
@@ -20,6 +22,13 @@ enum output_stream {
 };
 
 struct output;
+
+/* One stream's own lines, whichever sink they share. */
+struct output_stats {
+	uint64_t lines;	  /* lines written, count */
+	uint64_t bytes;	  /* bytes of those lines, bytes */
+	uint64_t dropped; /* lines given a seq and not written, count */
+};
 
 /* Opens the sinks named by the two specs ("-", "none" or a path; the same
  * spec twice shares one sink). Returns NULL with errno set, after printing
@@ -43,5 +52,23 @@ const struct sink *output__sink(const struct output *out, enum output_stream str
 
 /* Lines given a seq so far on a stream. */
 uint64_t output__seq(const struct output *out, enum output_stream stream);
+
+/* Copies a stream's own counters into st (a shared sink's counters add up
+ * both streams; these never do). */
+void output__stats(const struct output *out, enum output_stream stream, struct output_stats *st);
+
+/* True when both streams write to one sink (both "-"). */
+bool output__shared(const struct output *out);
+
+/* True once stdout's reader is gone (EPIPE) for either stream: nothing
+ * written there will be read again, and the agent should stop. */
+bool output__gone(const struct output *out);
+
+/* "metrics" or "alerts". */
+const char *output__stream_name(enum output_stream stream);
+
+/* Prints one line with each stream's lines written and dropped to f: the
+ * totals at exit, on stderr, where they survive a lost stop line. */
+void output__report(const struct output *out, FILE *f);
 
 #endif /* TT_OUTPUT_H */

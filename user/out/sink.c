@@ -4,8 +4,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,8 +11,8 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
-#include <zlib.h>
 
+#include "out/gzgen.h"
 #include "out/sink.h"
 
 #define OPEN_FLAGS (O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW)
@@ -22,7 +20,6 @@
 #define WAIT_MS 100	 /* a stream that would block: wait this long before dropping a line */
 #define FINISH_MS 2000	 /* and this long without progress to finish a line already begun */
 #define TAIL_SCAN 65536	 /* how far back open looks for the newline before a torn tail */
-#define GZ_BUF 65536
 
 enum sink_kind { SINK_NONE, SINK_STDOUT, SINK_FILE };
 
@@ -40,24 +37,10 @@ struct sink {
 	uint64_t rotate_size;
 	uint64_t rotate_retry; /* after a failed rotation, the size to try again at */
 	uint32_t keep;
-	bool gz_running;
-	pthread_t gz_thread;
-	int gz_err; /* first error of the last compression job; read after the join */
-	struct sink_stats st; /* compress_errors is also bumped by the compressor */
+	bool gone; /* stdout's reader left: nothing written will ever be read */
+	struct gzgen gz;      /* compresses rotated generations */
+	struct sink_stats st; /* compress_errors comes from gz */
 };
-
-static int zlib_errno(int zerr)
-{
-	switch (zerr) {
-	case Z_MEM_ERROR:
-		return -ENOMEM;
-	case Z_STREAM_ERROR:
-	case Z_VERSION_ERROR:
-		return -EINVAL;
-	default:
-		return -EIO;
-	}
-}
 
 static void gen_name(const struct sink *s, uint32_t k, const char *suffix, char *buf, size_t len)
 {
@@ -78,151 +61,6 @@ static int move(const char *from, const char *to)
 	if (!lstat(to, &st))
 		return -EEXIST;
 	return rename(from, to) ? -errno : 0;
-}
-
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	ssize_t n;
-
-	while (len) {
-		n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
-
-/* Deflates everything readable from in as one gzip member into out. */
-static int gz_copy(int in, int out)
-{
-	int zerr = Z_OK, flush = Z_NO_FLUSH, err = 0;
-	z_stream zs = { 0 };
-	unsigned char *buf;
-	ssize_t n;
-
-	buf = malloc(2 * GZ_BUF);
-	if (!buf)
-		return -ENOMEM;
-	zerr = deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
-			    Z_DEFAULT_STRATEGY);
-	if (zerr != Z_OK) {
-		free(buf);
-		return zlib_errno(zerr);
-	}
-	do {
-		n = read(in, buf, GZ_BUF);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err = -errno;
-			break;
-		}
-		flush = n ? Z_NO_FLUSH : Z_FINISH;
-		zs.next_in = buf;
-		zs.avail_in = n;
-		do {
-			zs.next_out = buf + GZ_BUF;
-			zs.avail_out = GZ_BUF;
-			zerr = deflate(&zs, flush);
-			if (zerr == Z_STREAM_ERROR)
-				err = zlib_errno(zerr);
-			else
-				err = write_all(out, buf + GZ_BUF, GZ_BUF - zs.avail_out);
-		} while (!err && zs.avail_out == 0);
-	} while (!err && flush != Z_FINISH);
-	if (!err && zerr != Z_STREAM_END)
-		err = zlib_errno(zerr);
-	deflateEnd(&zs);
-	free(buf);
-	return err;
-}
-
-/* Gzips generation k's plain file PATH.k into PATH.k.gz by way of
- * PATH.k.gz.tmp, so the .gz name only ever holds a whole, synced stream, then
- * removes PATH.k. No plain file is not an error. */
-static int compress_gen(const struct sink *s, uint32_t k)
-{
-	char src[PATH_MAX], tmp[PATH_MAX], dst[PATH_MAX];
-	int in, out, err;
-
-	gen_name(s, k, "", src, sizeof(src));
-	gen_name(s, k, ".gz.tmp", tmp, sizeof(tmp));
-	gen_name(s, k, ".gz", dst, sizeof(dst));
-	in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (in < 0)
-		return errno == ENOENT ? 0 : -errno;
-	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, FILE_MODE);
-	if (out < 0) {
-		err = -errno;
-		close(in);
-		return err;
-	}
-	err = gz_copy(in, out);
-	if (!err && fsync(out))
-		err = -errno;
-	if (close(out) && !err)
-		err = -errno;
-	close(in);
-	/* rename() may replace a PATH.k.gz a crash left beside PATH.k: same bytes. */
-	if (!err && rename(tmp, dst))
-		err = -errno;
-	if (err) {
-		unlink(tmp);
-		return err;
-	}
-	return unlink(src) ? -errno : 0;
-}
-
-/* The compressor: every generation still plain, so one that failed before (or
- * that a crash left behind) is retried at the next rotation. */
-static void *gz_main(void *arg)
-{
-	struct sink *s = arg;
-	uint32_t k;
-	int err;
-
-	for (k = 1; k <= s->keep; k++) {
-		err = compress_gen(s, k);
-		if (!err)
-			continue;
-		__atomic_fetch_add(&s->st.compress_errors, 1, __ATOMIC_RELAXED);
-		if (!s->gz_err)
-			s->gz_err = err;
-	}
-	return NULL;
-}
-
-static void gz_start(struct sink *s)
-{
-	sigset_t all, old;
-	int err;
-
-	s->gz_err = 0;
-	/* The thread inherits a full mask, so SIGINT, SIGTERM and SIGHUP keep
-	 * interrupting the caller's loop and never land in the compressor. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	err = pthread_create(&s->gz_thread, NULL, gz_main, s);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (err)
-		gz_main(s); /* no thread to be had: a stall beats a plain generation */
-	else
-		s->gz_running = true;
-}
-
-/* Waits for a running compression. Returns the last job's first error. */
-static int gz_wait(struct sink *s)
-{
-	if (s->gz_running) {
-		pthread_join(s->gz_thread, NULL);
-		s->gz_running = false;
-	}
-	return s->gz_err;
 }
 
 /* A crash between a short write and its truncation, or a SIGKILL inside a
@@ -271,22 +109,38 @@ out:
 	return err;
 }
 
+/* Opens path without blocking: a FIFO with no reader must not hold up the
+ * agent inside open(). A FIFO that nobody reads yet is left closed (fd -1)
+ * and retried at each write; anything else that fails is an error. */
 static int file_open(const char *path, int flags, struct sink_file *f)
 {
 	struct stat st;
 	int err;
 
-	f->fd = open(path, flags, FILE_MODE);
-	if (f->fd < 0)
-		return -errno;
+	f->torn = false;
+	f->size = 0;
+	f->regular = false;
+	f->fd = open(path, flags | O_NONBLOCK, FILE_MODE);
+	if (f->fd < 0) {
+		err = -errno;
+		/* ENXIO is also a device without a driver or a socket file. */
+		if (err == -ENXIO && !lstat(path, &st) && S_ISFIFO(st.st_mode))
+			return 0;
+		return err;
+	}
 	if (fstat(f->fd, &st)) {
 		err = -errno;
 		close(f->fd);
 		return err;
 	}
 	f->regular = S_ISREG(st.st_mode);
+	/* A regular file never blocks; clear the flag all the same. */
+	if (f->regular && fcntl(f->fd, F_SETFL, O_APPEND)) {
+		err = -errno;
+		close(f->fd);
+		return err;
+	}
 	f->size = f->regular ? st.st_size : 0;
-	f->torn = false;
 	if (f->size) {
 		err = cut_torn_tail(path, f);
 		if (err) {
@@ -355,10 +209,10 @@ static int rotate(struct sink *s)
 	if (lstat(s->path, &a) || fstat(s->cur.fd, &b) || a.st_ino != b.st_ino ||
 	    a.st_dev != b.st_dev)
 		return sink__reopen(s);
-	if (s->gz_running) {
+	if (s->gz.running) {
 		/* Only when a whole file filled faster than the last one gzipped. */
 		s->st.compress_waits++;
-		gz_wait(s);
+		gzgen__wait(&s->gz);
 	}
 	shift_gens(s);
 	gen_name(s, 1, "", first, sizeof(first));
@@ -384,7 +238,7 @@ static int rotate(struct sink *s)
 	s->cur = f;
 	s->st.rotations++;
 	s->rotate_retry = 0;
-	gz_start(s);
+	gzgen__start(&s->gz, s->path, s->keep);
 	return 0;
 fail:
 	/* Not again on every line: after another sixteenth of rotate_size. */
@@ -476,6 +330,21 @@ static int put(int fd, const char *p, size_t len, size_t *done)
 	return 0;
 }
 
+/* A FIFO whose reader left (EPIPE) is closed, to be reopened at the next
+ * write: a new reader may come. stdout cannot be reopened: it is gone. */
+static void stream_lost(struct sink *s, int err)
+{
+	if (err != -EPIPE)
+		return;
+	if (s->kind == SINK_STDOUT) {
+		s->gone = true;
+		return;
+	}
+	close(s->cur.fd);
+	s->cur.fd = -1;
+	s->cur.torn = false;
+}
+
 /* A stream cannot be truncated: a line once begun is finished if at all
  * possible, and one that could not be ends with the next line's newline. */
 static int stream_write(struct sink *s, const char *line, size_t len)
@@ -483,15 +352,28 @@ static int stream_write(struct sink *s, const char *line, size_t len)
 	size_t done;
 	int err;
 
-	if (s->cur.torn) {
-		err = put(s->cur.fd, "\n", 1, &done);
+	if (s->gone)
+		return -EPIPE;
+	if (s->cur.fd < 0) {
+		/* A FIFO without a reader so far: is there one now? */
+		err = file_open(s->path, OPEN_FLAGS, &s->cur);
 		if (err)
 			return err;
+		if (s->cur.fd < 0)
+			return -ENXIO;
+	}
+	if (s->cur.torn) {
+		err = put(s->cur.fd, "\n", 1, &done);
+		if (err) {
+			stream_lost(s, err);
+			return err;
+		}
 		s->cur.torn = false;
 	}
 	err = put(s->cur.fd, line, len, &done);
 	if (err && done)
 		s->cur.torn = true;
+	stream_lost(s, err);
 	return err;
 }
 
@@ -573,7 +455,8 @@ int sink__reopen(struct sink *s)
 	err = file_open(s->path, OPEN_FLAGS, &f);
 	if (err)
 		return err;
-	close(s->cur.fd);
+	if (s->cur.fd >= 0)
+		close(s->cur.fd);
 	s->cur = f;
 	s->rotate_retry = 0;
 	if (!s->cur.regular)
@@ -587,12 +470,12 @@ int sink__close(struct sink *s)
 
 	if (!s)
 		return 0;
-	gz_err = gz_wait(s);
+	gz_err = gzgen__wait(&s->gz);
 	if (s->kind == SINK_FILE) {
 		/* One fsync at exit: lines of a clean stop survive a power cut. */
 		if (s->cur.regular && fsync(s->cur.fd))
 			err = -errno;
-		if (close(s->cur.fd) && !err)
+		if (s->cur.fd >= 0 && close(s->cur.fd) && !err)
 			err = -errno;
 	}
 	if (!err)
@@ -608,9 +491,14 @@ void sink__stats(const struct sink *s, struct sink_stats *st)
 	st->bytes = s->st.bytes;
 	st->dropped = s->st.dropped;
 	st->rotations = s->st.rotations;
-	st->compress_errors = __atomic_load_n(&s->st.compress_errors, __ATOMIC_RELAXED);
+	st->compress_errors = gzgen__errors(&s->gz);
 	st->rotate_errors = s->st.rotate_errors;
 	st->compress_waits = s->st.compress_waits;
+}
+
+bool sink__gone(const struct sink *s)
+{
+	return s->gone;
 }
 
 const char *sink__name(const struct sink *s)

@@ -28,6 +28,7 @@
 #ifndef TT_SINK_H
 #define TT_SINK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -53,7 +54,12 @@ struct sink;
 
 /* Opens spec: "-" (stdout), "none" (discards, counts lines) or a file path,
  * created 0640 (before umask), appended to, never through a symlink (ELOOP).
- * opts may be NULL. Returns NULL and sets errno (ENOENT: directory missing). */
+ * A path that is not a regular file (FIFO, device) is opened and written
+ * without blocking; a FIFO with no reader yet is opened at the first write
+ * that finds one, and a FIFO whose reader leaves is reopened the same way:
+ * meanwhile its lines are dropped (-ENXIO, -EPIPE) and counted, like a full
+ * disk's. opts may be NULL. Returns NULL and sets errno (ENOENT: directory
+ * missing). */
 struct sink *sink__open(const char *spec, const struct sink_opts *opts);
 
 /* Writes one whole line (len > 0, line[len - 1] == '\n'), rotating first when
@@ -73,6 +79,10 @@ int sink__close(struct sink *s);
 
 /* Copies the counters into st; compress_errors may lag a running gzip. */
 void sink__stats(const struct sink *s, struct sink_stats *st);
+
+/* True once a write to stdout failed with EPIPE: its reader is gone and
+ * cannot come back, so every later line would be dropped. */
+bool sink__gone(const struct sink *s);
 
 /* "stdout", "none" or the file's path. */
 const char *sink__name(const struct sink *s);

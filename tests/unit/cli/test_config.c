@@ -305,6 +305,25 @@ static void test_file_errors(void)
 			  "line 3, column 1: malformed JSON (unexpected end of file)");
 	expect_file_error("", "line 1, column 1: malformed JSON");
 	expect_file_error("{} x", "line 1, column 4: malformed JSON near 'x'");
+
+	/* Deeper than cJSON goes: the limit is named, not "malformed". */
+	char deep[2 * 1200 + 8];
+	size_t i, n = 0;
+
+	deep[n++] = '{';
+	deep[n++] = '"';
+	deep[n++] = 'a';
+	deep[n++] = '"';
+	deep[n++] = ':';
+	for (i = 0; i < 1200; i++)
+		deep[n++] = '[';
+	for (i = 0; i < 1200; i++)
+		deep[n++] = ']';
+	deep[n++] = '}';
+	deep[n] = '\0';
+	expect_file_error(deep, "line 1, column 1005: nested deeper than 1000 levels, the JSON "
+				"parser's limit (cJSON's CJSON_NESTING_LIMIT)");
+	CHECK(!strstr(err, "malformed"));
 }
 
 static void test_flag_errors(void)
