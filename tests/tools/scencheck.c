@@ -151,7 +151,7 @@ static void naive(const char *stream, int *thr_fires, int *det_fires)
 	dc = cfg.detect;
 	dc.dir = DETECT_UP;
 	dc.min_scale = 1;
-	dp = cfg.policy[ALERT_ANOMALY];
+	core__detector_policy(&cfg, &dp);
 	tp = cfg.policy[ALERT_THRESHOLD];
 	tp.m = tp.n = rule.hold;
 	detect__init(&d);
@@ -169,9 +169,9 @@ static void naive(const char *stream, int *thr_fires, int *det_fires)
 		}
 		*thr_fires += alert__observe(&ta, &tp, rules__breach(&rule, lat, ta.phase == ALERT_FIRING),
 					     false, rec.svc.ts) == ALERT_EV_FIRING;
-		double s = detect__update(&d, &dc, lat);
-		*det_fires += alert__observe(&da, &dp, core__score_bad(&cfg, s, da.phase == ALERT_FIRING),
-					     s >= cfg.severe_score, rec.svc.ts) == ALERT_EV_FIRING;
+		detect__update(&d, &dc, rec.svc.ts, lat);
+		*det_fires += alert__observe(&da, &dp, detect__firing(&d), false, rec.svc.ts) ==
+			      ALERT_EV_FIRING;
 	}
 	free(line);
 	fclose(f);

@@ -33,7 +33,6 @@ static const char *type_of(const struct key *k)
 	case K_RULES:
 		return "array of rules";
 	case K_FEATURES:
-	case K_COMPONENTS:
 		return "array of strings";
 	case K_DIRS:
 		return "object";
@@ -66,7 +65,6 @@ static const char *range_of(const struct key *k, char *buf, size_t n)
 		snprintf(buf, n, "at most %zu ports, 1..65535, no repeats", k->size);
 		return buf;
 	case K_FEATURES:
-	case K_COMPONENTS:
 		return "no repeats";
 	case K_RULES:
 		snprintf(buf, n, "at most %d", CORE_MAX_RULES);

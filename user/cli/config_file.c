@@ -375,15 +375,6 @@ static int parse_value(struct ctx *c, const struct key *k, const cJSON *v)
 	case K_FEATURES:
 		return parse_names(c, v, "feature", config_feature_names, config_feature_bits,
 				   config_n_features, &c->cfg->core.features);
-	case K_COMPONENTS: {
-		uint32_t mask;
-		int err = parse_names(c, v, "component", config_component_names, config_component_bits,
-				      config_n_components, &mask);
-
-		if (!err)
-			c->cfg->core.detect.components = (uint8_t)mask;
-		return err;
-	}
 	case K_DIRS:
 		return parse_dirs(c, v);
 	}

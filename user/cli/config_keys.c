@@ -86,30 +86,42 @@ static const struct key model_keys[] = {
 };
 
 static const struct key detector_keys[] = {
-	SPECIAL("components", K_COMPONENTS,
-		"Any of `spike` (robust z of the one-step residual), `shift` (CUSUM), `trend` "
-		"(fast against slow slope)."),
 	NUM("alpha", core.detect.alpha, 1e-6, 1, "Level EWMA weight per point."),
-	NUM("beta_fast", core.detect.beta_fast, 1e-6, 1, "Fast slope EWMA weight."),
-	NUM("beta_slow", core.detect.beta_slow, 1e-6, 1, "Slow slope EWMA weight."),
-	NUM("scale_alpha", core.detect.scale_alpha, 1e-6, 1, "Residual scale EWMA weight."),
-	NUM("corr_alpha", core.detect.corr_alpha, 1e-6, 1,
-	    "Residual autocorrelation EWMA weight."),
-	NUM("huber_k", core.detect.huber_k, 0.5, 100, "Residuals clipped at this many scales."),
-	NUM("z_spike", core.detect.z_spike, 0.5, 1000, "\\|z\\| at which a spike reaches the bound."),
-	NUM("cusum_k", core.detect.cusum_k, 0, 100, "CUSUM allowance per point, in scales."),
-	NUM("cusum_h", core.detect.cusum_h, 0.1, 1000, "CUSUM decision level, in scales."),
-	NUM("trend_z", core.detect.trend_z, 0.1, 1000,
-	    "Slope difference bound, standard errors."),
+	NUM("scale_alpha", core.detect.scale_alpha, 1e-6, 1, "Residual scale EWMA weight per point."),
+	NUM("huber_k", core.detect.huber_k, 0.5, 100,
+	    "Residuals are clipped at this many scales before they teach the level, scale and profiles."),
+	NUM("allowance", core.detect.allowance, 0, 100,
+	    "Surprise (-log10 of a point's tail probability) a point must exceed to add up."),
+	NUM("level", core.detect.level, 0.1, 100,
+	    "Summed surprise that starts an episode (an alert): the score is 0.5 there."),
+	NUM("cap", core.detect.cap, 1, 100, "Bound of the summed surprise, in multiples of `level`."),
+	NUM("calm", core.detect.calm, 0, 100, "Surprise below which a point counts as normal."),
+	U32("calm_n", core.detect.calm_n, 1, 1e6, "Normal points in a row that end an episode."),
+	U32("refractory", core.detect.refractory, 0, 1e6,
+	    "Points after an episode during which no new one starts."),
+	U32("adopt", core.detect.adopt, 0, 1e6,
+	    "Points after which a lasting episode's level becomes the normal one (0 = never)."),
+	NUM("episode_alpha", core.detect.episode_alpha, 1e-6, 1,
+	    "Weight of a point in an episode's own level."),
+	NUM("tail_eta", core.detect.tail_eta, 0, 1, "Step of the learnt tail quantiles."),
+	NUM("gap_restart", core.detect.gap_restart, 1, 1e9,
+	    "A silence of this many intervals restarts the warm-up."),
+	BOOL("seasonal", core.detect.seasonal, "Learn daily and weekly profiles and use them when they fit."),
+	NUM("season_gain", core.detect.season.gain, 1e-6, 1, "Weight of a new visit of a profile bin."),
+	NUM("season_select", core.detect.season.select, 0, 1,
+	    "A profile is used once its error is below this share of the simpler forecast's."),
+	NUM("season_keep", core.detect.season.keep, 0, 1,
+	    "... and kept while below this share; at least `season_select`."),
+	NUM("season_days", core.detect.season.err_days, 0.01, 1000,
+	    "Memory of the profile's error comparison, in days of points."),
 	NUM("min_scale", core.detect.min_scale, 0, 1e9,
 	    "Absolute scale floor (the core raises it per metric: 0.5 for `cpu_pct`/`mem_pct`, "
 	    "0.05 for `load1`, 1 otherwise)."),
 	NUM("rel_scale", core.detect.rel_scale, 0, 1, "Scale floor as a fraction of the level."),
 	U32("warmup", core.detect.warmup, 0, 1e6, "Points scored 0 while the state settles."),
-	BOOL("robust", core.detect.robust, "Clip residuals (Huber); false is a plain EWMA."),
 	NUM("severe_score", core.severe_score, 0, 2,
-	    "A score at or above this fires at once, critical; scores never exceed 1, so 2 turns "
-	    "it off."),
+	    "A detector alert whose score reaches this is critical; scores stay below 1, so 2 "
+	    "turns it off."),
 	SPECIAL("directions", K_DIRS,
 		"Per metric: `\"up\"`, `\"down\"`, `\"both\"` (which departures alert) or `\"off\"` "
 		"(scored, never alerts on its own). Keys are the metric names listed under "
@@ -204,9 +216,6 @@ const char *const config_feature_names[] = { "rps", "cpu", "db", "dep_latency", 
 const uint32_t config_feature_bits[] = { CORE_F_RPS, CORE_F_CPU, CORE_F_DB, CORE_F_DEP_LAT,
 					 CORE_F_ACTIVE };
 const size_t config_n_features = ARRAY_LEN(config_feature_names);
-const char *const config_component_names[] = { "spike", "shift", "trend" };
-const uint32_t config_component_bits[] = { DETECT_SPIKE, DETECT_SHIFT, DETECT_TREND };
-const size_t config_n_components = ARRAY_LEN(config_component_names);
 const char *const config_dir_names[3] = { [DETECT_BOTH] = "both", [DETECT_UP] = "up",
 					  [DETECT_DOWN] = "down" };
 const char *const config_severity_names[2] = { [SEV_WARNING] = "warning",

@@ -31,7 +31,6 @@ enum kind {
 	K_PORTS,    /* uint16_t[size], count at off2 (cnt8: a uint8_t, else uint32_t) */
 	K_RULES,    /* core.rules */
 	K_FEATURES, /* core.features, names */
-	K_COMPONENTS, /* core.detect.components, names */
 	K_DIRS,	    /* core.alert_dir, metric name -> direction */
 };
 /* clang-format on */
@@ -56,9 +55,6 @@ extern const struct key config_keys[];
 extern const char *const config_feature_names[];
 extern const uint32_t config_feature_bits[];
 extern const size_t config_n_features;
-extern const char *const config_component_names[];
-extern const uint32_t config_component_bits[];
-extern const size_t config_n_components;
 extern const char *const config_dir_names[3]; /* by enum detect_dir */
 extern const char *const config_severity_names[2];
 

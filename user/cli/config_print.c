@@ -105,9 +105,6 @@ static cJSON *value_json(const struct config *cfg, const struct key *k)
 	case K_FEATURES:
 		return names_json(cc->features, config_feature_names, config_feature_bits,
 				  config_n_features);
-	case K_COMPONENTS:
-		return names_json(cc->detect.components, config_component_names, config_component_bits,
-				  config_n_components);
 	case K_DIRS:
 		a = cJSON_CreateObject();
 		for (i = 0; a && i < METRIC_COUNT; i++) {

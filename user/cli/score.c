@@ -136,17 +136,27 @@ int score__parse_line(char *line, char **ts_text, double *ts, char **val_text, d
 		*why = "timestamp: not YYYY-MM-DD HH:MM:SS, ISO 8601 or epoch seconds";
 		return -EINVAL;
 	}
+	if (score__missing(*val_text)) {
+		*v = NAN;
+		return 0;
+	}
 	errno = 0;
 	*v = strtod(*val_text, &end);
-	if (!**val_text || *end || errno == ERANGE || !isfinite(*v)) {
+	if (*end || errno == ERANGE || !isfinite(*v)) {
 		*why = "value: not a finite number";
 		return -EINVAL;
 	}
 	return 0;
 }
 
+bool score__missing(const char *val_text)
+{
+	return !*val_text || !strcasecmp(val_text, "nan") || !strcasecmp(val_text, "null");
+}
+
 struct scorer {
 	struct core_config cfg;
+	struct alert_policy policy;
 	struct detect det;
 	struct alert_state al;
 };
@@ -154,12 +164,18 @@ struct scorer {
 static int score_point(struct scorer *s, FILE *out, const char *ts_text, double ts,
 		       const char *val_text, double v, struct score_summary *sum)
 {
-	double sc = detect__update(&s->det, &s->cfg.detect, v);
-	int ev = alert__observe(&s->al, &s->cfg.policy[ALERT_ANOMALY],
-				core__score_bad(&s->cfg, sc, s->al.phase == ALERT_FIRING),
-				sc >= s->cfg.severe_score, ts);
-	bool fire = ev == ALERT_EV_FIRING || ev == ALERT_EV_RENOTIFY;
+	double sc = detect__update(&s->det, &s->cfg.detect, ts, v);
+	bool fire;
+	int ev;
 
+	/* A missing point: its row, no score, no alert, and the alert state
+	 * is not asked about it. */
+	if (isnan(sc)) {
+		sum->missing++;
+		return fprintf(out, "%s,%s,,0\n", ts_text, val_text) < 0 ? -EIO : 0;
+	}
+	ev = alert__observe(&s->al, &s->policy, detect__firing(&s->det), false, ts);
+	fire = ev == ALERT_EV_FIRING || ev == ALERT_EV_RENOTIFY;
 	sum->points++;
 	sum->alerts += fire;
 	if (fprintf(out, "%s,%s,%.4f,%d\n", ts_text, val_text, sc, fire ? 1 : 0) < 0)
@@ -216,6 +232,7 @@ int score__run(FILE *in, FILE *out, FILE *err, const char *name, bool strict,
 
 	memset(sum, 0, sizeof(*sum));
 	s.cfg = *cfg;
+	core__detector_policy(cfg, &s.policy);
 	detect__init(&s.det);
 	if (fprintf(out, "timestamp,value,anomaly_score,alert\n") < 0)
 		return -EIO;
@@ -254,8 +271,10 @@ int score__main(int argc, char **argv)
 	if (ret >= 0)
 		return ret;
 	ret = score__run(a.in, stdout, stderr, a.name, a.strict, &a.core, &sum);
-	fprintf(stderr, "telltale score: %llu lines, %llu points, %llu alerts, %llu malformed\n",
+	fprintf(stderr,
+		"telltale score: %llu lines, %llu points, %llu missing, %llu alerts, %llu malformed\n",
 		(unsigned long long)sum.lines, (unsigned long long)sum.points,
-		(unsigned long long)sum.alerts, (unsigned long long)sum.malformed);
+		(unsigned long long)sum.missing, (unsigned long long)sum.alerts,
+		(unsigned long long)sum.malformed);
 	return offline__finish(&a, ret);
 }

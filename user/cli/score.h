@@ -15,7 +15,8 @@
 
 struct score_summary {
 	uint64_t lines;
-	uint64_t points;
+	uint64_t points;  /* scored points */
+	uint64_t missing; /* rows with an empty, nan or null value: written, not scored */
 	uint64_t malformed;
 	uint64_t alerts;
 };
@@ -25,8 +26,13 @@ struct score_summary {
  * -EINVAL. */
 int score__parse_ts(const char *s, double *ts);
 
+/* Whether a value field stands for a missing point: empty, "nan" or "null"
+ * in any case. */
+bool score__missing(const char *val_text);
+
 /* Splits a CSV line (no newline) into its timestamp and value fields, in
- * place, and parses them. Returns 0, or -EINVAL with *why set. */
+ * place, and parses them; a missing value gives *v = NAN. Returns 0, or
+ * -EINVAL with *why set. */
 int score__parse_line(char *line, char **ts_text, double *ts, char **val_text, double *v,
 		      const char **why);
 

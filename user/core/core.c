@@ -48,6 +48,7 @@ struct series {
 struct core {
 	struct core_config cfg;
 	struct detect_config dcfg[METRIC_COUNT];
+	struct alert_policy det_policy; /* detector alerts follow their episodes */
 	struct alert_policy rule_policy[CORE_MAX_RULES];
 	struct series **series; /* in order of first appearance */
 	uint32_t *slots;	/* index + 1 into series, 0 = empty */
@@ -175,6 +176,7 @@ static void derive(struct core *c)
 		c->rule_policy[i] = cfg->policy[ALERT_THRESHOLD];
 		c->rule_policy[i].m = c->rule_policy[i].n = (uint8_t)(hold > 8 ? 8 : hold);
 	}
+	core__detector_policy(cfg, &c->det_policy);
 	c->nx = 0;
 	for (i = 0; i < N_FEATURES; i++)
 		if (cfg->features & features[i].flag)
@@ -315,15 +317,14 @@ static cJSON *detector_json(const struct detect *d, const struct detect_config *
 		return NULL;
 	add_round(o, "score", score);
 	cJSON_AddStringToObject(o, "component", detect__why_name(d->why));
-	add_round(o, "level", d->level);
+	add_round(o, "level", d->season.mode ? d->level : d->flat);
 	add_round(o, "expected", detect__expected(d));
-	add_round(o, "scale", 1.2533141 * d->scale);
+	add_round(o, "scale", detect__sigma(d));
 	add_round(o, "z", d->z);
-	add_round(o, "cusum_up", d->cus_pos);
-	add_round(o, "cusum_down", d->cus_neg);
-	add_round(o, "cusum_h", cfg->cusum_h);
-	add_round(o, "slope_fast", d->slope_fast);
-	add_round(o, "slope_slow", d->slope_slow);
+	add_round(o, "cusum_up", d->sum_up);
+	add_round(o, "cusum_down", d->sum_down);
+	add_round(o, "cusum_h", cfg->level);
+	cJSON_AddStringToObject(o, "season", season__mode_name(d->season.mode));
 	cJSON_AddNumberToObject(o, "n", d->n);
 	return o;
 }
@@ -468,7 +469,19 @@ static void forecast_alert(struct core *c, struct forecast *f, struct alert_stat
 
 bool core__score_bad(const struct core_config *cfg, double score, bool firing)
 {
-	return score >= (firing ? detect__score_of(cfg->clear_frac) : 0.5);
+	(void)cfg;
+	(void)firing;
+	return score >= DETECT_THRESHOLD;
+}
+
+void core__detector_policy(const struct core_config *cfg, struct alert_policy *p)
+{
+	/* Persistence, hysteresis and the pause after an episode are the
+	 * detector's (docs/detectors.md): the alert mirrors its episodes. */
+	*p = cfg->policy[ALERT_ANOMALY];
+	p->m = p->n = 1;
+	p->clear_n = 1;
+	p->flap_mult = 1;
 }
 
 static void detect_alert(struct core *c, unsigned m, struct detect *d, struct alert_state *a,
@@ -483,9 +496,7 @@ static void detect_alert(struct core *c, unsigned m, struct detect *d, struct al
 
 	if (cfg->alert_dir[m] == CORE_DIR_OFF)
 		return;
-	ev = alert__observe(a, &cfg->policy[ALERT_ANOMALY],
-			    core__score_bad(cfg, score, a->phase == ALERT_FIRING),
-			    score >= cfg->severe_score, c->now);
+	ev = alert__observe(a, &c->det_policy, detect__firing(d), false, c->now);
 	if (!ev)
 		return;
 	if (svc) {
@@ -495,16 +506,17 @@ static void detect_alert(struct core *c, unsigned m, struct detect *d, struct al
 	if (score >= cfg->severe_score)
 		info.severity = SEV_CRITICAL;
 	info.expected = detect__expected(d);
-	if (ev == ALERT_EV_RESOLVED)
+	if (ev == ALERT_EV_RESOLVED && d->last_end == DETECT_END_ADOPTED)
+		snprintf(msg, sizeof(msg), "%s%s is %.4g: the change has lasted, its level is the new normal.",
+			 info.metric, who, v);
+	else if (ev == ALERT_EV_RESOLVED)
 		snprintf(msg, sizeof(msg), "%s%s is %.4g, back in line with its recent behaviour.",
 			 info.metric, who, v);
 	else
 		snprintf(msg, sizeof(msg),
 			 "%s%s is %.4g against an expected %.4g: a %s its recent behaviour (score %.2f).",
 			 info.metric, who, v, info.expected,
-			 d->why == DETECT_SHIFT ? "level shift from" :
-			 d->why == DETECT_TREND ? "change in the trend of" : "spike against",
-			 score);
+			 d->why == DETECT_SHIFT ? "level shift from" : "spike against", score);
 	info.message = msg;
 	info.details = cJSON_CreateObject();
 	if (info.details)
@@ -513,6 +525,14 @@ static void detect_alert(struct core *c, unsigned m, struct detect *d, struct al
 }
 
 /* ---- the latency model ---- */
+
+/* 1 - 2^-(u^2): 0.5 at the bound u = 1 (docs/alerts.md). */
+static double model_score(double u)
+{
+	if (!(u > 0))
+		return 0;
+	return u > 6 ? 1 : 1 - exp2(-u * u);
+}
 
 static cJSON *model_json(const struct series *se, unsigned out, const double *x,
 			 const struct model_pred *p, const double *scores, unsigned nfeat_mask)
@@ -574,7 +594,7 @@ static void model_alert(struct core *c, struct series *se, unsigned out, int ev,
 	char msg[MSG_LEN], who[64];
 
 	svc_label(&se->id, who, sizeof(who));
-	info.score = detect__score_of(p->z[out] / cfg->anomaly_z);
+	info.score = model_score(p->z[out] / cfg->anomaly_z);
 	if (p->z[out] >= cfg->critical_z)
 		info.severity = SEV_CRITICAL;
 	if (ev == ALERT_EV_RESOLVED)
@@ -657,7 +677,7 @@ static void svc_step(struct core *c, struct series *se, const struct svc_sample 
 		v = svc_value(s, m);
 		if (isnan(v))
 			continue;
-		scores[m] = detect__update(&se->det[m], &c->dcfg[m], v);
+		scores[m] = detect__update(&se->det[m], &c->dcfg[m], s->ts, v);
 	}
 	if (s->has_latency) {
 		load_features(c, s, db, dep_lat, x);
@@ -686,7 +706,7 @@ static void host_step(struct core *c, const struct host_sample *h)
 	for (m = METRIC_SVC_COUNT; m < METRIC_COUNT; m++) {
 		v = host_value(h, m);
 		i = m - METRIC_SVC_COUNT;
-		scores[i] = detect__update(&c->hdet[i], &c->dcfg[m], v);
+		scores[i] = detect__update(&c->hdet[i], &c->dcfg[m], h->ts, v);
 		if (isfinite(v))
 			detect_alert(c, m, &c->hdet[i], c->hal + HA_DETECT + i, v, scores[i], NULL);
 	}

@@ -92,9 +92,15 @@ void core__free(struct core *c);
 int core__step(struct core *c, const struct host_sample *h, const struct svc_sample *s,
 	       size_t n, const char *host, core_line_fn cb, void *ctx);
 
-/* Whether a univariate anomaly score counts as bad for an alert: 0.5 and
- * up, or while firing down to the score of clear_frac of the bound. */
+/* Whether a univariate anomaly score is at or above the alert threshold
+ * (DETECT_THRESHOLD, 0.5). cfg and firing are kept for callers: a detector's
+ * episodes carry their own persistence and hysteresis. */
 bool core__score_bad(const struct core_config *cfg, double score, bool firing);
+
+/* The alert policy under which a detector's alert follows its episodes
+ * (fires when one starts, resolves when it ends): the anomaly policy's
+ * re-notify with m = n = clear_n = 1 and no flap damping. */
+void core__detector_policy(const struct core_config *cfg, struct alert_policy *p);
 
 /* Copies the counters. */
 void core__stats(const struct core *c, struct core_stats *st);

@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
- * The detector forecasts each point as level + long-run slope, standardises
- * the residual by a robust scale, and scores three statistics of it: the
- * residual itself (spikes), a CUSUM of residuals (level shifts) and the gap
- * between a fast and a slow slope of the level (trend changes). Residuals are
- * clipped before they update the state, so an anomaly does not teach the
- * detector that it is normal within a few points.
+ * Two forecasts run side by side: the level alone, and a level plus the
+ * seasonal profile; the profile's own error comparison picks the one in force
+ * (core/season.c). The residual of the forecast in force, over a robust
+ * scale, is a z; its surprise under the learnt tail adds up beyond an
+ * allowance, per direction, into a CUSUM whose level starts an episode.
  */
 #include <math.h>
 #include <string.h>
@@ -19,41 +18,57 @@
 void detect__default_config(struct detect_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
+	season__default_config(&cfg->season);
 	cfg->alpha = 0.02;
-	cfg->beta_fast = 0.1;
-	cfg->beta_slow = 0.005;
 	cfg->scale_alpha = 0.02;
-	cfg->corr_alpha = 0.005;
 	cfg->huber_k = 3.0;
-	cfg->z_spike = 5.0;
-	cfg->cusum_k = 1.0;
-	cfg->cusum_h = 10.0;
-	cfg->trend_z = 4.0;
 	cfg->min_scale = 1e-6;
 	cfg->rel_scale = 0.005;
+	cfg->allowance = 3.0;
+	cfg->level = 4.0;
+	cfg->cap = 2.0;
+	cfg->calm = 1.5;
+	cfg->tail_eta = 0.02;
+	cfg->episode_alpha = 0.3;
+	cfg->gap_restart = 30;
 	cfg->warmup = 30;
+	cfg->calm_n = 5;
+	cfg->refractory = 20;
+	cfg->adopt = 20;
 	cfg->dir = DETECT_BOTH;
-	cfg->components = DETECT_ALL;
-	cfg->robust = true;
+	cfg->seasonal = true;
 }
 
 void detect__init(struct detect *d)
 {
 	memset(d, 0, sizeof(*d));
+	season__init(&d->season);
+	tail__init(&d->up);
+	tail__init(&d->down);
+	d->last_ts = NAN;
+	d->quantum = INFINITY;
 }
 
-double detect__score_of(double u)
+bool detect__firing(const struct detect *d)
 {
-	if (!(u > 0))
+	return d->firing;
+}
+
+double detect__score_of(const struct detect_config *cfg, double sum)
+{
+	if (!(sum > 0))
 		return 0;
-	if (u > 6)
-		return 1;
-	return 1 - exp2(-u * u);
+	return 1 - exp2(-sum / cfg->level);
 }
 
 double detect__expected(const struct detect *d)
 {
-	return d->level + d->slope_slow;
+	return d->expected;
+}
+
+double detect__sigma(const struct detect *d)
+{
+	return d->sigma;
 }
 
 const char *detect__why_name(uint8_t why)
@@ -63,19 +78,8 @@ const char *detect__why_name(uint8_t why)
 		return "spike";
 	case DETECT_SHIFT:
 		return "shift";
-	case DETECT_TREND:
-		return "trend";
 	}
 	return "";
-}
-
-static double directed(double v, uint8_t dir)
-{
-	if (dir == DETECT_UP)
-		return v;
-	if (dir == DETECT_DOWN)
-		return -v;
-	return fabs(v);
 }
 
 static double clamp(double v, double lim)
@@ -83,120 +87,212 @@ static double clamp(double v, double lim)
 	return v > lim ? lim : v < -lim ? -lim : v;
 }
 
-static double sigma_of(const struct detect *d, const struct detect_config *cfg)
-{
-	double s = MAD_TO_SIGMA * d->scale;
-	double rel = cfg->rel_scale * fabs(d->level);
+/* What one point looks like to the detector before it learns from it. */
+struct view {
+	struct season_pos pos;
+	double day, week;  /* seasonal terms, whatever the mode */
+	double sea;	   /* seasonal term in force */
+	double spread;	   /* the day bin's mean |residual| */
+	double fcast;	   /* forecast in force */
+	double sigma;	   /* its robust standard deviation */
+	double floor;	   /* the least any scale may be (resolution, level) */
+	double z;
+};
 
-	if (s < rel)
-		s = rel;
-	return s < cfg->min_scale ? cfg->min_scale : s;
+static void start(struct detect *d, double ts, double x)
+{
+	d->level = d->flat = x;
+	d->scale = d->flat_scale = 0;
+	d->prev = (float)x;
+	d->expected = (float)x;
+	d->last_ts = ts;
+	d->sum_up = d->sum_down = 0;
+	d->firing = 0;
+	d->refractory = 0;
+	d->n = 1;
+	if (!d->season.t0)
+		d->season.t0 = ts;
 }
 
-/* Residuals of real series are autocorrelated (a slow queue drains over
- * several points): a CUSUM or slope of them wanders further than white noise
- * would. Their long-run standard deviation is sqrt((1 + rho) / (1 - rho))
- * times the per-point one for lag-1 correlation rho. */
-static double inflation(const struct detect *d)
+static void observe_time(struct detect *d, double ts, double x)
 {
-	double rho = d->zsq > 0 ? d->zlag / d->zsq : 0;
+	double step = ts - d->last_ts;
 
-	rho = rho < 0 ? 0 : rho > 0.9 ? 0.9 : rho;
-	return sqrt((1 + rho) / (1 - rho));
+	if (step > 0)
+		d->dt = d->dt > 0 ? (float)(d->dt + 0.05 * (step - d->dt)) : (float)step;
+	d->last_ts = ts;
+	if (fabs(x - d->prev) > 0 && fabs(x - d->prev) < d->quantum)
+		d->quantum = (float)fabs(x - d->prev);
+	d->prev = (float)x;
+	if (d->n >= 10)
+		season__set_interval(&d->season, d->dt);
 }
 
-/* The component statistics of the standardised residual z, as fractions of
- * their decision levels; sets d->why to the largest. */
-static double components_u(struct detect *d, const struct detect_config *cfg, double z,
-			   double sigma)
+static void look(const struct detect *d, const struct detect_config *cfg, double ts, double x,
+		 struct view *v)
 {
-	double infl = inflation(d), zc = clamp(z / infl, cfg->huber_k), u, best = 0;
-	double hmax = 2 * cfg->cusum_h;
+	bool seasonal = cfg->seasonal && d->season.mode != SEASON_NONE;
+	double scale, least;
 
-	d->why = 0;
-	if (cfg->components & DETECT_SPIKE) {
-		best = directed(z, cfg->dir) / cfg->z_spike;
-		d->why = DETECT_SPIKE;
-	}
-	if (cfg->components & DETECT_SHIFT) {
-		d->cus_pos = (float)fmin(hmax, fmax(0, d->cus_pos + zc - cfg->cusum_k));
-		d->cus_neg = (float)fmin(hmax, fmax(0, d->cus_neg - zc - cfg->cusum_k));
-		u = cfg->dir == DETECT_UP ? d->cus_pos :
-		    cfg->dir == DETECT_DOWN ? d->cus_neg : fmax(d->cus_pos, d->cus_neg);
-		u /= cfg->cusum_h;
-		if (u > best) {
-			best = u;
-			d->why = DETECT_SHIFT;
-		}
-	}
-	if (cfg->components & DETECT_TREND) {
-		/* Under the null the level moves by alpha * residual per point, so
-		 * the fast slope's noise is alpha * sigma * sqrt(b / (2 - b)). */
-		double se = cfg->alpha * sigma * sqrt(cfg->beta_fast / (2 - cfg->beta_fast)) * infl;
-
-		u = directed(d->slope_fast - d->slope_slow, cfg->dir) / (cfg->trend_z * se);
-		if (u > best) {
-			best = u;
-			d->why = DETECT_TREND;
-		}
-	}
-	return best;
+	season__locate(&d->season, ts, &v->pos);
+	season__terms(&d->season, &v->pos, &v->day, &v->week);
+	v->sea = cfg->seasonal ? season__value(&d->season, &v->pos, &v->spread) : 0;
+	if (!seasonal)
+		v->spread = 0;
+	v->fcast = seasonal ? d->level + v->sea : d->flat;
+	scale = MAD_TO_SIGMA * fmax(seasonal ? d->scale : d->flat_scale, v->spread);
+	least = fmax(cfg->rel_scale * fabs(v->fcast), cfg->min_scale);
+	if (isfinite(d->quantum))
+		least = fmax(least, d->quantum);
+	v->floor = least;
+	v->sigma = fmax(scale, least);
+	v->z = (x - v->fcast) / v->sigma;
 }
 
-static void learn(struct detect *d, const struct detect_config *cfg, double r, double sigma)
+/* Surprise of a standardised residual in the directions cfg counts. */
+static void surprise(const struct detect *d, const struct detect_config *cfg, double z,
+		     double *up, double *down)
 {
-	double alpha = cfg->alpha, sa = cfg->scale_alpha, rc = r, step;
-
-	if (d->n < cfg->warmup) {
-		/* Averages at first, so the start value does not linger. */
-		alpha = fmax(alpha, 1.0 / (d->n + 1));
-		sa = fmax(sa, 1.0 / d->n);
-	} else if (cfg->robust) {
-		rc = clamp(r, cfg->huber_k * sigma);
-	}
-	step = d->slope_slow + alpha * rc;
-	d->level += step;
-	if (cfg->components & DETECT_TREND) {
-		d->slope_fast += (float)(cfg->beta_fast * (step - d->slope_fast));
-		d->slope_slow += cfg->beta_slow * (step - d->slope_slow);
-	}
-	d->scale += (float)(sa * (fabs(rc) - d->scale));
+	*up = cfg->dir == DETECT_DOWN ? 0 : tail__surprise(&d->up, z);
+	*down = cfg->dir == DETECT_UP ? 0 : tail__surprise(&d->down, -z);
 }
 
-static void learn_corr(struct detect *d, const struct detect_config *cfg, double z)
+static void end_episode(struct detect *d, const struct detect_config *cfg, uint8_t how)
 {
-	double zc = clamp(z, cfg->huber_k), prev = clamp(d->z, cfg->huber_k);
-	double a = d->n < cfg->warmup ? fmax(cfg->corr_alpha, 1.0 / d->n) : cfg->corr_alpha;
-
-	if (d->n > 1)
-		d->zlag += (float)(a * (zc * prev - d->zlag));
-	d->zsq += (float)(a * (zc * zc - d->zsq));
-	d->z = (float)z;
+	d->last_end = how;
+	d->firing = 0;
+	d->refractory = cfg->refractory;
 }
 
-double detect__update(struct detect *d, const struct detect_config *cfg, double x)
+/* Within an episode (and its refractory time) a point is judged against the
+ * better of two explanations: the normal state frozen at the episode's start,
+ * and the episode's own level. So a level shift scores once, at its start;
+ * the return to normal does not score; only something new does. */
+static void second_opinion(struct detect *d, const struct detect_config *cfg, double x,
+			   const struct view *v, double *up, double *down)
 {
-	double r, sigma, u = 0;
+	double old = fmax(*up, *down), nu, nd;
 
-	if (!isfinite(x))
-		return 0;
+	surprise(d, cfg, (x - (d->ep_level + v->sea)) / v->sigma, &nu, &nd);
+	d->ep_level += (float)(cfg->episode_alpha * (x - v->sea - d->ep_level));
+	if (fmax(nu, nd) < old) {
+		*up = nu;
+		*down = nd;
+	}
+	if (!d->firing)
+		return;
+	d->ep_len++;
+	d->calm_run = old < cfg->calm ? d->calm_run + 1 : 0;
+	if (d->calm_run >= cfg->calm_n) {
+		end_episode(d, cfg, DETECT_END_EXPLAINED);
+	} else if (cfg->adopt && d->ep_len >= cfg->adopt) {
+		/* A lasting change: its level becomes the normal one. */
+		double shift = d->ep_level - (cfg->seasonal && d->season.mode ? d->level : d->flat);
+
+		d->level += shift;
+		d->flat += shift;
+		if (d->adopted < UINT8_MAX)
+			d->adopted++;
+		end_episode(d, cfg, DETECT_END_ADOPTED);
+	}
+}
+
+static double judge(struct detect *d, const struct detect_config *cfg, double x,
+		    const struct view *v)
+{
+	double up, down, cap = cfg->cap * cfg->level, sum, score;
+
+	surprise(d, cfg, v->z, &up, &down);
+	if (d->firing || d->refractory)
+		second_opinion(d, cfg, x, v, &up, &down);
+	d->sum_up = (float)fmin(cap, fmax(0, d->sum_up + up - cfg->allowance));
+	d->sum_down = (float)fmin(cap, fmax(0, d->sum_down + down - cfg->allowance));
+	sum = fmax(d->sum_up, d->sum_down);
+	score = detect__score_of(cfg, sum);
+	if (d->refractory)
+		d->refractory--;
+	else if (!d->firing && sum >= cfg->level) {
+		d->firing = 1;
+		d->why = fmax(up, down) - cfg->allowance >= cfg->level ? DETECT_SPIKE : DETECT_SHIFT;
+		d->ep_len = 0;
+		d->calm_run = 0;
+		d->ep_level = (float)(x - v->sea);
+		/* The sum restarts: from here on only new surprise adds up. */
+		d->sum_up = d->sum_down = 0;
+	}
+	return score;
+}
+
+static void learn(struct detect *d, const struct detect_config *cfg, double x,
+		  const struct view *v)
+{
+	bool warm = d->n < cfg->warmup;
+	double a = warm ? fmax(cfg->alpha, 1.0 / (d->n + 1)) : cfg->alpha;
+	double sa = warm ? fmax(cfg->scale_alpha, 1.0 / d->n) : cfg->scale_alpha;
+	double sf = MAD_TO_SIGMA * d->flat_scale, ss = MAD_TO_SIGMA * fmax(d->scale, v->spread);
+	double term = d->season.mode == SEASON_WEEKLY ? v->week : v->day;
+	double rf = x - d->flat, rs = x - (d->level + term), cl = cfg->huber_k;
+	double ppd, dev;
+
+	if (!warm) {
+		/* Huber: a point teaches at most k scales' worth. */
+		rf = clamp(rf, cl * fmax(sf, v->floor));
+		rs = clamp(rs, cl * fmax(ss, v->floor));
+		tail__learn(&d->up, v->z, cfg->tail_eta);
+		tail__learn(&d->down, -v->z, cfg->tail_eta);
+	}
+	if (cfg->seasonal && v->pos.ok) {
+		ppd = d->dt > 0 ? 86400.0 / d->dt : 1;
+		season__select(&d->season, &cfg->season, fmin(fabs(x - d->flat), cl * sf),
+			       fmin(fabs(x - d->level - v->day), cl * ss),
+			       fmin(fabs(x - d->level - v->week), cl * ss),
+			       1 / fmax(cfg->season.err_days * ppd, 50), d->last_ts - d->season.t0);
+	}
+	d->flat += a * rf;
+	d->flat_scale += (float)(sa * (fabs(rf) - d->flat_scale));
+	d->level += a * rs;
+	d->scale += (float)(sa * (fabs(rs) - d->scale));
+	if (!cfg->seasonal || !v->pos.ok)
+		return;
+	dev = x - d->level;
+	if (!warm)
+		dev = term + clamp(dev - term, cl * fmax(ss, v->sigma));
+	season__learn(&d->season, &cfg->season, &v->pos, dev, rs,
+		      fabs(d->level) + 8 * fmax(ss, v->sigma), d->last_ts - d->season.t0);
+}
+
+double detect__update(struct detect *d, const struct detect_config *cfg, double ts, double x)
+{
+	struct view v;
+	double score = 0;
+
+	if (!isfinite(x) || !isfinite(ts)) {
+		if (d->gaps < UINT32_MAX)
+			d->gaps++;
+		return NAN;
+	}
 	if (!d->n) {
-		d->level = x;
-		d->n = 1;
+		start(d, ts, x);
 		return 0;
 	}
-	r = x - detect__expected(d);
-	sigma = sigma_of(d, cfg);
+	if (d->dt > 0 && ts - d->last_ts > cfg->gap_restart * d->dt) {
+		/* A long silence: the level may be anywhere now. The cycles and
+		 * the noise's tail still describe the series. */
+		if (d->restarts < UINT32_MAX)
+			d->restarts++;
+		start(d, ts, x);
+		return 0;
+	}
+	observe_time(d, ts, x);
+	look(d, cfg, ts, x, &v);
+	d->expected = (float)v.fcast;
+	d->sigma = (float)v.sigma;
+	d->z = (float)v.z;
 	if (d->n >= cfg->warmup)
-		u = components_u(d, cfg, r / sigma, sigma);
-	/* The noise's correlation is learnt from quiet stretches only, else
-	 * a developing shift or ramp would teach it to excuse itself. */
-	if (u < 0.5)
-		learn_corr(d, cfg, r / sigma);
-	else
-		d->z = (float)(r / sigma);
-	learn(d, cfg, r, sigma);
+		score = judge(d, cfg, x, &v);
+	if (!d->firing)
+		learn(d, cfg, x, &v);
 	if (d->n < UINT32_MAX)
 		d->n++;
-	return detect__score_of(u);
+	return score;
 }

@@ -1,16 +1,25 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
- * Streaming univariate anomaly detector: one small fixed-size state per
- * series, one update per point, a score in [0,1] per point, no look-ahead.
- * Every parameter counts points, never seconds, so the same detector runs on
- * 1 s live data and on 5 min exported data. docs/detectors.md has the design
- * and the measurements that chose it.
+ * Streaming univariate anomaly detector: one fixed-size state per series, one
+ * update per point, no look-ahead. The forecast is a robust level plus, when
+ * the series has them, its daily and weekly cycles (core/season.h); each
+ * residual's surprise is -log10 of its probability under the series' own
+ * learnt tail (core/tail.h); surprise beyond an allowance adds up (a CUSUM),
+ * and an episode starts where the sum reaches its level. The score is
+ * 1 - 2^-(sum / level): exactly 0.5 where an episode starts. Within an episode
+ * the detector learns nothing, keeps the episode's own level as a second
+ * explanation (so only new surprise scores), and adopts that level once the
+ * episode has lasted `adopt` points. docs/detectors.md has the design and the
+ * measurements that chose it.
  */
 #ifndef TT_DETECT_H
 #define TT_DETECT_H
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "core/season.h"
+#include "core/tail.h"
 
 /* Which departures count: both ways, only rises, only drops. */
 enum detect_dir {
@@ -19,45 +28,67 @@ enum detect_dir {
 	DETECT_DOWN,
 };
 
-/* Components, a mask; all of them in production, subsets for evaluation. */
-#define DETECT_SPIKE 0x1 /* robust z-score of the one-step residual */
-#define DETECT_SHIFT 0x2 /* two-sided CUSUM of standardised residuals */
-#define DETECT_TREND 0x4 /* fast against slow slope of the level */
-#define DETECT_ALL (DETECT_SPIKE | DETECT_SHIFT | DETECT_TREND)
+/* What started an episode. */
+#define DETECT_SPIKE 0x1 /* one point surprising enough on its own */
+#define DETECT_SHIFT 0x2 /* surprise summed over several points */
+
+/* How the last episode ended. */
+#define DETECT_END_EXPLAINED 1 /* the normal state explained calm_n points in a row */
+#define DETECT_END_ADOPTED 2   /* it lasted adopt points: its level became normal */
+
+/* The score at which an episode starts. */
+#define DETECT_THRESHOLD 0.5
 
 struct detect_config {
-	double alpha;	   /* level EWMA weight per point */
-	double beta_fast;  /* fast slope EWMA weight per point */
-	double beta_slow;  /* slow slope EWMA weight per point */
-	double scale_alpha; /* residual scale EWMA weight per point */
-	double corr_alpha; /* residual autocorrelation EWMA weight per point */
-	double huber_k;	   /* residuals clipped at k scales before they update state */
-	double z_spike;	   /* |z| at which the spike component reaches the bound */
-	double cusum_k;	   /* CUSUM allowance per point, in scales */
-	double cusum_h;	   /* CUSUM decision level, in scales */
-	double trend_z;	   /* slope difference bound, in standard errors */
-	double min_scale;  /* absolute floor of the scale, in the series' unit */
-	double rel_scale;  /* floor of the scale as a fraction of |level| */
-	uint32_t warmup;   /* points scored 0 while the state settles */
-	uint8_t dir;	   /* enum detect_dir */
-	uint8_t components; /* DETECT_* mask */
-	bool robust;	   /* clip residuals (Huber); off = plain EWMA */
+	struct season_config season;
+	double alpha;	      /* level EWMA weight per point */
+	double scale_alpha;   /* residual scale EWMA weight per point */
+	double huber_k;	      /* residuals clipped at k scales before they teach */
+	double min_scale;     /* absolute floor of the scale, in the series' unit */
+	double rel_scale;     /* floor of the scale as a fraction of |forecast| */
+	double allowance;     /* surprise (log10) a point must exceed to add up */
+	double level;	      /* summed surprise (log10) that starts an episode */
+	double cap;	      /* bound of the sum, in multiples of level */
+	double calm;	      /* surprise below which a point is explained */
+	double tail_eta;      /* step of the tail quantiles */
+	double episode_alpha; /* weight of a point in the episode's own level */
+	double gap_restart;   /* silence, in intervals, that restarts warm-up */
+	uint32_t warmup;      /* points scored 0 while the state settles */
+	uint32_t calm_n;      /* explained points in a row that end an episode */
+	uint32_t refractory;  /* points after an episode with no new one */
+	uint32_t adopt;	      /* points of an episode after which its level is adopted */
+	uint8_t dir;	      /* enum detect_dir */
+	bool seasonal;	      /* learn and use daily/weekly profiles */
 };
 
-/* Per-series state: 56 bytes. */
+/* Per-series state (sizeof: see tests/unit/core/test_detect.c). */
 struct detect {
-	double level;	  /* smoothed value */
-	double slope_slow; /* long-run change per point, part of the forecast */
-	float slope_fast; /* short-run change per point */
-	float scale;	  /* robust residual scale (mean absolute residual) */
-	float cus_pos;	  /* CUSUM of rises, in scales */
-	float cus_neg;	  /* CUSUM of drops, in scales */
+	struct season season;
+	struct tail up, down;
+	double level;	  /* deseasonalised level of the seasonal forecast */
+	double flat;	  /* level of the level-only forecast */
+	double last_ts;	  /* time of the last point */
+	float scale;	  /* mean |residual| of the seasonal forecast */
+	float flat_scale; /* mean |residual| of the level-only forecast */
+	float dt;	  /* typical interval between points, s */
+	float quantum;	  /* smallest non-zero step between points (resolution) */
+	float prev;	  /* last value */
+	float sum_up;	  /* summed surprise of rises, log10 */
+	float sum_down;	  /* ... of drops */
 	float z;	  /* last standardised residual */
-	float zlag;	  /* EWMA of z(t) * z(t-1), clipped */
-	float zsq;	  /* EWMA of z(t)^2, clipped */
-	uint32_t n;	  /* points seen, saturating */
-	uint8_t why;	  /* DETECT_* component that gave the last score */
-	uint8_t pad[3];
+	float expected;	  /* last forecast */
+	float sigma;	  /* last robust standard deviation */
+	float ep_level;	  /* the episode's own (deseasonalised) level */
+	uint32_t n;	  /* points since the (re)start, saturating */
+	uint32_t ep_len;  /* points in the episode */
+	uint32_t calm_run; /* explained points in a row, in an episode */
+	uint32_t refractory; /* points left with no new episode */
+	uint32_t gaps;	  /* missing points seen */
+	uint32_t restarts; /* warm-ups restarted by a long gap */
+	uint8_t firing;	  /* an episode is in progress */
+	uint8_t why;	  /* DETECT_SPIKE or DETECT_SHIFT: what started it */
+	uint8_t adopted;  /* episodes ended by adopting their level, saturating */
+	uint8_t last_end; /* DETECT_END_* of the last episode, 0 before one */
 };
 
 /* Sets the defaults every series starts from (both directions). */
@@ -66,18 +97,27 @@ void detect__default_config(struct detect_config *cfg);
 /* Starts an empty series. */
 void detect__init(struct detect *d);
 
-/* Adds one point and returns its anomaly score in [0,1], computed before the
- * point updates the state (no look-ahead). A score of 0.5 is the bound: one
- * component reached its decision level. Non-finite x is ignored (returns 0). */
-double detect__update(struct detect *d, const struct detect_config *cfg, double x);
+/* Adds the point (ts, x), ts in seconds since the epoch, and returns its
+ * anomaly score in [0,1), computed before the point teaches the state. A
+ * non-finite x is a missing point: it is counted in gaps and returns NAN; a
+ * silence longer than gap_restart intervals restarts the warm-up (the
+ * profiles and tails are kept). Returns DETECT_THRESHOLD or more exactly on
+ * the points that start an episode and on no other point outside one. */
+double detect__update(struct detect *d, const struct detect_config *cfg, double ts, double x);
 
-/* The component statistic behind a score: score = 1 - 2^-(u*u). */
-double detect__score_of(double u);
+/* Whether an episode is in progress (the alert is on). */
+bool detect__firing(const struct detect *d);
 
-/* The value the detector expected for the next point. */
+/* The score of a summed surprise: 1 - 2^-(sum / cfg->level). */
+double detect__score_of(const struct detect_config *cfg, double sum);
+
+/* The forecast the last point was scored against. */
 double detect__expected(const struct detect *d);
 
-/* Name of a DETECT_* component ("spike", "shift", "trend"), "" for none. */
+/* The robust standard deviation the last point was scored with. */
+double detect__sigma(const struct detect *d);
+
+/* Name of a DETECT_SPIKE/SHIFT cause ("spike", "shift"), "" for none. */
 const char *detect__why_name(uint8_t why);
 
 #endif /* TT_DETECT_H */

@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * Each bin is centred on a multiple of its width (so hourly data lands on the
+ * centres of 1 h bins), the forecast interpolates linearly between the two
+ * nearest centres, and a point teaches its nearest bin. Points are summed per
+ * bin and folded in once the series leaves the bin: at 1 s a bin gets one
+ * lesson of 1,800 points a day instead of 1,800 lessons too small for an
+ * int16 step, and at 5 min or 1 h a lesson is a point or a few.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "core/season.h"
+
+#define EMPTY INT16_MIN
+#define DAY_S 86400
+#define WEEK_S (7 * DAY_S)
+/* 1970-01-01 was a Thursday: shifting by 3 days starts the week on Monday. */
+#define WEEK_SHIFT (3 * DAY_S)
+
+void season__default_config(struct season_config *cfg)
+{
+	cfg->gain = 0.25;
+	cfg->select = 0.8;
+	cfg->keep = 0.95;
+	cfg->err_days = 3;
+}
+
+void season__init(struct season *s)
+{
+	unsigned i;
+
+	memset(s, 0, sizeof(*s));
+	for (i = 0; i < SEASON_DAY_BINS; i++)
+		s->day[i] = EMPTY;
+	for (i = 0; i < SEASON_WEEK_BINS; i++)
+		s->week[i] = EMPTY;
+	s->cur_day = s->cur_week = -1;
+	s->bw = UINT16_MAX; /* not decided yet */
+}
+
+void season__set_interval(struct season *s, double dt)
+{
+	if (s->bw != UINT16_MAX || !(dt > 0))
+		return;
+	s->bw = dt <= 1800 ? 1800 : dt <= 3600 ? 3600 : 0;
+}
+
+static unsigned day_bins(const struct season *s)
+{
+	return s->bw ? DAY_S / s->bw : 0;
+}
+
+void season__locate(const struct season *s, double ts, struct season_pos *p)
+{
+	unsigned nb = day_bins(s);
+	int64_t t = (int64_t)floor(ts), tod, tow;
+	double frac = ts - (double)t;
+
+	memset(p, 0, sizeof(*p));
+	if (s->bw == UINT16_MAX || !nb || !isfinite(ts))
+		return;
+	tod = ((t % DAY_S) + DAY_S) % DAY_S;
+	tow = (((t + WEEK_SHIFT) % WEEK_S) + WEEK_S) % WEEK_S;
+	p->day = ((double)tod + frac) / s->bw;
+	p->week = ((double)tow + frac) / 3600.0;
+	p->dbin = (int16_t)((unsigned)floor(p->day + 0.5) % nb);
+	p->wbin = (int16_t)((unsigned)floor(p->week + 0.5) % SEASON_WEEK_BINS);
+	p->ok = true;
+}
+
+/* Linear interpolation between the bin centres either side of pos; an empty
+ * bin gives way to its neighbour. Returns false when both are empty. */
+static bool interp(const int16_t *tab, unsigned nb, double pos, double unit, double *v)
+{
+	unsigned a = (unsigned)floor(pos) % nb, b = (a + 1) % nb;
+	double f = pos - floor(pos);
+
+	if (tab[a] == EMPTY && tab[b] == EMPTY)
+		return false;
+	if (tab[a] == EMPTY)
+		*v = tab[b] * unit;
+	else if (tab[b] == EMPTY)
+		*v = tab[a] * unit;
+	else
+		*v = (tab[a] * (1 - f) + tab[b] * f) * unit;
+	return true;
+}
+
+void season__terms(const struct season *s, const struct season_pos *p, double *day,
+		   double *week)
+{
+	double d = 0, w = 0;
+
+	*day = *week = 0;
+	if (!p->ok || !s->unit)
+		return;
+	interp(s->day, day_bins(s), p->day, s->unit, &d);
+	interp(s->week, SEASON_WEEK_BINS, p->week, s->unit, &w);
+	*day = d;
+	*week = d + w;
+}
+
+double season__value(const struct season *s, const struct season_pos *p, double *spread)
+{
+	double day, week;
+	unsigned nb = day_bins(s), a, b;
+	double f;
+
+	*spread = 0;
+	if (s->mode == SEASON_NONE || !p->ok)
+		return 0;
+	season__terms(s, p, &day, &week);
+	a = (unsigned)floor(p->day) % nb;
+	b = (a + 1) % nb;
+	f = p->day - floor(p->day);
+	*spread = (s->spread[a] * (1 - f) + s->spread[b] * f) * s->unit;
+	return s->mode == SEASON_WEEKLY ? week : day;
+}
+
+/* Halves every value and doubles the unit: a value grew past int16. */
+static void widen(struct season *s)
+{
+	unsigned i;
+
+	for (i = 0; i < SEASON_DAY_BINS; i++) {
+		if (s->day[i] != EMPTY)
+			s->day[i] = (int16_t)(s->day[i] / 2);
+		s->spread[i] = (uint16_t)(s->spread[i] / 2);
+	}
+	for (i = 0; i < SEASON_WEEK_BINS; i++)
+		if (s->week[i] != EMPTY)
+			s->week[i] = (int16_t)(s->week[i] / 2);
+	s->unit *= 2;
+}
+
+static int16_t quant(struct season *s, double v)
+{
+	double q = v / s->unit;
+
+	while (fabs(q) > 32000) {
+		widen(s);
+		q = v / s->unit;
+	}
+	return (int16_t)lrint(q);
+}
+
+static void fold(struct season *s, int16_t *cell, double mean, double gain)
+{
+	double old = *cell == EMPTY ? mean : *cell * s->unit;
+
+	*cell = quant(s, old + gain * (mean - old));
+}
+
+static void fold_spread(struct season *s, uint16_t *cell, double mean, double gain)
+{
+	double v = *cell * s->unit + gain * (mean - *cell * s->unit);
+
+	while (v / s->unit > 65000)
+		widen(s);
+	*cell = (uint16_t)lrint(fmax(0, v / s->unit));
+}
+
+void season__learn(struct season *s, const struct season_config *cfg, const struct season_pos *p,
+		   double dev, double resid, double mag, double age)
+{
+	double day, week, gd, gw;
+
+	if (!p->ok)
+		return;
+	if (!s->unit)
+		s->unit = (float)fmax(mag / 4096, 1e-12);
+	season__terms(s, p, &day, &week);
+	/* Visits so far: one a day, one a week. */
+	gd = fmax(cfg->gain, 1 / (floor(age / DAY_S) + 1));
+	gw = fmax(cfg->gain, 1 / (floor(age / WEEK_S) + 1));
+	if (p->dbin != s->cur_day) {
+		if (s->n_day) {
+			fold(s, &s->day[s->cur_day], s->acc_day / s->n_day, gd);
+			fold_spread(s, &s->spread[s->cur_day], s->acc_spread / s->n_day, gd);
+		}
+		s->cur_day = p->dbin;
+		s->acc_day = s->acc_spread = 0;
+		s->n_day = 0;
+	}
+	if (p->wbin != s->cur_week) {
+		if (s->n_week)
+			fold(s, &s->week[s->cur_week], s->acc_week / s->n_week, gw);
+		s->cur_week = p->wbin;
+		s->acc_week = 0;
+		s->n_week = 0;
+	}
+	/* The day profile learns what the week does not explain, and the
+	 * week what the day does not. */
+	s->acc_day += (float)(dev - (week - day));
+	s->acc_spread += (float)fabs(resid);
+	s->acc_week += (float)(dev - day);
+	if (s->n_day < UINT16_MAX - 1)
+		s->n_day++;
+	if (s->n_week < UINT16_MAX - 1)
+		s->n_week++;
+}
+
+void season__select(struct season *s, const struct season_config *cfg, double e_flat,
+		    double e_day, double e_week, double weight, double age)
+{
+	bool day, week;
+
+	s->err_flat += (float)(weight * (e_flat - s->err_flat));
+	s->err_day += (float)(weight * (e_day - s->err_day));
+	s->err_week += (float)(weight * (e_week - s->err_week));
+	/* A day of data before the daily profile can be judged, eight before
+	 * the weekly one has seen every day once and one again. */
+	day = age >= 1.25 * DAY_S &&
+	      s->err_day < (s->mode >= SEASON_DAILY ? cfg->keep : cfg->select) * s->err_flat;
+	week = day && age >= 8 * DAY_S &&
+	       s->err_week < (s->mode == SEASON_WEEKLY ? cfg->keep : cfg->select) * s->err_day;
+	s->mode = week ? SEASON_WEEKLY : day ? SEASON_DAILY : SEASON_NONE;
+}
+
+const char *season__mode_name(unsigned mode)
+{
+	switch (mode) {
+	case SEASON_DAILY:
+		return "daily";
+	case SEASON_WEEKLY:
+		return "weekly";
+	}
+	return "none";
+}

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * Online daily and weekly profiles of one series in fixed memory, keyed by the
+ * timestamps (time of day, hour of week), so the same profile serves 1 s live
+ * data and 5 min or 1 h exports. The profile learns all the time and says
+ * whether it predicts the series better than its level alone; a series that is
+ * not seasonal gets no seasonal term. docs/detectors.md has the measurements.
+ */
+#ifndef TT_SEASON_H
+#define TT_SEASON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define SEASON_DAY_BINS 48   /* 30 min bins; 24 of them for hourly data */
+#define SEASON_WEEK_BINS 168 /* one an hour of the week */
+
+enum season_mode {
+	SEASON_NONE = 0, /* level only */
+	SEASON_DAILY,	 /* level + time-of-day profile */
+	SEASON_WEEKLY,	 /* ... + hour-of-week correction */
+};
+
+/* Where a timestamp falls in the profiles; season__locate fills it. */
+struct season_pos {
+	double day;   /* position in day bins, [0, bins) */
+	double week;  /* position in week bins, [0, 168) */
+	int16_t dbin; /* nearest day bin, the one a point teaches */
+	int16_t wbin; /* nearest week bin */
+	bool ok;      /* the series' interval allows profiles at all */
+};
+
+/* Per-series profiles: 616 bytes. Values are int16 steps of `unit`, a
+ * per-series step set at the first lesson and doubled (halving every value)
+ * when a value would not fit, so the memory is fixed whatever the unit. */
+struct season {
+	int16_t day[SEASON_DAY_BINS];	/* mean deviation from the level */
+	int16_t week[SEASON_WEEK_BINS]; /* mean deviation from level + day */
+	uint16_t spread[SEASON_DAY_BINS]; /* mean |residual| per day bin */
+	float unit;			/* value of one step; 0 before the first lesson */
+	float acc_day, acc_week, acc_spread; /* sums over the current bins */
+	float err_flat, err_day, err_week;   /* mean |one-step error| of each forecast */
+	double t0;			     /* first timestamp */
+	uint16_t n_day, n_week;		     /* points in the sums */
+	int16_t cur_day, cur_week;	     /* bins being summed, -1 none */
+	uint16_t bw;			     /* day bin width, s: 1800, 3600, 0 = no profile */
+	uint8_t mode;			     /* enum season_mode */
+	uint8_t pad;
+};
+
+struct season_config {
+	double gain;	   /* weight of a new visit of a bin, per visit */
+	double select;	   /* use a profile when its error is below this share of the simpler one's */
+	double keep;	   /* ... and keep it while below this share (hysteresis, >= select) */
+	double err_days;   /* memory of the error comparison, in days of points */
+};
+
+/* Sets the defaults. */
+void season__default_config(struct season_config *cfg);
+
+/* Starts empty profiles. */
+void season__init(struct season *s);
+
+/* Fixes the day bin width from the series' interval dt (s) the first time it
+ * is called with dt > 0: 30 min bins up to 30 min intervals, 1 h bins up to
+ * 1 h, no profile beyond. Later calls change nothing. */
+void season__set_interval(struct season *s, double dt);
+
+/* Where ts (s since the epoch, UTC) falls. */
+void season__locate(const struct season *s, double ts, struct season_pos *p);
+
+/* The seasonal term at p for the mode in force (0 for SEASON_NONE), and in
+ * *spread the bin's mean |residual| (0 when unknown). */
+double season__value(const struct season *s, const struct season_pos *p, double *spread);
+
+/* The daily and daily+weekly terms at p whatever the mode, for the selection. */
+void season__terms(const struct season *s, const struct season_pos *p, double *day,
+		   double *week);
+
+/* Teaches the profiles one point: dev = x - level, resid = the point's
+ * residual against the full forecast (already clipped), mag = a magnitude of
+ * the series (|level| + a few scales) that sets the step at the first lesson,
+ * age = time since the first point, s (the first periods are averaged with
+ * equal weights: 1/2 on the second visit, 1/3 on the third, down to gain). */
+void season__learn(struct season *s, const struct season_config *cfg, const struct season_pos *p,
+		   double dev, double resid, double mag, double age);
+
+/* Feeds the one-step errors of the level-only, daily and daily+weekly
+ * forecasts (clipped) and re-decides the mode; weight is the EWMA weight of
+ * one point. age is the time since the first point, s. */
+void season__select(struct season *s, const struct season_config *cfg, double e_flat,
+		    double e_day, double e_week, double weight, double age);
+
+/* "none", "daily", "weekly". */
+const char *season__mode_name(unsigned mode);
+
+#endif /* TT_SEASON_H */
