@@ -187,6 +187,7 @@ struct core *core__new(const struct core_config *cfg)
 {
 	struct core *c;
 	uint32_t cap = 16;
+	unsigned i;
 
 	if (!config_ok(cfg)) {
 		errno = EINVAL;
@@ -197,6 +198,8 @@ struct core *core__new(const struct core_config *cfg)
 		return NULL;
 	c->cfg = *cfg;
 	derive(c);
+	for (i = 0; i < HOST_METRICS; i++)
+		detect__init(&c->hdet[i]);
 	while (cap < 2 * cfg->max_series)
 		cap <<= 1;
 	c->mask = cap - 1;
@@ -248,6 +251,7 @@ static struct series *lookup(struct core *c, const struct svc_id *id)
 {
 	uint32_t i = hash_key(id) & c->mask, idx;
 	struct series *se;
+	unsigned m;
 
 	for (; (idx = c->slots[i]); i = (i + 1) & c->mask) {
 		se = c->series[idx - 1];
@@ -262,6 +266,8 @@ static struct series *lookup(struct core *c, const struct svc_id *id)
 	se->id = *id;
 	se->last_step = UINT32_MAX;
 	model__init(&se->model, c->nx);
+	for (m = 0; m < METRIC_SVC_COUNT; m++)
+		detect__init(&se->det[m]);
 	c->series[c->st.series++] = se;
 	c->slots[i] = (uint32_t)c->st.series;
 	return se;
@@ -317,7 +323,7 @@ static cJSON *detector_json(const struct detect *d, const struct detect_config *
 		return NULL;
 	add_round(o, "score", score);
 	cJSON_AddStringToObject(o, "component", detect__why_name(d->why));
-	add_round(o, "level", d->season.mode ? d->level : d->flat);
+	add_round(o, "level", d->mode ? d->level : d->flat);
 	add_round(o, "expected", detect__expected(d));
 	add_round(o, "scale", detect__sigma(d));
 	add_round(o, "z", d->z);
@@ -673,6 +679,10 @@ static void svc_step(struct core *c, struct series *se, const struct svc_sample 
 	double scores[METRIC_SVC_COUNT] = { 0 }, x[MODEL_MAX_X], v;
 	unsigned m, i;
 
+	/* A service's state is cold (a thousand others ran since): ask for
+	 * every detector's hot lines at once, so the misses overlap. */
+	for (m = 0; m < METRIC_SVC_COUNT; m++)
+		detect__prefetch(&se->det[m]);
 	for (m = 0; m < METRIC_SVC_COUNT; m++) {
 		v = svc_value(s, m);
 		if (isnan(v))

@@ -11,9 +11,24 @@
 
 #include "core/detect.h"
 
+/* fmax/fmin without the NaN rules libm keeps them out of line for. */
+static inline double max2(double a, double b)
+{
+	return a > b ? a : b;
+}
+
+static inline double min2(double a, double b)
+{
+	return a < b ? a : b;
+}
+
 /* E|X| = sigma * sqrt(2/pi) for a normal X: turns a mean absolute residual
  * into a standard deviation. */
 #define MAD_TO_SIGMA 1.2533141
+/* Points closer than this (s) teach a series' profiles one in SAMPLE_EVERY
+ * while it has no cycle in force. */
+#define SAMPLE_DT 60
+#define SAMPLE_EVERY 8
 
 void detect__default_config(struct detect_config *cfg)
 {
@@ -24,17 +39,19 @@ void detect__default_config(struct detect_config *cfg)
 	cfg->huber_k = 3.0;
 	cfg->min_scale = 1e-6;
 	cfg->rel_scale = 0.005;
-	cfg->allowance = 3.0;
+	cfg->allowance = 2.0;
 	cfg->level = 4.0;
 	cfg->cap = 2.0;
 	cfg->calm = 1.5;
 	cfg->tail_eta = 0.02;
 	cfg->episode_alpha = 0.3;
 	cfg->gap_restart = 30;
+	cfg->budget_step = 2;
+	cfg->budget_half_life = 3 * 86400;
 	cfg->warmup = 30;
 	cfg->calm_n = 5;
-	cfg->refractory = 20;
-	cfg->adopt = 20;
+	cfg->refractory = 5;
+	cfg->adopt = 100;
 	cfg->dir = DETECT_BOTH;
 	cfg->seasonal = true;
 }
@@ -96,6 +113,7 @@ struct view {
 	double fcast;	   /* forecast in force */
 	double sigma;	   /* its robust standard deviation */
 	double floor;	   /* the least any scale may be (resolution, level) */
+	unsigned stride;   /* the profiles see one point in this many */
 	double z;
 };
 
@@ -128,24 +146,32 @@ static void observe_time(struct detect *d, double ts, double x)
 		season__set_interval(&d->season, d->dt);
 }
 
-static void look(const struct detect *d, const struct detect_config *cfg, double ts, double x,
+static void look(struct detect *d, const struct detect_config *cfg, double ts, double x,
 		 struct view *v)
 {
-	bool seasonal = cfg->seasonal && d->season.mode != SEASON_NONE;
+	bool seasonal = cfg->seasonal && d->mode != SEASON_NONE;
 	double scale, least;
 
-	season__locate(&d->season, ts, &v->pos);
-	season__terms(&d->season, &v->pos, &v->day, &v->week);
-	v->sea = cfg->seasonal ? season__value(&d->season, &v->pos, &v->spread) : 0;
-	if (!seasonal)
+	v->day = v->week = v->spread = v->sea = 0;
+	v->pos.ok = false;
+	v->stride = d->dt > 0 && d->dt < SAMPLE_DT ? SAMPLE_EVERY : 1;
+	/* A series without cycles consults its profiles on every
+	 * SAMPLE_EVERY-th point only when its points come faster than
+	 * SAMPLE_DT: at 1 s that is still 450 lessons a day bin, and the
+	 * profiles' cache lines stay cold the rest of the time. */
+	if (cfg->seasonal && (seasonal || d->n % v->stride == 0))
+		season__view(&d->season, ts, &v->pos, &v->day, &v->week, &v->spread);
+	if (seasonal)
+		v->sea = d->mode == SEASON_WEEKLY ? v->week : v->day;
+	else
 		v->spread = 0;
 	v->fcast = seasonal ? d->level + v->sea : d->flat;
-	scale = MAD_TO_SIGMA * fmax(seasonal ? d->scale : d->flat_scale, v->spread);
-	least = fmax(cfg->rel_scale * fabs(v->fcast), cfg->min_scale);
+	scale = MAD_TO_SIGMA * max2(seasonal ? d->scale : d->flat_scale, v->spread);
+	least = max2(cfg->rel_scale * fabs(v->fcast), cfg->min_scale);
 	if (isfinite(d->quantum))
-		least = fmax(least, d->quantum);
+		least = max2(least, d->quantum);
 	v->floor = least;
-	v->sigma = fmax(scale, least);
+	v->sigma = max2(scale, least);
 	v->z = (x - v->fcast) / v->sigma;
 }
 
@@ -171,11 +197,11 @@ static void end_episode(struct detect *d, const struct detect_config *cfg, uint8
 static void second_opinion(struct detect *d, const struct detect_config *cfg, double x,
 			   const struct view *v, double *up, double *down)
 {
-	double old = fmax(*up, *down), nu, nd;
+	double old = max2(*up, *down), nu, nd;
 
 	surprise(d, cfg, (x - (d->ep_level + v->sea)) / v->sigma, &nu, &nd);
 	d->ep_level += (float)(cfg->episode_alpha * (x - v->sea - d->ep_level));
-	if (fmax(nu, nd) < old) {
+	if (max2(nu, nd) < old) {
 		*up = nu;
 		*down = nd;
 	}
@@ -187,7 +213,7 @@ static void second_opinion(struct detect *d, const struct detect_config *cfg, do
 		end_episode(d, cfg, DETECT_END_EXPLAINED);
 	} else if (cfg->adopt && d->ep_len >= cfg->adopt) {
 		/* A lasting change: its level becomes the normal one. */
-		double shift = d->ep_level - (cfg->seasonal && d->season.mode ? d->level : d->flat);
+		double shift = d->ep_level - (cfg->seasonal && d->mode ? d->level : d->flat);
 
 		d->level += shift;
 		d->flat += shift;
@@ -205,15 +231,16 @@ static double judge(struct detect *d, const struct detect_config *cfg, double x,
 	surprise(d, cfg, v->z, &up, &down);
 	if (d->firing || d->refractory)
 		second_opinion(d, cfg, x, v, &up, &down);
-	d->sum_up = (float)fmin(cap, fmax(0, d->sum_up + up - cfg->allowance));
-	d->sum_down = (float)fmin(cap, fmax(0, d->sum_down + down - cfg->allowance));
-	sum = fmax(d->sum_up, d->sum_down);
+	d->sum_up = (float)min2(cap, max2(0, d->sum_up + up - cfg->allowance));
+	d->sum_down = (float)min2(cap, max2(0, d->sum_down + down - cfg->allowance));
+	sum = max2(d->sum_up, d->sum_down) - d->boost;
 	score = detect__score_of(cfg, sum);
 	if (d->refractory)
 		d->refractory--;
 	else if (!d->firing && sum >= cfg->level) {
+		d->boost += (float)cfg->budget_step;
 		d->firing = 1;
-		d->why = fmax(up, down) - cfg->allowance >= cfg->level ? DETECT_SPIKE : DETECT_SHIFT;
+		d->why = max2(up, down) - cfg->allowance >= cfg->level ? DETECT_SPIKE : DETECT_SHIFT;
 		d->ep_len = 0;
 		d->calm_run = 0;
 		d->ep_level = (float)(x - v->sea);
@@ -223,30 +250,45 @@ static double judge(struct detect *d, const struct detect_config *cfg, double x,
 	return score;
 }
 
+/* A forecast's squared error for the seasonal selection, bounded at
+ * SELECT_CLIP of its scales: squares weigh the few large misses a level alone
+ * makes at every daily ramp (which is where it would alert) far above the
+ * noise both share; the bound keeps one outlier from deciding. */
+#define SELECT_CLIP 10
+static double sq_err(double e, double sigma, double least)
+{
+	double lim = SELECT_CLIP * max2(sigma, least);
+
+	e = clamp(e, lim);
+	return e * e;
+}
+
 static void learn(struct detect *d, const struct detect_config *cfg, double x,
 		  const struct view *v)
 {
 	bool warm = d->n < cfg->warmup;
-	double a = warm ? fmax(cfg->alpha, 1.0 / (d->n + 1)) : cfg->alpha;
-	double sa = warm ? fmax(cfg->scale_alpha, 1.0 / d->n) : cfg->scale_alpha;
-	double sf = MAD_TO_SIGMA * d->flat_scale, ss = MAD_TO_SIGMA * fmax(d->scale, v->spread);
-	double term = d->season.mode == SEASON_WEEKLY ? v->week : v->day;
+	double a = warm ? max2(cfg->alpha, 1.0 / (d->n + 1)) : cfg->alpha;
+	double sa = warm ? max2(cfg->scale_alpha, 1.0 / d->n) : cfg->scale_alpha;
+	double sf = MAD_TO_SIGMA * d->flat_scale, ss = MAD_TO_SIGMA * max2(d->scale, v->spread);
+	double term = d->mode == SEASON_WEEKLY ? v->week : v->day;
 	double rf = x - d->flat, rs = x - (d->level + term), cl = cfg->huber_k;
 	double ppd, dev;
 
 	if (!warm) {
 		/* Huber: a point teaches at most k scales' worth. */
-		rf = clamp(rf, cl * fmax(sf, v->floor));
-		rs = clamp(rs, cl * fmax(ss, v->floor));
+		rf = clamp(rf, cl * max2(sf, v->floor));
+		rs = clamp(rs, cl * max2(ss, v->floor));
 		tail__learn(&d->up, v->z, cfg->tail_eta);
 		tail__learn(&d->down, -v->z, cfg->tail_eta);
 	}
 	if (cfg->seasonal && v->pos.ok) {
 		ppd = d->dt > 0 ? 86400.0 / d->dt : 1;
-		season__select(&d->season, &cfg->season, fmin(fabs(x - d->flat), cl * sf),
-			       fmin(fabs(x - d->level - v->day), cl * ss),
-			       fmin(fabs(x - d->level - v->week), cl * ss),
-			       1 / fmax(cfg->season.err_days * ppd, 50), d->last_ts - d->season.t0);
+		season__select(&d->season, &cfg->season, sq_err(x - d->flat, sf, v->floor),
+			       sq_err(x - d->level - v->day, ss, v->floor),
+			       sq_err(x - d->level - v->week, ss, v->floor),
+			       min2(1, v->stride / max2(cfg->season.err_days * ppd, 50)),
+			       d->last_ts - d->season.t0);
+		d->mode = d->season.mode;
 	}
 	d->flat += a * rf;
 	d->flat_scale += (float)(sa * (fabs(rf) - d->flat_scale));
@@ -256,9 +298,9 @@ static void learn(struct detect *d, const struct detect_config *cfg, double x,
 		return;
 	dev = x - d->level;
 	if (!warm)
-		dev = term + clamp(dev - term, cl * fmax(ss, v->sigma));
-	season__learn(&d->season, &cfg->season, &v->pos, dev, rs,
-		      fabs(d->level) + 8 * fmax(ss, v->sigma), d->last_ts - d->season.t0);
+		dev = term + clamp(dev - term, cl * max2(ss, v->sigma));
+	season__learn(&d->season, &cfg->season, &v->pos, dev, v->day, v->week, rs,
+		      fabs(d->level) + 8 * max2(ss, v->sigma), d->last_ts - d->season.t0);
 }
 
 double detect__update(struct detect *d, const struct detect_config *cfg, double ts, double x)
@@ -282,6 +324,12 @@ double detect__update(struct detect *d, const struct detect_config *cfg, double 
 			d->restarts++;
 		start(d, ts, x);
 		return 0;
+	}
+	if (d->boost > 0 && ts > d->last_ts) {
+		/* 2^-(dt/h) to first order: dt is far below the half-life. */
+		d->boost -= (float)(d->boost * min2(1, M_LN2 * (ts - d->last_ts) / cfg->budget_half_life));
+		if (d->boost < 1e-3f)
+			d->boost = 0;
 	}
 	observe_time(d, ts, x);
 	look(d, cfg, ts, x, &v);

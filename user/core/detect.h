@@ -53,6 +53,8 @@ struct detect_config {
 	double tail_eta;      /* step of the tail quantiles */
 	double episode_alpha; /* weight of a point in the episode's own level */
 	double gap_restart;   /* silence, in intervals, that restarts warm-up */
+	double budget_step;   /* added to level by each episode, log10 */
+	double budget_half_life; /* time in which that addition halves, s */
 	uint32_t warmup;      /* points scored 0 while the state settles */
 	uint32_t calm_n;      /* explained points in a row that end an episode */
 	uint32_t refractory;  /* points after an episode with no new one */
@@ -61,9 +63,9 @@ struct detect_config {
 	bool seasonal;	      /* learn and use daily/weekly profiles */
 };
 
-/* Per-series state (sizeof: see tests/unit/core/test_detect.c). */
+/* Per-series state (sizeof: see tests/unit/core/test_detect.c); its hot part
+ * is the first DETECT_HOT_BYTES. */
 struct detect {
-	struct season season;
 	struct tail up, down;
 	double level;	  /* deseasonalised level of the seasonal forecast */
 	double flat;	  /* level of the level-only forecast */
@@ -78,6 +80,7 @@ struct detect {
 	float z;	  /* last standardised residual */
 	float expected;	  /* last forecast */
 	float sigma;	  /* last robust standard deviation */
+	float boost;	  /* level added by recent episodes (the alert budget), log10 */
 	float ep_level;	  /* the episode's own (deseasonalised) level */
 	uint32_t n;	  /* points since the (re)start, saturating */
 	uint32_t ep_len;  /* points in the episode */
@@ -89,7 +92,24 @@ struct detect {
 	uint8_t why;	  /* DETECT_SPIKE or DETECT_SHIFT: what started it */
 	uint8_t adopted;  /* episodes ended by adopting their level, saturating */
 	uint8_t last_end; /* DETECT_END_* of the last episode, 0 before one */
+	uint8_t mode;	  /* season.mode, kept here where every point looks */
+	/* Last, so its header shares cache lines with the fields above and its
+	 * tables, touched once a minute at 1 s, stay out of the way. */
+	struct season season;
 };
+
+/* Bytes at the start of struct detect that every point touches. */
+#define DETECT_HOT_BYTES 256
+
+/* Asks the CPU for the state a point will touch (a hint, no effect on it). */
+static inline void detect__prefetch(const struct detect *d)
+{
+	const char *p = (const char *)d;
+	unsigned i;
+
+	for (i = 0; i < DETECT_HOT_BYTES; i += 64)
+		__builtin_prefetch(p + i);
+}
 
 /* Sets the defaults every series starts from (both directions). */
 void detect__default_config(struct detect_config *cfg);

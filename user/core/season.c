@@ -12,6 +12,17 @@
 
 #include "core/season.h"
 
+/* fmax/fmin without the NaN rules libm keeps them out of line for. */
+static inline double max2(double a, double b)
+{
+	return a > b ? a : b;
+}
+
+static inline double min2(double a, double b)
+{
+	return a < b ? a : b;
+}
+
 #define EMPTY INT16_MIN
 #define DAY_S 86400
 #define WEEK_S (7 * DAY_S)
@@ -20,7 +31,7 @@
 
 void season__default_config(struct season_config *cfg)
 {
-	cfg->gain = 0.25;
+	cfg->gain = 0.1;
 	cfg->select = 0.8;
 	cfg->keep = 0.95;
 	cfg->err_days = 3;
@@ -36,6 +47,7 @@ void season__init(struct season *s)
 	for (i = 0; i < SEASON_WEEK_BINS; i++)
 		s->week[i] = EMPTY;
 	s->cur_day = s->cur_week = -1;
+	s->v_from = INFINITY;
 	s->bw = UINT16_MAX; /* not decided yet */
 }
 
@@ -51,21 +63,27 @@ static unsigned day_bins(const struct season *s)
 	return s->bw ? DAY_S / s->bw : 0;
 }
 
-void season__locate(const struct season *s, double ts, struct season_pos *p)
+/* i mod nb for i in [0, 2 nb): a compare, not a division. */
+static inline unsigned wrap(unsigned i, unsigned nb)
+{
+	return i >= nb ? i - nb : i;
+}
+
+static void locate(const struct season *s, double ts, struct season_pos *p)
 {
 	unsigned nb = day_bins(s);
 	int64_t t = (int64_t)floor(ts), tod, tow;
 	double frac = ts - (double)t;
 
-	memset(p, 0, sizeof(*p));
+	p->ok = false;
 	if (s->bw == UINT16_MAX || !nb || !isfinite(ts))
 		return;
 	tod = ((t % DAY_S) + DAY_S) % DAY_S;
 	tow = (((t + WEEK_SHIFT) % WEEK_S) + WEEK_S) % WEEK_S;
 	p->day = ((double)tod + frac) / s->bw;
 	p->week = ((double)tow + frac) / 3600.0;
-	p->dbin = (int16_t)((unsigned)floor(p->day + 0.5) % nb);
-	p->wbin = (int16_t)((unsigned)floor(p->week + 0.5) % SEASON_WEEK_BINS);
+	p->dbin = (int16_t)wrap((unsigned)floor(p->day + 0.5), nb);
+	p->wbin = (int16_t)wrap((unsigned)floor(p->week + 0.5), SEASON_WEEK_BINS);
 	p->ok = true;
 }
 
@@ -73,7 +91,7 @@ void season__locate(const struct season *s, double ts, struct season_pos *p)
  * bin gives way to its neighbour. Returns false when both are empty. */
 static bool interp(const int16_t *tab, unsigned nb, double pos, double unit, double *v)
 {
-	unsigned a = (unsigned)floor(pos) % nb, b = (a + 1) % nb;
+	unsigned a = wrap((unsigned)floor(pos), nb), b = wrap(a + 1, nb);
 	double f = pos - floor(pos);
 
 	if (tab[a] == EMPTY && tab[b] == EMPTY)
@@ -87,35 +105,52 @@ static bool interp(const int16_t *tab, unsigned nb, double pos, double unit, dou
 	return true;
 }
 
-void season__terms(const struct season *s, const struct season_pos *p, double *day,
-		   double *week)
+static void terms(const struct season *s, const struct season_pos *p, double *day,
+		  double *week, double *spread)
 {
-	double d = 0, w = 0;
+	unsigned nb = day_bins(s), a = wrap((unsigned)floor(p->day), nb), b = wrap(a + 1, nb);
+	double d = 0, w = 0, f = p->day - floor(p->day);
 
-	*day = *week = 0;
-	if (!p->ok || !s->unit)
-		return;
-	interp(s->day, day_bins(s), p->day, s->unit, &d);
+	interp(s->day, nb, p->day, s->unit, &d);
 	interp(s->week, SEASON_WEEK_BINS, p->week, s->unit, &w);
 	*day = d;
 	*week = d + w;
+	*spread = (s->spread[a] * (1 - f) + s->spread[b] * f) * s->unit;
 }
 
-double season__value(const struct season *s, const struct season_pos *p, double *spread)
+void season__view(struct season *s, double ts, struct season_pos *p, double *day, double *week,
+		  double *spread)
 {
-	double day, week;
-	unsigned nb = day_bins(s), a, b;
-	double f;
+	double dd, dw;
 
-	*spread = 0;
-	if (s->mode == SEASON_NONE || !p->ok)
-		return 0;
-	season__terms(s, p, &day, &week);
-	a = (unsigned)floor(p->day) % nb;
-	b = (a + 1) % nb;
-	f = p->day - floor(p->day);
-	*spread = (s->spread[a] * (1 - f) + s->spread[b] * f) * s->unit;
-	return s->mode == SEASON_WEEKLY ? week : day;
+	if (ts >= s->v_from && ts < s->v_until) {
+		/* Same bins, terms less than SEASON_VIEW_S old. */
+		p->ok = true;
+		p->dbin = s->v_dbin;
+		p->wbin = s->v_wbin;
+	} else {
+		locate(s, ts, p);
+		if (!p->ok) {
+			*day = *week = *spread = 0;
+			return;
+		}
+		s->v_day = s->v_week = s->v_spread = 0;
+		if (s->unit) {
+			terms(s, p, day, week, spread);
+			s->v_day = (float)*day;
+			s->v_week = (float)*week;
+			s->v_spread = (float)*spread;
+		}
+		dd = (floor(p->day + 0.5) + 0.5 - p->day) * s->bw;
+		dw = (floor(p->week + 0.5) + 0.5 - p->week) * 3600;
+		s->v_from = ts;
+		s->v_until = ts + min2(SEASON_VIEW_S, min2(dd, dw));
+		s->v_dbin = p->dbin;
+		s->v_wbin = p->wbin;
+	}
+	*day = s->v_day;
+	*week = s->v_week;
+	*spread = s->v_spread;
 }
 
 /* Halves every value and doubles the unit: a value grew past int16. */
@@ -158,23 +193,25 @@ static void fold_spread(struct season *s, uint16_t *cell, double mean, double ga
 
 	while (v / s->unit > 65000)
 		widen(s);
-	*cell = (uint16_t)lrint(fmax(0, v / s->unit));
+	*cell = (uint16_t)lrint(max2(0, v / s->unit));
 }
 
 void season__learn(struct season *s, const struct season_config *cfg, const struct season_pos *p,
-		   double dev, double resid, double mag, double age)
+		   double dev, double day, double week, double resid, double mag, double age)
 {
-	double day, week, gd, gw;
+	double gd, gw;
 
 	if (!p->ok)
 		return;
-	if (!s->unit)
-		s->unit = (float)fmax(mag / 4096, 1e-12);
-	season__terms(s, p, &day, &week);
+	if (!s->unit) {
+		s->unit = (float)max2(mag / 4096, 1e-12);
+		s->v_from = INFINITY; /* look again, with the unit */
+	}
 	/* Visits so far: one a day, one a week. */
-	gd = fmax(cfg->gain, 1 / (floor(age / DAY_S) + 1));
-	gw = fmax(cfg->gain, 1 / (floor(age / WEEK_S) + 1));
+	gd = max2(cfg->gain, 1 / (floor(age / DAY_S) + 1));
+	gw = max2(cfg->gain, 1 / (floor(age / WEEK_S) + 1));
 	if (p->dbin != s->cur_day) {
+		s->v_from = INFINITY; /* the table changes: look again */
 		if (s->n_day) {
 			fold(s, &s->day[s->cur_day], s->acc_day / s->n_day, gd);
 			fold_spread(s, &s->spread[s->cur_day], s->acc_spread / s->n_day, gd);
@@ -213,8 +250,11 @@ void season__select(struct season *s, const struct season_config *cfg, double e_
 	 * the weekly one has seen every day once and one again. */
 	day = age >= 1.25 * DAY_S &&
 	      s->err_day < (s->mode >= SEASON_DAILY ? cfg->keep : cfg->select) * s->err_flat;
-	week = day && age >= 8 * DAY_S &&
-	       s->err_week < (s->mode == SEASON_WEEKLY ? cfg->keep : cfg->select) * s->err_day;
+	/* A working week can make the daily average worse than the level
+	 * alone (weekends): the weekly profile competes with the better of
+	 * the two. */
+	week = age >= 8 * DAY_S && s->err_week < (s->mode == SEASON_WEEKLY ? cfg->keep : cfg->select) *
+							 min2(s->err_flat, s->err_day);
 	s->mode = week ? SEASON_WEEKLY : day ? SEASON_DAILY : SEASON_NONE;
 }
 

@@ -30,14 +30,20 @@ struct season_pos {
 	bool ok;      /* the series' interval allows profiles at all */
 };
 
-/* Per-series profiles: 616 bytes. Values are int16 steps of `unit`, a
- * per-series step set at the first lesson and doubled (halving every value)
- * when a value would not fit, so the memory is fixed whatever the unit. */
+/* How long the terms of a point serve the next ones, s: at 1 s the tables'
+ * cache lines are then touched once a minute, not every second, and the
+ * profile moves too little in a minute to matter. */
+#define SEASON_VIEW_S 60
+
+/* Per-series profiles. Values are int16 steps of `unit`, a per-series step
+ * set at the first lesson and doubled (halving every value) when a value
+ * would not fit, so the memory is fixed whatever the unit. The header comes
+ * first: it is what every point touches. */
 struct season {
-	int16_t day[SEASON_DAY_BINS];	/* mean deviation from the level */
-	int16_t week[SEASON_WEEK_BINS]; /* mean deviation from level + day */
-	uint16_t spread[SEASON_DAY_BINS]; /* mean |residual| per day bin */
 	float unit;			/* value of one step; 0 before the first lesson */
+	float v_day, v_week, v_spread;	/* the terms last looked up ... */
+	double v_from, v_until;		/* ... serve points in [v_from, v_until) */
+	int16_t v_dbin, v_wbin;		/* ... in these bins */
 	float acc_day, acc_week, acc_spread; /* sums over the current bins */
 	float err_flat, err_day, err_week;   /* mean |one-step error| of each forecast */
 	double t0;			     /* first timestamp */
@@ -46,6 +52,9 @@ struct season {
 	uint16_t bw;			     /* day bin width, s: 1800, 3600, 0 = no profile */
 	uint8_t mode;			     /* enum season_mode */
 	uint8_t pad;
+	int16_t day[SEASON_DAY_BINS];	/* mean deviation from the level */
+	int16_t week[SEASON_WEEK_BINS]; /* mean deviation from level + day */
+	uint16_t spread[SEASON_DAY_BINS]; /* mean |residual| per day bin */
 };
 
 struct season_config {
@@ -66,24 +75,21 @@ void season__init(struct season *s);
  * 1 h, no profile beyond. Later calls change nothing. */
 void season__set_interval(struct season *s, double dt);
 
-/* Where ts (s since the epoch, UTC) falls. */
-void season__locate(const struct season *s, double ts, struct season_pos *p);
+/* Where ts (s since the epoch, UTC) falls, and the profiles' terms there:
+ * *day the daily term, *week daily + weekly, *spread the day bin's mean
+ * |residual| (0 where unknown), whatever the mode. Terms looked up less than
+ * SEASON_VIEW_S before ts are reused. */
+void season__view(struct season *s, double ts, struct season_pos *p, double *day, double *week,
+		  double *spread);
 
-/* The seasonal term at p for the mode in force (0 for SEASON_NONE), and in
- * *spread the bin's mean |residual| (0 when unknown). */
-double season__value(const struct season *s, const struct season_pos *p, double *spread);
-
-/* The daily and daily+weekly terms at p whatever the mode, for the selection. */
-void season__terms(const struct season *s, const struct season_pos *p, double *day,
-		   double *week);
-
-/* Teaches the profiles one point: dev = x - level, resid = the point's
- * residual against the full forecast (already clipped), mag = a magnitude of
+/* Teaches the profiles one point: dev = x - level, day and week the terms
+ * season__view gave, resid = the point's residual against the full forecast
+ * (already clipped), mag = a magnitude of
  * the series (|level| + a few scales) that sets the step at the first lesson,
  * age = time since the first point, s (the first periods are averaged with
  * equal weights: 1/2 on the second visit, 1/3 on the third, down to gain). */
 void season__learn(struct season *s, const struct season_config *cfg, const struct season_pos *p,
-		   double dev, double resid, double mag, double age);
+		   double dev, double day, double week, double resid, double mag, double age);
 
 /* Feeds the one-step errors of the level-only, daily and daily+weekly
  * forecasts (clipped) and re-decides the mode; weight is the EWMA weight of

@@ -3,10 +3,25 @@
 
 #include "core/tail.h"
 
+/* fmax/fmin without the NaN rules libm keeps them out of line for. */
+static inline double max2(double a, double b)
+{
+	return a > b ? a : b;
+}
+
+static inline double min2(double a, double b)
+{
+	return a < b ? a : b;
+}
+
 /* log10(1 / TAIL_P1), log10(TAIL_P1 / TAIL_P2) */
 #define X1 1.30103
 #define DX 1.0
-#define MIN_GAP 0.1f
+/* The normal's q2 - q1: the learnt tail is never lighter than the
+ * exponential through the normal's quantiles. Discrete series (counts, whose
+ * quantiles collapse onto one value) would otherwise find the next count
+ * infinitely surprising. */
+#define MIN_GAP 0.9309f
 
 void tail__init(struct tail *t)
 {
@@ -27,7 +42,7 @@ void tail__learn(struct tail *t, double z, double eta)
 {
 	/* Steps scale with the spread, so the quantiles settle at the same
 	 * relative speed whatever the tail's width. */
-	float step = (float)(eta * fmax(t->q2 - t->q1, 0.2));
+	float step = (float)(eta * max2(t->q2 - t->q1, 0.2));
 
 	if (!isfinite(z))
 		return;

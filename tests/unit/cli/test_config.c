@@ -263,8 +263,8 @@ static void test_file_errors(void)
 			  "detector.directions.rpz: unknown metric 'rpz' (did you mean rps?)");
 	expect_file_error("{\"model\": {\"features\": [\"rps\", \"cpuu\"]}}",
 			  "model.features[1]: unknown feature 'cpuu' (did you mean cpu?)");
-	expect_file_error("{\"detector\": {\"components\": [\"spike\", \"spike\"]}}",
-			  "detector.components[1]: 'spike' is listed twice");
+	expect_file_error("{\"model\": {\"features\": [\"rps\", \"rps\"]}}",
+			  "model.features[1]: 'rps' is listed twice");
 	expect_file_error("{\"interval_s\": 1, \"interval_s\": 2}", "interval_s: duplicate key");
 
 	/* Out of range. */
@@ -430,7 +430,7 @@ static void test_round_trip(void)
 		"           {\"metric\": \"latency_p99_us\", \"above\": 1e5}],\n"
 		" \"model\": {\"features\": [\"active\", \"dep_latency\"], \"lambda\": 0.9999,\n"
 		"           \"min_rel_scale\": 0.123456789012345678},\n"
-		" \"detector\": {\"components\": [], \"robust\": false, \"min_scale\": 1e-9,\n"
+		" \"detector\": {\"seasonal\": false, \"refractory\": 77, \"min_scale\": 1e-9,\n"
 		"              \"directions\": {\"rps\": \"off\", \"load1\": \"both\"}},\n"
 		" \"alerts\": {\"anomaly\": {\"renotify_s\": 300, \"m\": 2, \"n\": 2}},\n"
 		" \"forecast\": {\"conn_limit\": 1000, \"horizon_s\": 1800}}",
@@ -444,7 +444,7 @@ static void test_round_trip(void)
 	CHECK(a.core.n_rules == 2 && a.core.rules[0].below &&
 	      a.core.rules[0].severity == SEV_CRITICAL);
 	CHECK(a.core.features == (CORE_F_ACTIVE | CORE_F_DEP_LAT));
-	CHECK(a.core.detect.components == 0 && !a.core.detect.robust);
+	CHECK(!a.core.detect.seasonal && a.core.detect.refractory == 77);
 	CHECK(a.core.n_dep_ports == 0 && a.n_include == 2);
 	CHECK(a.core.alert_dir[METRIC_RPS] == CORE_DIR_OFF &&
 	      a.core.alert_dir[METRIC_LOAD1] == DETECT_BOTH);
