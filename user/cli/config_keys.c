@@ -106,6 +106,9 @@ static const struct key detector_keys[] = {
 	NUM("tail_eta", core.detect.tail_eta, 0, 1, "Step of the learnt tail quantiles."),
 	NUM("gap_restart", core.detect.gap_restart, 1, 1e9,
 	    "A silence of this many intervals restarts the warm-up."),
+	NUM("level_interval_s", core.detect.level_interval, 1e-3, 1e9,
+	    "Interval at which `level` applies as is; faster points raise it by log10(this / interval), "
+	    "so the false alerts per day do not grow with the rate."),
 	NUM("budget_step", core.detect.budget_step, 0, 100,
 	    "The alert budget: every episode raises `level` by this much (log10), ..."),
 	NUM("budget_half_life_s", core.detect.budget_half_life, 1, 1e9,

@@ -53,6 +53,8 @@ struct detect_config {
 	double tail_eta;      /* step of the tail quantiles */
 	double episode_alpha; /* weight of a point in the episode's own level */
 	double gap_restart;   /* silence, in intervals, that restarts warm-up */
+	double level_interval; /* interval (s) at which `level` applies as is; points
+				* coming faster raise it by log10(level_interval / dt) */
 	double budget_step;   /* added to level by each episode, log10 */
 	double budget_half_life; /* time in which that addition halves, s */
 	uint32_t warmup;      /* points scored 0 while the state settles */
@@ -81,6 +83,7 @@ struct detect {
 	float expected;	  /* last forecast */
 	float sigma;	  /* last robust standard deviation */
 	float boost;	  /* level added by recent episodes (the alert budget), log10 */
+	float rate_add;	  /* level added for points faster than level_interval, log10 */
 	float ep_level;	  /* the episode's own (deseasonalised) level */
 	uint32_t n;	  /* points since the (re)start, saturating */
 	uint32_t ep_len;  /* points in the episode */

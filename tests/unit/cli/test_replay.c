@@ -297,6 +297,56 @@ static void test_score(void)
 	free(err);
 }
 
+/* Missing points: empty, nan and null values keep their row, with an empty
+ * score and alert 0; nothing is malformed, and the rows stay one for one. */
+static void test_score_gaps(void)
+{
+	char *out = NULL, *err = NULL, *in = NULL, *p;
+	size_t ol = 0, el = 0, il = 0;
+	struct score_summary sum;
+	struct core_config cfg;
+	struct rng r = { 6 };
+	FILE *f, *o, *e;
+	int i, rows = 0, empty = 0;
+
+	f = open_memstream(&in, &il);
+	fprintf(f, "timestamp,value\n");
+	for (i = 0; i < 400; i++) {
+		if (i == 100)
+			fprintf(f, "%d,\n", 1700000000 + 60 * i);
+		else if (i == 200)
+			fprintf(f, "%d,NaN\n", 1700000000 + 60 * i);
+		else if (i == 300)
+			fprintf(f, "%d, null\n", 1700000000 + 60 * i);
+		else
+			fprintf(f, "%d,%.3f\n", 1700000000 + 60 * i, 50 + rng_normal(&r));
+	}
+	fclose(f);
+	f = fmemopen(in, il, "r");
+	o = open_memstream(&out, &ol);
+	e = open_memstream(&err, &el);
+	core__default_config(&cfg);
+	CHECK(score__run(f, o, e, "gaps", true, &cfg, &sum) == 0);
+	fclose(f);
+	fclose(o);
+	fclose(e);
+	CHECK(sum.lines == 401 && sum.points == 397 && sum.missing == 3 && sum.malformed == 0);
+	CHECK(sum.alerts == 0);
+	CHECK(el == 0);
+	for (p = strchr(out, '\n') + 1; *p; p = strchr(p, '\n') + 1) {
+		rows++;
+		empty += strstr(p, ",,0\n") == strchr(p, '\n') - 3;
+	}
+	CHECK(rows == 400 && empty == 3);
+	CHECK(strstr(out, "\n1700012000,NaN,,0\n") != NULL);
+	CHECK(strstr(out, "\n1700018000,null,,0\n") != NULL);
+	CHECK(score__missing("") && score__missing("NULL") && score__missing("nan"));
+	CHECK(!score__missing("0") && !score__missing("inf"));
+	free(in);
+	free(out);
+	free(err);
+}
+
 int main(void)
 {
 	test_parse();
@@ -304,5 +354,6 @@ int main(void)
 	test_main_usage();
 	test_fuzz();
 	test_score();
+	test_score_gaps();
 	return check_done("test_replay");
 }
