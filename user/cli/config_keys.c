@@ -82,6 +82,10 @@ static const struct key model_keys[] = {
 	    "A latency residual beyond this many robust sigmas is an anomaly."),
 	NUM("critical_z", core.critical_z, 0.5, 1000,
 	    "From here the anomaly is critical; at least `anomaly_z`."),
+	NUM("adopt_s", core.model_adopt_s, 0, 1e9,
+	    "A latency anomaly that lasts this long (s) is a lasting change: its level is adopted, "
+	    "the alert resolves and the model learns again (0 = never). While an alert is pending "
+	    "or firing the model learns nothing."),
 	END,
 };
 

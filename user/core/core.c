@@ -114,6 +114,7 @@ void core__default_config(struct core_config *cfg)
 	cfg->anomaly_z = 6.0;
 	cfg->critical_z = 12.0;
 	cfg->clear_frac = 0.5;
+	cfg->model_adopt_s = 600;
 	cfg->severe_score = 2.0; /* off: see docs/detectors.md */
 	cfg->forecast_lambda = 0.98;
 	cfg->forecast_horizon_s = 600;
@@ -640,6 +641,10 @@ static void svc_model(struct core *c, struct series *se, const struct svc_sample
 	unsigned o;
 	int rc, ev;
 
+	/* While either latency alert is pending or firing the model learns
+	 * nothing: an anomaly in progress is not the new normal. */
+	model__hold(&se->model, se->al[SA_MODEL].phase != ALERT_QUIET ||
+				       se->al[SA_MODEL + 1].phase != ALERT_QUIET);
 	rc = model__update(&se->model, &c->cfg.model, x, y, &p);
 	if (rc < 0)
 		return;
@@ -659,6 +664,14 @@ static void svc_model(struct core *c, struct series *se, const struct svc_sample
 		if (ev)
 			model_alert(c, se, o, ev, y[o], x, &p, scores);
 	}
+	/* A slowdown that lasts model_adopt_s is the new normal: the fit takes
+	 * its level, the alert resolves, and the model learns again. */
+	for (o = 0; o < MODEL_OUTS; o++)
+		if (se->al[SA_MODEL + o].phase == ALERT_FIRING && c->cfg.model_adopt_s > 0 &&
+		    c->now - se->al[SA_MODEL + o].since >= c->cfg.model_adopt_s) {
+			model__adopt(&se->model);
+			break;
+		}
 }
 
 /* ---- per interval ---- */

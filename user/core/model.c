@@ -246,7 +246,14 @@ int model__update(struct model *m, const struct model_config *cfg, const double 
 		sigma = fmax(MAD_TO_SIGMA * m->rscale[o],
 			     fmax(cfg->min_rel_scale * fabs(pred->expected[o]), cfg->min_abs_scale));
 		pred->z[o] = r / (sigma * sd);
-		learn_out(m, cfg, o, gain, r, sd, sigma, y[o]);
+		if (m->hold)
+			m->held[o] += r;
+		else
+			learn_out(m, cfg, o, gain, r, sd, sigma, y[o]);
+	}
+	if (m->hold) {
+		m->n_held++;
+		return 0;
 	}
 	update_cov(m, cfg, px, cfg->lambda + h);
 	if (m->n < UINT32_MAX)
@@ -258,6 +265,29 @@ int model__update(struct model *m, const struct model_config *cfg, const double 
 	model__init(m, m->nx);
 	m->resets = resets;
 	return 1;
+}
+
+void model__hold(struct model *m, bool hold)
+{
+	if (!hold) {
+		m->held[0] = m->held[1] = 0;
+		m->n_held = 0;
+	}
+	m->hold = hold;
+}
+
+void model__adopt(struct model *m)
+{
+	unsigned o;
+
+	if (!m->n_held)
+		return;
+	/* xs[0] is 1: the intercept carries a level change whole. */
+	for (o = 0; o < MODEL_OUTS; o++) {
+		m->theta[o][0] += m->held[o] / m->n_held;
+		m->held[o] = 0;
+	}
+	m->n_held = 0;
 }
 
 void model__coef(const struct model *m, unsigned out, double *coef)

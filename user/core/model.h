@@ -48,10 +48,13 @@ struct model {
 	double ss_res[MODEL_OUTS];		 /* discounted squared residuals, for R^2 */
 	double ss_tot[MODEL_OUTS];		 /* discounted squared deviations of y */
 	double ymean[MODEL_OUTS];		 /* discounted mean of y */
+	double held[MODEL_OUTS];		 /* sum of residuals while held */
 	uint32_t n;				 /* samples since the last (re)start */
 	uint32_t resets;			 /* times the fit degenerated */
+	uint32_t n_held;			 /* samples in held */
 	uint8_t nx;				 /* features in use */
-	uint8_t pad[7];
+	uint8_t hold;				 /* predict only: an anomaly is in progress */
+	uint8_t pad[2];
 };
 
 /* Sets the defaults. */
@@ -65,6 +68,16 @@ void model__init(struct model *m, unsigned nx);
  * -EINVAL for non-finite input, which is ignored. */
 int model__update(struct model *m, const struct model_config *cfg, const double *x,
 		  const double *y, struct model_pred *pred);
+
+/* While hold is set, model__update predicts and scores but learns nothing
+ * (an anomaly in progress is not the new normal) and sums the residuals.
+ * Clearing it drops the sums. */
+void model__hold(struct model *m, bool hold);
+
+/* Adopts what the held samples showed: shifts each intercept by the mean
+ * residual since the hold began (a lasting change of level, confirmed) and
+ * restarts the sums. Does nothing without held samples. */
+void model__adopt(struct model *m);
 
 /* Coefficients in the features' own units: coef[0] is the intercept,
  * coef[1 + i] multiplies raw feature i. */
