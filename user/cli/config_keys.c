@@ -84,8 +84,8 @@ static const struct key model_keys[] = {
 	    "From here the anomaly is critical; at least `anomaly_z`."),
 	NUM("adopt_s", core.model_adopt_s, 0, 1e9,
 	    "A latency anomaly that lasts this long (s) is a lasting change: its level is adopted, "
-	    "the alert resolves and the model learns again (0 = never). While an alert is pending "
-	    "or firing the model learns nothing."),
+	    "the alert resolves and the model learns again (0 = never). While an alert is "
+	    "firing the model learns nothing."),
 	END,
 };
 

@@ -641,10 +641,13 @@ static void svc_model(struct core *c, struct series *se, const struct svc_sample
 	unsigned o;
 	int rc, ev;
 
-	/* While either latency alert is pending or firing the model learns
-	 * nothing: an anomaly in progress is not the new normal. */
-	model__hold(&se->model, se->al[SA_MODEL].phase != ALERT_QUIET ||
-				       se->al[SA_MODEL + 1].phase != ALERT_QUIET);
+	/* While either latency alert is firing the model learns nothing: an
+	 * anomaly in progress is not the new normal. (Pending, it learns: the
+	 * model's own Huber clipping bounds what a few odd samples teach, and
+	 * holding on every noisy p99 sample starved the fit of the samples that
+	 * pin its load coefficients.) */
+	model__hold(&se->model, se->al[SA_MODEL].phase == ALERT_FIRING ||
+				       se->al[SA_MODEL + 1].phase == ALERT_FIRING);
 	rc = model__update(&se->model, &c->cfg.model, x, y, &p);
 	if (rc < 0)
 		return;
