@@ -143,7 +143,9 @@ static void observe_time(struct detect *d, const struct detect_config *cfg, doub
 	if (fabs(x - d->prev) > 0 && fabs(x - d->prev) < d->quantum)
 		d->quantum = (float)fabs(x - d->prev);
 	d->prev = (float)x;
-	if (d->n >= 10)
+	/* The profiles' bin width is fixed once, from the first points'
+	 * interval (and only asked then: it is on a cold line). */
+	if (d->n >= 10 && d->n <= 64)
 		season__set_interval(&d->season, d->dt);
 	/* The same per-point level would give a 1 s series 300 times the false
 	 * alerts a day of a 5 min one: the level rises with the rate. */
