@@ -31,6 +31,7 @@ struct collector {
 	struct prev_entry *prev;     /* cap entries */
 	struct tt_svc_stats *percpu; /* one lookup's values, ncpus of them */
 	struct svc_sample *samples;  /* max_services of them */
+	uint64_t (*hists)[TT_HIST_SLOTS]; /* each sample's interval histogram */
 	uint32_t max_services;
 };
 
@@ -53,7 +54,9 @@ struct collector *collect__new(int svcs_fd, int owner_fd, uint32_t max_services)
 	c->prev = calloc(c->cap, sizeof(*c->prev));
 	c->percpu = calloc(c->ncpus, sizeof(*c->percpu));
 	c->samples = calloc(max_services, sizeof(*c->samples));
-	if (!c->prev || !c->percpu || !c->samples) {
+	/* Large and zeroed: pages are backed only as services become active. */
+	c->hists = calloc(max_services, sizeof(*c->hists));
+	if (!c->prev || !c->percpu || !c->samples || !c->hists) {
 		collect__free(c);
 		errno = ENOMEM;
 		return NULL;
@@ -68,6 +71,7 @@ void collect__free(struct collector *c)
 	free(c->prev);
 	free(c->percpu);
 	free(c->samples);
+	free(c->hists);
 	free(c);
 }
 
@@ -153,6 +157,15 @@ void collect__delta(const struct tt_svc_stats *prev, const struct tt_svc_stats *
 	s->lat_p99_us = clamp(hist__quantile(hist, 0.99), max_ns) / 1e3;
 }
 
+static void hist_delta(const struct tt_svc_stats *prev, const struct tt_svc_stats *cur,
+		       uint64_t *out)
+{
+	int i;
+
+	for (i = 0; i < TT_HIST_SLOTS; i++)
+		out[i] = cur->hist[i] - prev->hist[i];
+}
+
 static bool is_active(const struct svc_sample *s)
 {
 	return s->requests || s->opened || s->closed || s->failed || s->resets ||
@@ -200,6 +213,8 @@ int collect__read(struct collector *c, double ts, double interval_s,
 
 			memset(s, 0, sizeof(*s));
 			collect__delta(&p->stats, &cur, interval_s, s);
+			hist_delta(&p->stats, &cur, c->hists[count]);
+			s->hist = c->hists[count];
 			s->ts = ts;
 			s->id.port = key.port;
 			s->id.role = key.role;

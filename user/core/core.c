@@ -40,6 +40,7 @@ struct series {
 	struct detect det[METRIC_SVC_COUNT];
 	struct forecast conns;
 	struct alert_state al[SA_COUNT];
+	struct core_view view; /* the last step's scores and prediction */
 	struct svc_id id;
 	uint32_t last_step;
 	uint8_t stale;
@@ -58,6 +59,7 @@ struct core {
 	struct detect hdet[HOST_METRICS];
 	struct forecast mem_fc;
 	struct alert_state hal[HA_COUNT];
+	float hscore[HOST_METRICS];
 	double cpu, mem;
 	struct core_stats st;
 	/* The interval being stepped. */
@@ -246,19 +248,31 @@ static uint32_t hash_key(const struct svc_id *id)
 	return k ^ (k >> 15);
 }
 
-/* The service's state, created on first sight; NULL when the table is full
- * or out of memory. */
-static struct series *lookup(struct core *c, const struct svc_id *id)
+/* The table slot of the service's state, or of the empty slot where it
+ * would go. */
+static uint32_t find_slot(const struct core *c, const struct svc_id *id)
 {
 	uint32_t i = hash_key(id) & c->mask, idx;
-	struct series *se;
-	unsigned m;
+	const struct series *se;
 
 	for (; (idx = c->slots[i]); i = (i + 1) & c->mask) {
 		se = c->series[idx - 1];
 		if (se->id.port == id->port && se->id.role == id->role)
-			return se;
+			break;
 	}
+	return i;
+}
+
+/* The service's state, created on first sight; NULL when the table is full
+ * or out of memory. */
+static struct series *lookup(struct core *c, const struct svc_id *id)
+{
+	uint32_t i = find_slot(c, id);
+	struct series *se;
+	unsigned m;
+
+	if (c->slots[i])
+		return c->series[c->slots[i] - 1];
 	if (c->st.series >= c->cfg.max_series)
 		return NULL;
 	se = calloc(1, sizeof(*se));
@@ -266,12 +280,28 @@ static struct series *lookup(struct core *c, const struct svc_id *id)
 		return NULL;
 	se->id = *id;
 	se->last_step = UINT32_MAX;
+	se->view.expected_us[0] = se->view.expected_us[1] = NAN;
 	model__init(&se->model, c->nx);
 	for (m = 0; m < METRIC_SVC_COUNT; m++)
 		detect__init(&se->det[m]);
 	c->series[c->st.series++] = se;
 	c->slots[i] = (uint32_t)c->st.series;
 	return se;
+}
+
+int core__view(const struct core *c, const struct svc_id *id, struct core_view *v)
+{
+	uint32_t i = find_slot(c, id);
+
+	if (!c->slots[i])
+		return -ENOENT;
+	*v = c->series[c->slots[i] - 1]->view;
+	return 0;
+}
+
+void core__host_scores(const struct core *c, float *scores)
+{
+	memcpy(scores, c->hscore, sizeof(c->hscore));
 }
 
 static void deliver(struct core *c, cJSON *line)
@@ -651,6 +681,8 @@ static void svc_model(struct core *c, struct series *se, const struct svc_sample
 	rc = model__update(&se->model, &c->cfg.model, x, y, &p);
 	if (rc < 0)
 		return;
+	se->view.ready = p.ready;
+	memcpy(se->view.expected_us, p.expected, sizeof(p.expected));
 	if (rc > 0) {
 		c->st.model_resets++;
 		emit_reset(c, se);
@@ -704,6 +736,7 @@ static void svc_step(struct core *c, struct series *se, const struct svc_sample 
 		if (isnan(v))
 			continue;
 		scores[m] = detect__update(&se->det[m], &c->dcfg[m], s->ts, v);
+		se->view.score[m] = (float)scores[m];
 	}
 	if (s->has_latency) {
 		load_features(c, s, db, dep_lat, x);
@@ -733,6 +766,7 @@ static void host_step(struct core *c, const struct host_sample *h)
 		v = host_value(h, m);
 		i = m - METRIC_SVC_COUNT;
 		scores[i] = detect__update(&c->hdet[i], &c->dcfg[m], h->ts, v);
+		c->hscore[i] = (float)scores[i];
 		if (isfinite(v))
 			detect_alert(c, m, &c->hdet[i], c->hal + HA_DETECT + i, v, scores[i], NULL);
 	}

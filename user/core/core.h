@@ -69,6 +69,13 @@ struct core_stats {
 	uint64_t alerts;     /* alert lines emitted (= last seq) */
 };
 
+/* What the core last made of one service, for exporters (read-only). */
+struct core_view {
+	bool ready;			/* the model is past its warm-up */
+	double expected_us[MODEL_OUTS]; /* the model's mean and p99 latency for the last load, µs */
+	float score[METRIC_SVC_COUNT];	/* each detector's last score, 0..1 */
+};
+
 struct core;
 
 /* Receives each line the core emits: alert lines, and "agent" lines for the
@@ -103,6 +110,14 @@ bool core__score_bad(const struct core_config *cfg, double score, bool firing);
  * (fires when one starts, resolves when it ends): the anomaly policy's
  * re-notify with m = n = clear_n = 1 and no flap damping. */
 void core__detector_policy(const struct core_config *cfg, struct alert_policy *p);
+
+/* Fills v with what the last core__step made of service id. Returns 0, or
+ * -ENOENT when the core does not track it. */
+int core__view(const struct core *c, const struct svc_id *id, struct core_view *v);
+
+/* The host detectors' last scores, one per host metric in enum metric order
+ * from METRIC_SVC_COUNT: METRIC_COUNT - METRIC_SVC_COUNT of them. */
+void core__host_scores(const struct core *c, float *scores);
 
 /* Copies the counters. */
 void core__stats(const struct core *c, struct core_stats *st);

@@ -36,6 +36,10 @@ struct svc_sample {
 	uint64_t failed;      /* ... failed connects */
 	uint64_t resets;      /* ... RSTs sent or received */
 	uint64_t retransmits; /* ... retransmitted segments */
+	/* The interval's latency histogram, TT_HIST_SLOTS counts (see
+	 * telltale.h), owned by whoever made the sample and valid until its next
+	 * interval; NULL when there is none (replayed lines). */
+	const uint64_t *hist;
 };
 
 struct host_sample {
