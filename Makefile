@@ -23,7 +23,7 @@ INCLUDES := -Iinclude -Iuser -I$(OUT)
 CFLAGS ?= -g -O2
 VERSION := 0.1.0
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror $(INCLUDES) -DTT_VERSION=\"$(VERSION)\"
-LDLIBS := -lbpf -lelf -lz -lcjson -lm
+LDLIBS := -lbpf -lelf -lz -lcjson -lmicrohttpd -lcurl -lm -pthread
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 # clang's view of the system headers, so the BPF target finds asm/types.h.

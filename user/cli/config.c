@@ -31,7 +31,7 @@ const char *config_default_path = CONFIG_DEFAULT_PATH;
 static int apply_flag(struct config *cfg, const char *flag, const char *dotted, const char *arg)
 {
 	const struct key *k = config_key__find(dotted);
-	char buf[128], *end;
+	char buf[256], *end;
 	const char *why;
 	uint64_t size;
 	double v;
@@ -84,6 +84,8 @@ static int check_whole(const struct config *cfg)
 	const struct core_config *cc = &cfg->core;
 	static const char *const kinds[] = { "threshold", "anomaly", "forecast" };
 	const char *src = cfg->config_path[0] ? cfg->config_path : "configuration";
+	const char *why;
+	char buf[256];
 	unsigned i, j;
 
 	for (i = 0; i < 3; i++)
@@ -119,6 +121,11 @@ static int check_whole(const struct config *cfg)
 			cfg->alerts);
 		return -EINVAL;
 	}
+	why = prom__buckets_problem(cfg->prom.buckets, cfg->prom.n_buckets, buf, sizeof(buf));
+	if (why) {
+		fprintf(stderr, "telltale: %s: prometheus.buckets: %s\n", src, why);
+		return -EINVAL;
+	}
 	if (cfg->user[0]) {
 		errno = 0;
 		if (!getpwnam(cfg->user)) {
@@ -151,6 +158,9 @@ static void usage(FILE *f)
 		"      --rotate-keep N      compressed rotated files kept, 1..999 (default 5)\n"
 		"      --user NAME          switch to this user once attached (default: stay root)\n"
 		"      --allow-multiple     run beside another agent (default: refuse a second one)\n"
+		"      --listen ADDR:PORT   serve Prometheus metrics there, e.g. 127.0.0.1:9464\n"
+		"                           (default: none)\n"
+		"      --alertmanager URL   send alerts to this Alertmanager too (repeatable)\n"
 		"      --check-config       validate the configuration and exit\n"
 		"      --print-config       print the effective configuration as JSON and exit\n"
 		"  -v, --verbose            print libbpf's debug output\n"
@@ -171,6 +181,8 @@ enum {
 	OPT_CHECK,
 	OPT_PRINT,
 	OPT_ALLOW_MULTIPLE,
+	OPT_LISTEN,
+	OPT_ALERTMANAGER,
 };
 
 static const struct option longopts[] = {
@@ -186,6 +198,8 @@ static const struct option longopts[] = {
 	{ "rotate-size", required_argument, NULL, OPT_ROTATE_SIZE },
 	{ "rotate-keep", required_argument, NULL, OPT_ROTATE_KEEP },
 	{ "user", required_argument, NULL, OPT_USER },
+	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "alertmanager", required_argument, NULL, OPT_ALERTMANAGER },
 	{ "check-config", no_argument, NULL, OPT_CHECK },
 	{ "print-config", no_argument, NULL, OPT_PRINT },
 	{ "allow-multiple", no_argument, NULL, OPT_ALLOW_MULTIPLE },
@@ -213,7 +227,36 @@ static const struct {
 	{ OPT_ROTATE_SIZE, "--rotate-size", "output.rotate_size" },
 	{ OPT_ROTATE_KEEP, "--rotate-keep", "output.rotate_keep" },
 	{ OPT_USER, "--user", "user" },
+	{ OPT_LISTEN, "--listen", "prometheus.listen" },
 };
+
+/* --alertmanager URL: the first replaces the file's list, the rest add. */
+static int add_alertmanager(struct config *cfg, const char *url, bool first)
+{
+	const struct key *k = config_key__find("alertmanager.urls");
+	const char *why;
+	char buf[256];
+	uint32_t i;
+
+	if (first)
+		cfg->am.n_urls = 0;
+	why = config_key__str_problem(k, url, buf, sizeof(buf));
+	if (why) {
+		fprintf(stderr, "telltale: --alertmanager: '%s' is %s\n", url, why);
+		return -EINVAL;
+	}
+	for (i = 0; i < cfg->am.n_urls; i++)
+		if (!strcmp(cfg->am.urls[i], url)) {
+			fprintf(stderr, "telltale: --alertmanager: '%s' is given twice\n", url);
+			return -EINVAL;
+		}
+	if (cfg->am.n_urls >= AM_MAX_URLS) {
+		fprintf(stderr, "telltale: --alertmanager: more than %d URLs\n", AM_MAX_URLS);
+		return -EINVAL;
+	}
+	strcpy(cfg->am.urls[cfg->am.n_urls++], url);
+	return 0;
+}
 
 static int print_config(const struct config *cfg)
 {
@@ -233,6 +276,7 @@ static int print_config(const struct config *cfg)
 int config__load(struct config *cfg, int argc, char **argv)
 {
 	const char *path = NULL;
+	bool am_seen = false;
 	size_t i;
 	int c, err;
 
@@ -301,6 +345,11 @@ int config__load(struct config *cfg, int argc, char **argv)
 			break;
 		case OPT_ALLOW_MULTIPLE:
 			cfg->allow_multiple = true;
+			break;
+		case OPT_ALERTMANAGER:
+			if (add_alertmanager(cfg, optarg, !am_seen))
+				return 2;
+			am_seen = true;
 			break;
 		default:
 			usage(stderr);

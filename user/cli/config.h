@@ -14,6 +14,8 @@
 #include <cjson/cJSON.h>
 
 #include "core/core.h"
+#include "out/alertmanager.h"
+#include "out/prom.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/telltale/telltale.json"
 #define CONFIG_MAX_PORTS 64
@@ -37,6 +39,8 @@ struct config {
 	uint16_t exclude_ports[CONFIG_MAX_PORTS]; /* services to ignore */
 	uint32_t n_include, n_exclude;
 	struct core_config core;  /* anomaly core: rules, detector, model, ... */
+	struct prom_config prom;  /* the Prometheus endpoint */
+	struct am_config am;	  /* alerts to Alertmanager */
 	char config_path[4096];	  /* the file read, "" if none */
 	bool check_config, print_config;
 };

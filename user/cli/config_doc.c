@@ -33,7 +33,10 @@ static const char *type_of(const struct key *k)
 	case K_RULES:
 		return "array of rules";
 	case K_FEATURES:
+	case K_STRS:
 		return "array of strings";
+	case K_NUMS:
+		return "array of numbers";
 	case K_DIRS:
 		return "object";
 	}
@@ -68,6 +71,14 @@ static const char *range_of(const struct key *k, char *buf, size_t n)
 		return "no repeats";
 	case K_RULES:
 		snprintf(buf, n, "at most %d", CORE_MAX_RULES);
+		return buf;
+	case K_STRS:
+		snprintf(buf, n, "at most %zu, no repeats", k->size);
+		return buf;
+	case K_NUMS:
+		snprintf(buf, n, "at most %zu, each %s..%s", k->size,
+			 config_key__fmt_num(k->lo, lo, sizeof(lo)),
+			 config_key__fmt_num(k->hi, hi, sizeof(hi)));
 		return buf;
 	default:
 		return "";

@@ -321,9 +321,71 @@ static int parse_rules(struct ctx *c, const cJSON *v)
 	return 0;
 }
 
+/* An array of strings, each checked as the key says, none twice. */
+static int parse_strs(struct ctx *c, const struct key *k, const cJSON *v)
+{
+	char *strs = config_key__field(c->cfg, k), buf[256];
+	const cJSON *e, *p;
+	const char *why;
+	size_t old;
+	uint32_t n = 0;
+
+	if (!cJSON_IsArray(v))
+		return bad(c, "expected an array of strings, got %s", type_name(v));
+	cJSON_ArrayForEach(e, v) {
+		old = push_index(c, (int)n);
+		if (n >= k->size)
+			return bad(c, "too many (at most %zu)", k->size);
+		if (!cJSON_IsString(e))
+			return bad(c, "expected a string, got %s", type_name(e));
+		why = config_key__str_problem(k, e->valuestring, buf, sizeof(buf));
+		if (why)
+			return bad(c, "'%s' is %s", e->valuestring, why);
+		for (p = v->child; p != e; p = p->next)
+			if (!strcmp(p->valuestring, e->valuestring))
+				return bad(c, "'%s' is listed twice", e->valuestring);
+		pop(c, old);
+		n++;
+	}
+	n = 0;
+	cJSON_ArrayForEach(e, v)
+		strcpy(strs + k->elem * n++, e->valuestring);
+	*(uint32_t *)((char *)c->cfg + k->off2) = n;
+	return 0;
+}
+
+/* An array of numbers, each in the key's range. */
+static int parse_nums(struct ctx *c, const struct key *k, const cJSON *v)
+{
+	double *nums = config_key__field(c->cfg, k), tmp[64];
+	char buf[128], got[32];
+	const cJSON *e;
+	size_t old;
+	uint32_t n = 0;
+
+	if (!cJSON_IsArray(v))
+		return bad(c, "expected an array of numbers, got %s", type_name(v));
+	cJSON_ArrayForEach(e, v) {
+		old = push_index(c, (int)n);
+		if (n >= k->size || n >= ARRAY_LEN(tmp))
+			return bad(c, "too many (at most %zu)", k->size);
+		if (!cJSON_IsNumber(e))
+			return bad(c, "expected %s, got %s", config_key__expect(k, buf, sizeof(buf)),
+				   type_name(e));
+		if (!config_key__in_range(k, e->valuedouble))
+			return bad(c, "expected %s, got %s", config_key__expect(k, buf, sizeof(buf)),
+				   config_key__fmt_num(e->valuedouble, got, sizeof(got)));
+		tmp[n++] = e->valuedouble;
+		pop(c, old);
+	}
+	memcpy(nums, tmp, n * sizeof(*tmp));
+	*(uint32_t *)((char *)c->cfg + k->off2) = n;
+	return 0;
+}
+
 static int parse_value(struct ctx *c, const struct key *k, const cJSON *v)
 {
-	char buf[128], got[32];
+	char buf[256], got[32];
 	const char *why;
 	uint64_t size;
 
@@ -377,6 +439,10 @@ static int parse_value(struct ctx *c, const struct key *k, const cJSON *v)
 				   config_n_features, &c->cfg->core.features);
 	case K_DIRS:
 		return parse_dirs(c, v);
+	case K_STRS:
+		return parse_strs(c, k, v);
+	case K_NUMS:
+		return parse_nums(c, k, v);
 	}
 	return bad(c, "internal error: key kind %d", k->kind);
 }
@@ -396,6 +462,11 @@ static int parse_obj(struct ctx *c, const struct key *keys, const cJSON *obj)
 		for (p = obj->child; p != e; p = p->next)
 			if (!strcmp(p->string, e->string))
 				return bad(c, "duplicate key");
+		/* JSON has no comments: a key starting with // is one. */
+		if (!strncmp(e->string, "//", 2)) {
+			pop(c, old);
+			continue;
+		}
 		for (k = keys; k->name; k++)
 			if (!strcmp(k->name, e->string))
 				break;

@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "cli/config_keys.h"
+#include "out/alertmanager.h"
+#include "out/http.h"
 #include "out/sink.h"
 #include "telltale.h"
 
@@ -183,6 +185,40 @@ static const struct key forecast_keys[] = {
 	END,
 };
 
+static const struct key prometheus_keys[] = {
+	{ .name = "listen", .kind = K_STR, .off = OFF(prom.listen), .size = SIZEOF(prom.listen),
+	  .check = http__listen_problem,
+	  .doc = "`ADDR:PORT` of the Prometheus endpoint (`/metrics`, `/healthz`, `/`); `\"\"` "
+		 "serves none. `\"127.0.0.1:9464\"` for the local host only, `\":9464\"` for every "
+		 "address: the endpoint has no TLS or authentication, so expose it only to your "
+		 "Prometheus servers (firewall, or a proxy)." },
+	{ .name = "buckets", .kind = K_NUMS, .off = OFF(prom.buckets), .off2 = OFF(prom.n_buckets),
+	  .size = PROM_MAX_BUCKETS, .lo = 1e-6, .hi = 2000,
+	  .doc = "Upper bounds of `telltale_request_duration_seconds`' buckets, seconds, "
+		 "ascending; each is moved to the nearest boundary of the kernel's histogram (the "
+		 "`le` label shows the exact bound), so every bucket count is exact. The default is "
+		 "one bucket per power of two from 1.024 µs to 17.2 s." },
+	U32("max_series", prom.max_series, 100, 1e8,
+	    "Series in one exposition at most; the services that do not fit are left out "
+	    "(newest first) and counted in `telltale_exporter_series_dropped`."),
+	END,
+};
+
+static const struct key alertmanager_keys[] = {
+	{ .name = "urls", .kind = K_STRS, .off = OFF(am.urls), .off2 = OFF(am.n_urls),
+	  .size = AM_MAX_URLS, .elem = AM_URL_MAX, .check = am__url_problem,
+	  .doc = "Alertmanager base URLs (`http://HOST:9093`); every alert goes to each one's "
+		 "`/api/v2/alerts`. List every instance of an HA pair." },
+	NUM("resend_s", am.resend_s, 1, 86400,
+	    "Firing alerts are sent again this often, seconds, valid for 4 times as long: "
+	    "Alertmanager keeps them while the agent runs and expires them if it stops."),
+	U32("queue_size", am.queue_size, 1, 1000000,
+	    "Alerts held for delivery; past it the oldest resolved alert, else the new one, is "
+	    "dropped and counted."),
+	NUM("timeout_s", am.timeout_s, 0.1, 60, "Time one post may take, seconds."),
+	END,
+};
+
 const struct key config_keys[] = {
 	NUM("interval_s", interval_s, 0.1, 3600, "Collection interval, seconds."),
 	NUM("duration_s", duration_s, 0, 1e9,
@@ -219,6 +255,11 @@ const struct key config_keys[] = {
 	OBJ("alerts", alerts_keys, "The alert lifecycle per kind."),
 	OBJ("forecast", forecast_keys,
 	    "Discounted linear trend of a bounded metric and the time until it reaches its limit."),
+	OBJ("prometheus", prometheus_keys,
+	    "The Prometheus endpoint: per-service series, host, alerts and the agent's own "
+	    "figures (docs/prometheus.md)."),
+	OBJ("alertmanager", alertmanager_keys,
+	    "Alerts pushed to Alertmanager, besides the alert lines (docs/prometheus.md)."),
 	END,
 };
 /* clang-format on */
@@ -244,6 +285,8 @@ void config__default(struct config *cfg)
 	cfg->rotate_keep = 5;
 	cfg->agent_interval_s = 60;
 	core__default_config(&cfg->core);
+	prom__default_config(&cfg->prom);
+	am__default_config(&cfg->am);
 }
 
 const struct key *config_key__find(const char *dotted)
@@ -358,10 +401,16 @@ bool config_key__in_range(const struct key *k, double v)
 
 const char *config_key__str_problem(const struct key *k, const char *s, char *buf, size_t n)
 {
-	if (strlen(s) >= k->size) {
-		snprintf(buf, n, "longer than %zu bytes", k->size - 1);
+	size_t max = k->kind == K_STRS ? k->elem : k->size;
+	const char *why;
+
+	if (strlen(s) >= max) {
+		snprintf(buf, n, "longer than %zu bytes", max - 1);
 		return buf;
 	}
+	why = k->check ? k->check(s, buf, n) : NULL;
+	if (why)
+		return why;
 	if (k->kind == K_SINK && !*s)
 		return "empty; use \"-\" for stdout, \"none\" to discard, or a file path";
 	/* Room for the rotated names, PATH.999.gz.tmp. */

@@ -32,6 +32,8 @@ enum kind {
 	K_RULES,    /* core.rules */
 	K_FEATURES, /* core.features, names */
 	K_DIRS,	    /* core.alert_dir, metric name -> direction */
+	K_STRS,	    /* char[size][elem], count (uint32_t) at off2 */
+	K_NUMS,	    /* double[size] in [lo, hi], count (uint32_t) at off2 */
 };
 /* clang-format on */
 
@@ -44,8 +46,11 @@ struct key {
 	size_t off;
 	size_t off2;
 	size_t size;
+	size_t elem; /* K_STRS: bytes of one string */
 	double lo, hi;
 	const struct key *sub;
+	/* K_STR, K_STRS: what is wrong with a value, or NULL when it is fine */
+	const char *(*check)(const char *s, char *buf, size_t n);
 };
 
 /* The top level of the file; a K_OBJ entry's sub ends with a NULL name. */

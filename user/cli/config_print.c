@@ -105,6 +105,27 @@ static cJSON *value_json(const struct config *cfg, const struct key *k)
 	case K_FEATURES:
 		return names_json(cc->features, config_feature_names, config_feature_bits,
 				  config_n_features);
+	case K_STRS:
+		n = *(const uint32_t *)((const char *)cfg + k->off2);
+		a = cJSON_CreateArray();
+		for (i = 0; a && i < n && i < k->size; i++)
+			if (!cJSON_AddItemToArray(
+				    a, cJSON_CreateString((const char *)config_key__cfield(cfg, k) +
+							  i * k->elem))) {
+				cJSON_Delete(a);
+				return NULL;
+			}
+		return a;
+	case K_NUMS:
+		n = *(const uint32_t *)((const char *)cfg + k->off2);
+		a = cJSON_CreateArray();
+		for (i = 0; a && i < n && i < k->size; i++)
+			if (!cJSON_AddItemToArray(
+				    a, cJSON_CreateNumber(((const double *)config_key__cfield(cfg, k))[i]))) {
+				cJSON_Delete(a);
+				return NULL;
+			}
+		return a;
 	case K_DIRS:
 		a = cJSON_CreateObject();
 		for (i = 0; a && i < METRIC_COUNT; i++) {

@@ -16,7 +16,10 @@
 #include "cli/config.h"
 #include "cli/instance.h"
 #include "core/core.h"
+#include "out/alertmanager.h"
 #include "out/emit.h"
+#include "out/http.h"
+#include "out/prom.h"
 #include "agent/loader.h"
 #include "out/output.h"
 #include "agent/privs.h"
@@ -85,7 +88,13 @@ struct agent {
 	struct output *out;
 	struct cpu_times cpu;
 	struct svc_sample *kept; /* samples that pass the port filters */
-	double start_mono;
+	double start_mono, start_ts;
+	int listen_fd;		  /* the endpoint's socket until the server takes it */
+	struct prom_state *prom;  /* NULL without --listen */
+	struct http_server *http;
+	struct am *am;		  /* NULL without --alertmanager */
+	struct telemetry_maps maps;
+	bool prom_oom, prom_oom_said; /* an alert line was lost to it; said once */
 	int lock_fd; /* the single-instance lock, or -1 */
 	bool started; /* the start line is out: a stop line follows */
 };
@@ -109,6 +118,12 @@ static int put_core_line(const cJSON *line, void *ctx)
 	const cJSON *type = cJSON_GetObjectItemCaseSensitive(line, "type");
 	bool alert = cJSON_IsString(type) && !strcmp(type->valuestring, "alert");
 
+	/* The exporters follow the alerts; the lines stay the source of truth
+	 * and are written whatever they do. */
+	if (alert && a->am)
+		am__alert(a->am, line);
+	if (alert && a->prom && prom__alert_line(a->prom, line))
+		a->prom_oom = true;
 	/* The stream numbers the line, so work on a copy of the core's. */
 	put(a, alert ? OUT_ALERTS : OUT_METRICS, cJSON_Duplicate(line, true));
 	return 0;
@@ -128,6 +143,36 @@ static bool watched(const struct config *cfg, uint16_t port)
 {
 	return (!cfg->n_include || port_in(port, cfg->include_ports, cfg->n_include)) &&
 	       !port_in(port, cfg->exclude_ports, cfg->n_exclude);
+}
+
+/* The interval's Prometheus snapshot, handed to the HTTP thread: the loop's
+ * only cost of the endpoint. h is NULL when /proc could not be read. */
+static void publish(struct agent *a, double ts, double interval_s, const struct host_sample *h,
+		    size_t kept)
+{
+	float hscores[METRIC_COUNT - METRIC_SVC_COUNT];
+	struct prom_snap *snap;
+	struct core_view v;
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < kept; i++)
+		err |= prom__service(a->prom, &a->kept[i],
+				     core__view(a->core, &a->kept[i].id, &v) ? NULL : &v);
+	if (h) {
+		core__host_scores(a->core, hscores);
+		prom__host(a->prom, h, hscores);
+	}
+	err |= telemetry__prom(a->prom, &a->maps, clock_s(CLOCK_MONOTONIC), a->start_ts, TT_VERSION,
+			       &a->loader, a->core, a->out, a->am);
+	snap = prom__snapshot(a->prom, ts, interval_s);
+	if (snap)
+		http__publish(a->http, snap);
+	if ((err || !snap || a->prom_oom) && !a->prom_oom_said) {
+		a->prom_oom_said = true;
+		fprintf(stderr, "telltale: out of memory building the Prometheus snapshot; "
+				"/metrics serves the last complete one\n");
+	}
 }
 
 /* One interval: every watched service's line, the host line, then what the
@@ -157,6 +202,8 @@ static int report_interval(struct agent *a, double interval_s)
 	else
 		put(a, OUT_METRICS, emit__host(&h, a->cfg->host));
 	core__step(a->core, err ? NULL : &h, a->kept, kept, a->cfg->host, put_core_line, a);
+	if (a->prom)
+		publish(a, ts, interval_s, err ? NULL : &h, kept);
 	return 0;
 }
 
@@ -164,8 +211,61 @@ static void report_stats(struct agent *a, bool stop)
 {
 	double uptime = clock_s(CLOCK_MONOTONIC) - a->start_mono;
 
+	struct telemetry_exp exp = { .am = a->am, .http = a->http, .prom = a->prom };
+
 	put(a, OUT_METRICS, telemetry__stats(clock_s(CLOCK_REALTIME), a->cfg->host, uptime, stop,
-					     &a->loader, a->core, a->out));
+					     &a->loader, a->core, a->out, &exp));
+}
+
+static int open_listener(struct agent *a)
+{
+	const char *spec = a->cfg->prom.listen;
+
+	if (!spec[0])
+		return 0;
+	a->listen_fd = http__listen(spec);
+	if (a->listen_fd >= 0)
+		return 0;
+	fprintf(stderr, "telltale: cannot serve Prometheus metrics on %s: %s%s\n", spec,
+		strerror(-a->listen_fd),
+		a->listen_fd == -EADDRINUSE ?
+			" (another process listens there: stop it, or choose another port with "
+			"--listen or prometheus.listen)" :
+		a->listen_fd == -EADDRNOTAVAIL ? " (no interface of this host has that address)" :
+		a->listen_fd == -EACCES ? " (ports below 1024 need CAP_NET_BIND_SERVICE)" : "");
+	return a->listen_fd;
+}
+
+static int start_exporters(struct agent *a)
+{
+	const struct config *cfg = a->cfg;
+	int err;
+
+	a->start_ts = clock_s(CLOCK_REALTIME);
+	if (cfg->prom.listen[0]) {
+		a->prom = prom__new(&cfg->prom, cfg->core.stale_intervals, a->start_ts);
+		/* /healthz fails once three intervals went by unpublished. */
+		a->http = a->prom ? http__start(a->listen_fd, 3 * cfg->interval_s + 2) : NULL;
+		a->listen_fd = -1;
+		if (!a->http) {
+			err = -errno;
+			fprintf(stderr, "telltale: cannot start the Prometheus endpoint: %s\n",
+				strerror(errno));
+			return err;
+		}
+		/* Served until the first interval ends: the agent's own series. */
+		publish(a, a->start_ts, 0, NULL, 0);
+	}
+	if (cfg->am.n_urls) {
+		a->am = am__start(&cfg->am, cfg->host);
+		if (!a->am) {
+			err = -errno;
+			fprintf(stderr, "telltale: cannot start the Alertmanager sender: %s\n",
+				strerror(errno));
+			return err;
+		}
+	}
+	return 0;
 }
 
 /* Checks, takes the single-instance lock, opens the outputs, loads,
@@ -197,6 +297,9 @@ static int agent_start(struct agent *a)
 	err = probe__btf(lo.btf_path ? lo.btf_path : BTF_PATH);
 	if (!err)
 		err = probe__tracefs();
+	/* Before anything is loaded: a port in use ends the start cleanly. */
+	if (!err)
+		err = open_listener(a);
 	if (!err)
 		err = loader__open(&a->loader, &lo);
 	if (err)
@@ -214,6 +317,11 @@ static int agent_start(struct agent *a)
 	err = privs__drop(cfg->user);
 	if (err)
 		return err;
+	/* Threads start once the process holds nothing it does not need:
+	 * capabilities are per thread. */
+	err = start_exporters(a);
+	if (err)
+		return err;
 	put(a, OUT_METRICS, telemetry__start(clock_s(CLOCK_REALTIME), cfg->host, TT_VERSION,
 					     &a->loader));
 	a->started = true;
@@ -224,6 +332,13 @@ static void agent_stop(struct agent *a)
 {
 	int err;
 
+	/* Alerts of the last interval get a moment to reach Alertmanager;
+	 * the stop line then carries the final counts. */
+	am__stop(a->am, 2.0);
+	http__stop(a->http);
+	a->http = NULL;
+	if (a->listen_fd >= 0)
+		close(a->listen_fd);
 	if (a->started)
 		report_stats(a, true);
 	if (a->out) {
@@ -234,6 +349,8 @@ static void agent_stop(struct agent *a)
 		if (err)
 			fprintf(stderr, "telltale: closing the outputs: %s\n", strerror(-err));
 	}
+	am__free(a->am);
+	prom__free(a->prom);
 	core__free(a->core);
 	free(a->kept);
 	collect__free(a->col);
@@ -254,7 +371,7 @@ static void handle_reopen(struct agent *a)
 
 static int run_agent(const struct config *cfg)
 {
-	struct agent a = { .cfg = cfg, .loader = { .skel = NULL }, .lock_fd = -1 };
+	struct agent a = { .cfg = cfg, .loader = { .skel = NULL }, .lock_fd = -1, .listen_fd = -1 };
 	double last, next, next_stats, now;
 	bool gone;
 	int err;

@@ -11,7 +11,10 @@
 #include "core/core.h"
 #include "lib/line.h"
 #include "agent/loader.h"
+#include "out/alertmanager.h"
+#include "out/http.h"
 #include "out/output.h"
+#include "out/prom.h"
 #include "cli/telemetry.h"
 #include "telltale.h"
 
@@ -175,26 +178,192 @@ static long rss_kb(void)
 	return resident * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
+static void add_alertmanager(cJSON *o, struct am *am)
+{
+	cJSON *a = cJSON_AddObjectToObject(o, "alertmanager"), *urls, *one;
+	struct am_stats st;
+	uint32_t i;
+
+	if (!a)
+		return;
+	am__stats(am, &st);
+	cJSON_AddNumberToObject(a, "queued", (double)st.queued);
+	cJSON_AddNumberToObject(a, "dropped", (double)st.dropped);
+	urls = cJSON_AddObjectToObject(a, "urls");
+	for (i = 0; urls && i < st.n_urls; i++) {
+		one = cJSON_AddObjectToObject(urls, st.url[i].url);
+		if (!one)
+			return;
+		cJSON_AddNumberToObject(one, "sent", (double)st.url[i].sent);
+		cJSON_AddNumberToObject(one, "errors", (double)st.url[i].errors);
+		cJSON_AddBoolToObject(one, "up", st.url[i].up);
+	}
+}
+
+static void add_prometheus(cJSON *o, struct http_server *http, const struct prom_state *prom)
+{
+	cJSON *p = cJSON_AddObjectToObject(o, "prometheus");
+	struct http_stats hs;
+	uint64_t exposed, dropped;
+
+	if (!p)
+		return;
+	http__stats(http, &hs);
+	prom__series(prom, &exposed, &dropped);
+	cJSON_AddNumberToObject(p, "requests", (double)hs.requests);
+	cJSON_AddNumberToObject(p, "errors", (double)hs.errors);
+	cJSON_AddNumberToObject(p, "series", (double)exposed);
+	cJSON_AddNumberToObject(p, "series_dropped", (double)dropped);
+}
+
+static double cpu_seconds(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+	       ru.ru_stime.tv_usec / 1e6;
+}
+
 cJSON *telemetry__stats(double ts, const char *host, double uptime_s, bool stop,
 			const struct loader *l, const struct core *core,
-			const struct output *out)
+			const struct output *out, const struct telemetry_exp *exp)
 {
 	cJSON *o = line__header(ts, "agent", host);
-	struct rusage ru;
 
 	if (!o)
 		return NULL;
-	getrusage(RUSAGE_SELF, &ru);
 	cJSON_AddStringToObject(o, "event", stop ? "stop" : "stats");
 	cJSON_AddNumberToObject(o, "uptime_s", line__round(uptime_s, 3));
 	add_events(o, l);
 	add_maps(o, l);
 	add_core(o, core);
 	add_sinks(o, out);
+	if (exp && exp->am)
+		add_alertmanager(o, exp->am);
+	if (exp && exp->http && exp->prom)
+		add_prometheus(o, exp->http, exp->prom);
 	cJSON_AddNumberToObject(o, "rss_kb", (double)rss_kb());
-	cJSON_AddNumberToObject(o, "cpu_s",
-				line__round((double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-						    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6,
-					    3));
+	cJSON_AddNumberToObject(o, "cpu_s", line__round(cpu_seconds(), 3));
 	return o;
+}
+
+/* ---- Prometheus ---- */
+
+/* One point with up to two labels; a NULL name ends the labels. */
+static int point(struct prom_state *st, enum prom_family f, const char *n1, const char *v1,
+		 const char *n2, const char *v2, double v)
+{
+	struct label l[2];
+	size_t n = 0;
+
+	if (n1) {
+		snprintf(l[n].name, sizeof(l[n].name), "%s", n1);
+		snprintf(l[n++].value, sizeof(l[n].value), "%s", v1);
+	}
+	if (n2) {
+		snprintf(l[n].name, sizeof(l[n].name), "%s", n2);
+		snprintf(l[n++].value, sizeof(l[n].value), "%s", v2);
+	}
+	return prom__point(st, f, l, n, v);
+}
+
+static int prom_maps(struct prom_state *st, struct telemetry_maps *m, double now,
+		     const struct loader *l)
+{
+	uint64_t created = loader__counter(l, TT_CNT_SOCK_NEW);
+	uint64_t deleted = loader__counter(l, TT_CNT_SOCK_DEL);
+	int err = 0;
+
+	if (!m->walked || now - m->walked >= TELEMETRY_WALK_S) {
+		m->walked = now;
+		m->services = map_entries(l->owner_fd, sizeof(__u32));
+		m->sockets = l->socks_fd >= 0 ? map_entries(l->socks_fd, sizeof(__u64)) : -1;
+	}
+	if (l->socks_fd < 0) {
+		/* The table's occupancy comes from its counters, every time. */
+		m->sockets = created > deleted ? (long)(created - deleted) : 0;
+		err |= point(st, PF_SOCK_FULL, NULL, NULL, NULL, NULL,
+			     (double)loader__counter(l, TT_CNT_SOCK_FULL));
+	} else {
+		err |= point(st, PF_SOCK_EVICTIONS, NULL, NULL, NULL, NULL,
+			     created > deleted + (uint64_t)m->sockets ?
+				     (double)(created - deleted - (uint64_t)m->sockets) : 0);
+	}
+	err |= point(st, PF_MAP_ENTRIES, "map", "services", NULL, NULL, (double)m->services);
+	err |= point(st, PF_MAP_CAPACITY, "map", "services", NULL, NULL, l->max_services);
+	err |= point(st, PF_MAP_ENTRIES, "map", "sockets", NULL, NULL, (double)m->sockets);
+	err |= point(st, PF_MAP_CAPACITY, "map", "sockets", NULL, NULL, l->max_sockets);
+	err |= point(st, PF_SVC_OVERFLOWS, NULL, NULL, NULL, NULL,
+		     (double)loader__counter(l, TT_CNT_SVC_OVERFLOW));
+	return err;
+}
+
+static int prom_sinks(struct prom_state *st, const struct output *out)
+{
+	static const char *names[OUT_STREAMS] = { "metrics", "alerts" };
+	struct sink_stats ss;
+	const char *target;
+	int err = 0, i;
+
+	for (i = 0; i < OUT_STREAMS; i++) {
+		sink__stats(output__sink(out, i), &ss);
+		target = sink__name(output__sink(out, i));
+		err |= point(st, PF_SINK_LINES, "stream", names[i], "target", target, (double)ss.lines);
+		err |= point(st, PF_SINK_BYTES, "stream", names[i], "target", target, (double)ss.bytes);
+		err |= point(st, PF_SINK_DROPPED, "stream", names[i], "target", target,
+			     (double)ss.dropped);
+	}
+	return err;
+}
+
+static int prom_am(struct prom_state *st, struct am *am)
+{
+	struct am_stats as;
+	int err = 0;
+	uint32_t i;
+
+	am__stats(am, &as);
+	for (i = 0; i < as.n_urls; i++) {
+		err |= point(st, PF_AM_SENT, "url", as.url[i].url, NULL, NULL, (double)as.url[i].sent);
+		err |= point(st, PF_AM_ERRORS, "url", as.url[i].url, NULL, NULL,
+			     (double)as.url[i].errors);
+		err |= point(st, PF_AM_UP, "url", as.url[i].url, NULL, NULL, as.url[i].up);
+	}
+	err |= point(st, PF_AM_DROPPED, NULL, NULL, NULL, NULL, (double)as.dropped);
+	err |= point(st, PF_AM_QUEUED, NULL, NULL, NULL, NULL, (double)as.queued);
+	return err;
+}
+
+int telemetry__prom(struct prom_state *st, struct telemetry_maps *maps, double now_mono,
+		    double start_ts, const char *version, const struct loader *l,
+		    const struct core *core, const struct output *out, struct am *am)
+{
+	struct label build[3] = { { "version", "" }, { "kernel", "" }, { "programs", "" } };
+	struct core_stats cs;
+	struct utsname u;
+	char name[96];
+	int err = 0, i;
+
+	for (i = 0; i < LOADER_NPROGS; i++)
+		if (l->progs[i].attached)
+			err |= point(st, PF_BPF_EVENTS, "program",
+				     tracepoint_name(&l->progs[i], name, sizeof(name)), NULL, NULL,
+				     (double)loader__counter(l, TT_CNT_EV_STATE + (uint32_t)i));
+	err |= prom_maps(st, maps, now_mono, l);
+	err |= prom_sinks(st, out);
+	core__stats(core, &cs);
+	err |= point(st, PF_CORE_SERIES, NULL, NULL, NULL, NULL, (double)cs.series);
+	err |= point(st, PF_CORE_DROPPED, "reason", "overflow", NULL, NULL, (double)cs.overflow);
+	err |= point(st, PF_CORE_DROPPED, "reason", "invalid", NULL, NULL, (double)cs.invalid);
+	if (am)
+		err |= prom_am(st, am);
+	err |= point(st, PF_RSS, NULL, NULL, NULL, NULL, (double)rss_kb() * 1024);
+	err |= point(st, PF_CPU, NULL, NULL, NULL, NULL, cpu_seconds());
+	err |= point(st, PF_START, NULL, NULL, NULL, NULL, start_ts);
+	snprintf(build[0].value, sizeof(build[0].value), "%s", version);
+	snprintf(build[1].value, sizeof(build[1].value), "%s", uname(&u) ? "unknown" : u.release);
+	snprintf(build[2].value, sizeof(build[2].value), "%s", l->hooks ? l->hooks : "");
+	err |= prom__point(st, PF_BUILD, build, 3, 1);
+	return err ? -ENOMEM : 0;
 }
