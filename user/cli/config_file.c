@@ -357,7 +357,7 @@ static int parse_strs(struct ctx *c, const struct key *k, const cJSON *v)
 /* An array of numbers, each in the key's range. */
 static int parse_nums(struct ctx *c, const struct key *k, const cJSON *v)
 {
-	double *nums = config_key__field(c->cfg, k), tmp[64];
+	double *nums = config_key__field(c->cfg, k), tmp[PROM_MAX_BUCKETS];
 	char buf[128], got[32];
 	const cJSON *e;
 	size_t old;

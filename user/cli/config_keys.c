@@ -197,7 +197,7 @@ static const struct key prometheus_keys[] = {
 	  .doc = "Upper bounds of `telltale_request_duration_seconds`' buckets, seconds, "
 		 "ascending; each is moved to the nearest boundary of the kernel's histogram (the "
 		 "`le` label shows the exact bound), so every bucket count is exact. The default is "
-		 "one bucket per power of two from 1.024 µs to 17.2 s." },
+		 "four buckets per power of two from 1.024 µs to 8.59 s (93 bounds)." },
 	U32("max_series", prom.max_series, 100, 1e8,
 	    "Series in one exposition at most; the services that do not fit are left out "
 	    "(newest first) and counted in `telltale_exporter_series_dropped`."),

@@ -28,7 +28,7 @@
 #include "lib/sample.h"
 #include "out/labels.h"
 
-#define PROM_MAX_BUCKETS 48
+#define PROM_MAX_BUCKETS 128
 #define PROM_LISTEN_MAX 80
 
 struct prom_config {
@@ -105,7 +105,8 @@ struct prom_state;
 struct prom_snap;
 
 /* Fills cfg with the defaults: no endpoint, the bucket layout of
- * docs/prometheus.md, 50,000 series. */
+ * docs/prometheus.md (four a power of two, 1.024 us to 8.59 s), 200,000
+ * series. */
 void prom__default_config(struct prom_config *cfg);
 
 /* Whether the bucket bounds are usable: ascending, each on its own kernel

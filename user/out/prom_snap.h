@@ -14,7 +14,7 @@
 #include "out/prom.h"
 
 #define PROM_NO_HIST UINT32_MAX
-#define PROM_LE_LEN 24
+#define PROM_LE_LEN 32
 
 /* One service's series. */
 struct prom_svc_point {
@@ -41,7 +41,7 @@ struct prom_snap {
 	pthread_mutex_t lock; /* guards text[] and text_len[] */
 	double ts, start_ts;
 	uint32_t n_buckets;
-	char le[PROM_MAX_BUCKETS][PROM_LE_LEN]; /* each bound as the le label says it */
+	char le[PROM_MAX_BUCKETS][PROM_LE_LEN]; /* each bound's label: le="0.000016384" */
 	struct prom_svc_point *svcs;
 	size_t n_svcs;
 	uint64_t *counts;

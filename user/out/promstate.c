@@ -79,6 +79,7 @@ struct prom_state *prom__new(const struct prom_config *cfg, uint32_t stale_inter
 			     double start_ts)
 {
 	struct prom_state *st;
+	char text[24];
 	uint32_t i, slot;
 	uint64_t ns;
 
@@ -98,7 +99,8 @@ struct prom_state *prom__new(const struct prom_config *cfg, uint32_t stale_inter
 		for (slot = 0; slot + 1 < TT_HIST_SLOTS && hist__slot_hi(slot) < ns; slot++)
 			;
 		st->slot_of_bucket[i] = slot;
-		prom__ns_text(ns, st->le[i], PROM_LE_LEN);
+		prom__ns_text(ns, text, sizeof(text));
+		snprintf(st->le[i], PROM_LE_LEN, "le=\"%s\"", text);
 	}
 	return st;
 }

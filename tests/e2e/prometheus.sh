@@ -1,0 +1,190 @@
+#!/bin/bash
+# The Prometheus endpoint against a real Prometheus, one agent run for all:
+#  1. A private Prometheus scrapes the agent every second while wrk drives
+#     nginx: its telltale_requests_total for nginx equals the sum of the JSON
+#     lines' requests up to the interval it scraped, the histogram's _count
+#     equals it, and histogram_quantile(0.99) over one interval lands within
+#     10 % of that interval's JSON p99.
+#  2. promtool check metrics passes on /metrics; the OpenMetrics variant
+#     passes the strict OpenMetrics parser and ends in # EOF.
+#  3. 100 scrapes a second for 10 s under load: interval_s stays within 5 %
+#     of the interval, no line is dropped.
+#  4. The dashboard's and the rules' queries name only exported metrics.
+#  5. Bad input: a malformed --listen or --alertmanager is a usage error
+#     naming the value; a port in use is a clear error, exit 1.
+. "$(dirname "$0")/lib.sh"
+need nginx wrk jq ss curl prometheus promtool python3
+TOOLS=$(dirname "$TT_BIN")/tools
+[ -x "$TOOLS/scraper" ] || skip "$TOOLS/scraper is not built"
+PKG="$(cd "$(dirname "$0")/../.." && pwd)/packaging/prometheus"
+
+PORT=$(free_port)
+LPORT=$(free_port)
+PPORT=$(free_port)
+start_nginx "$PORT"
+start_agent --listen "127.0.0.1:$LPORT"
+curl -sf "http://127.0.0.1:$LPORT/healthz" | grep -q ok || fail "/healthz does not answer ok"
+curl -sf "http://127.0.0.1:$LPORT/" | grep -q 'href="/metrics"' || fail "/ does not link /metrics"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$LPORT/metrics")" = 405 ] ||
+	fail "POST /metrics is not 405"
+echo "ok: /healthz, / and 405 for POST"
+
+mkdir -p "$WORK/prom"
+cat >"$WORK/prom/prometheus.yml" <<CONF
+global: { scrape_interval: 1s, scrape_timeout: 1s }
+scrape_configs:
+  - job_name: telltale
+    static_configs: [ { targets: ["127.0.0.1:$LPORT"] } ]
+CONF
+prometheus --config.file="$WORK/prom/prometheus.yml" --storage.tsdb.path="$WORK/prom/data" \
+	--web.listen-address="127.0.0.1:$PPORT" >"$WORK/prom/log" 2>&1 &
+PROM_PID=$!
+on_exit "kill $PROM_PID; wait $PROM_PID"
+for i in $(seq 100); do curl -sf "http://127.0.0.1:$PPORT/-/ready" >/dev/null && break; sleep 0.2; done
+curl -sf "http://127.0.0.1:$PPORT/-/ready" >/dev/null || { tail "$WORK/prom/log"; fail "Prometheus is not ready"; }
+
+# pq QUERY [TIME]: the result vector of an instant query.
+pq() {
+	curl -sf "http://127.0.0.1:$PPORT/api/v1/query" --data-urlencode "query=$1" \
+		${2:+--data-urlencode "time=$2"} | jq -c '.data.result'
+}
+SEL="role=\"server\",port=\"$PORT\""
+
+# Load only once Prometheus scrapes the agent.
+for i in $(seq 100); do [ "$(pq 'up{job="telltale"}' | jq -r '.[0].value[1] // 0')" = 1 ] && break; sleep 0.2; done
+[ "$(pq 'up{job="telltale"}' | jq -r '.[0].value[1] // 0')" = 1 ] || fail "Prometheus does not scrape the agent"
+wrk -t2 -c8 -d8s "http://127.0.0.1:$PORT/" >"$WORK/wrk1.txt" || fail "wrk failed"
+curl -sf "http://127.0.0.1:$LPORT/metrics" >"$WORK/metrics.txt" || fail "GET /metrics failed"
+curl -sf -H 'Accept: application/openmetrics-text; version=1.0.0' \
+	"http://127.0.0.1:$LPORT/metrics" -D "$WORK/om.hdr" -o "$WORK/metrics.om" || fail "OpenMetrics GET failed"
+sleep 3
+
+# 2. The formats.
+grep -q "telltale_request_duration_seconds_bucket{$SEL,comm=\"nginx\"" "$WORK/metrics.txt" ||
+	fail "no histogram for nginx in /metrics"
+promtool check metrics <"$WORK/metrics.txt" >"$WORK/promtool.txt" 2>&1 ||
+	{ cat "$WORK/promtool.txt"; fail "promtool check metrics failed"; }
+echo "ok: promtool check metrics passes ($(grep -vc '^#' "$WORK/metrics.txt") samples)"
+grep -qi '^content-type: application/openmetrics-text; version=1.0.0' "$WORK/om.hdr" ||
+	fail "OpenMetrics asked for, not served: $(grep -i content-type "$WORK/om.hdr")"
+[ "$(tail -1 "$WORK/metrics.om")" = "# EOF" ] || fail "OpenMetrics text does not end in # EOF"
+/usr/bin/python3 - "$WORK/metrics.om" <<'PY' || fail "the OpenMetrics parser refuses /metrics"
+import sys
+from prometheus_client.openmetrics.parser import text_string_to_metric_families
+fams = list(text_string_to_metric_families(open(sys.argv[1]).read()))
+hist = [f for f in fams if f.name == "telltale_request_duration_seconds"][0]
+assert hist.type == "histogram" and hist.unit == "seconds", (hist.type, hist.unit)
+assert any(s.name.endswith("_created") for s in hist.samples), "no _created"
+print("ok: OpenMetrics parses strictly:", len(fams), "families")
+PY
+
+# 1. Prometheus's view against the JSON lines.
+last=$(pq 'timestamp(telltale_interval_end_timestamp_seconds)' | jq -r '.[0].value[1]')
+end=$(pq telltale_interval_end_timestamp_seconds "$last" | jq -r '.[0].value[1]')
+prom_req=$(pq "telltale_requests_total{$SEL}" "$last" | jq -r '.[0].value[1]')
+prom_cnt=$(pq "telltale_request_duration_seconds_count{$SEL}" "$last" | jq -r '.[0].value[1]')
+json_req=$(jq -s --argjson p "$PORT" --argjson e "$end" '
+	def t: (.[0:19] + "Z" | fromdateiso8601) + (.[20:23] | tonumber) / 1000;
+	[.[] | select(.type == "metrics" and .service.role == "server" and .service.port == $p
+		and (.ts | t) <= $e + 0.0011) | .requests] | add' "$WORK/agent.jsonl")
+echo "Prometheus at $last (interval ending $end): requests_total $prom_req, _count $prom_cnt; JSON lines: $json_req"
+[ "$prom_req" = "$json_req" ] || fail "telltale_requests_total $prom_req != JSON sum $json_req"
+[ "$prom_cnt" = "$json_req" ] || fail "histogram _count $prom_cnt != JSON sum $json_req"
+echo "ok: requests_total and _count equal the JSON lines' sum"
+
+# p99 per interval: the first scrapes that saw two consecutive intervals.
+pq 'telltale_interval_end_timestamp_seconds[40s]' "$last" |
+	jq -r '.[0].values | unique_by(.[1]) | sort_by(.[0]) | .[] | "\(.[0]) \(.[1])"' >"$WORK/scrapes.txt"
+checked=0
+prev_t= prev_e=
+while read -r t e; do
+	if [ -n "$prev_e" ] && awk -v a="$prev_e" -v b="$e" 'BEGIN { d = b - a; exit !(d > 0.9 && d < 1.1) }'; then
+		line=$(jq -c --argjson p "$PORT" --argjson e "$e" '
+			def t: (.[0:19] + "Z" | fromdateiso8601) + (.[20:23] | tonumber) / 1000;
+			select(.type == "metrics" and .service.role == "server" and .service.port == $p
+			and ((.ts | t) - $e | fabs) < 0.0011 and .requests > 1000)' "$WORK/agent.jsonl")
+		if [ -n "$line" ]; then
+			b="telltale_request_duration_seconds_bucket{$SEL}"
+			q=$(pq "histogram_quantile(0.99, $b @ $t - $b @ $prev_t)" "$t" | jq -r '.[0].value[1] // empty')
+		fi
+		# Empty: the service's first interval, no series at the scrape before.
+		if [ -n "$line" ] && [ -n "$q" ]; then
+			p99=$(jq -r '.latency_us.p99' <<<"$line")
+			echo "interval ending $e: histogram_quantile(0.99) $(awk -v q="$q" 'BEGIN { printf "%.1f", q * 1e6 }') us, JSON p99 $p99 us"
+			awk -v q="$q" -v p="$p99" 'BEGIN { exit !(q * 1e6 >= p * 0.9 && q * 1e6 <= p * 1.1) }' ||
+				fail "histogram_quantile(0.99) is more than 10 % from the JSON p99"
+			checked=$((checked + 1))
+		fi
+	fi
+	prev_t=$t prev_e=$e
+done <"$WORK/scrapes.txt"
+[ $checked -ge 3 ] || { cat "$WORK/scrapes.txt"; fail "only $checked busy intervals were seen by two scrapes in a row"; }
+echo "ok: histogram_quantile(0.99) within 10 % of the JSON p99 in $checked intervals"
+
+# 4. Every metric the dashboard and the rules query is exported.
+exported=$(awk '/^# TYPE/ { print $3 }' "$WORK/metrics.txt" | sort -u)
+for f in "$PKG"/*.json "$PKG"/telltale.rules.yml; do
+	[ -f "$f" ] || fail "$f is missing"
+	if [ "${f##*.}" = json ]; then
+		exprs=$(jq -r '.. | objects | .expr? // empty' "$f")
+	else
+		# Multi-line expressions: every line but the names of rules.
+		exprs=$(grep -vE '^\s*(- )?(record|alert):' "$f")
+	fi
+	[ -n "$exprs" ] || fail "$f has no query"
+	names=$(grep -oE '\b(telltale|process)_[a-z0-9_]+' <<<"$exprs" | sed -E 's/_(bucket|count|sum)$//' | sort -u)
+	for n in $names; do
+		# Recording rules' own names (telltale:...) are not in this set.
+		grep -qx "$n" <<<"$exported" || fail "$(basename "$f") queries $n, which the agent does not export"
+	done
+	echo "ok: $(basename "$f"): every metric it queries is exported ($(wc -w <<<"$names") names)"
+done
+
+# 3. A scrape storm under load.
+storm_from=$(date +%s.%N)
+wrk -t2 -c8 -d11s "http://127.0.0.1:$PORT/" >"$WORK/wrk2.txt" &
+WRK=$!
+"$TOOLS/scraper" "http://127.0.0.1:$LPORT/metrics" 100 10 >"$WORK/storm.json" || fail "scrapes failed: $(cat "$WORK/storm.json")"
+wait $WRK
+storm_to=$(date +%s.%N)
+echo "scrapes: $(cat "$WORK/storm.json")"
+[ "$(jq .requests "$WORK/storm.json")" -ge 990 ] || fail "fewer than 990 scrapes in 10 s"
+sleep 1.5
+stop_agent
+jq -s --argjson a "$storm_from" --argjson b "$storm_to" '
+	def t: (.[0:19] + "Z" | fromdateiso8601) + (.[20:23] | tonumber) / 1000;
+	[.[] | select(.type == "host" and (.ts | t) > $a + 1 and (.ts | t) <= $b) | .interval_s]' \
+	"$WORK/agent.jsonl" >"$WORK/storm_intervals.json"
+n=$(jq length "$WORK/storm_intervals.json")
+[ "$n" -ge 8 ] || fail "only $n intervals during the storm"
+jq -e 'all(.[]; . >= 0.95 and . <= 1.05)' "$WORK/storm_intervals.json" >/dev/null ||
+	fail "interval_s left 1 s +- 5 % during the storm: $(jq -c . "$WORK/storm_intervals.json")"
+echo "ok: $n intervals during the storm, interval_s $(jq -c 'min, max' "$WORK/storm_intervals.json" | paste -sd' ')"
+dropped=$(jq -s '[.[] | select(.type == "agent" and .event == "stop") | .sinks[].dropped] | add' "$WORK/agent.jsonl")
+[ "$dropped" = 0 ] || fail "$dropped lines dropped"
+echo "ok: no line dropped (seq contiguous, stop line: dropped 0)"
+
+# 5. Bad input.
+expect_exit() {
+	local want=$1 pattern=$2; shift 2
+	"$@" >"$WORK/out" 2>"$WORK/err"
+	local rc=$?
+	[ $rc -eq "$want" ] || { cat "$WORK/err"; fail "'$*' exited $rc, expected $want"; }
+	grep -qF -- "$pattern" "$WORK/err" || { cat "$WORK/err"; fail "'$*' did not say '$pattern'"; }
+	echo "ok: '$*' -> exit $rc, says '$pattern'"
+}
+expect_exit 2 "--listen: '127.0.0.1' is not ADDR:PORT" "$TT_BIN" --listen 127.0.0.1
+expect_exit 2 "--listen: '300.0.0.1:9464' is not ADDR:PORT" "$TT_BIN" --listen 300.0.0.1:9464
+expect_exit 2 "--listen: 'localhost:99999' is not ADDR:PORT" "$TT_BIN" --listen localhost:99999
+expect_exit 2 "--alertmanager: 'ftp://127.0.0.1:9093' is" "$TT_BIN" --alertmanager ftp://127.0.0.1:9093
+expect_exit 2 "--alertmanager: 'http://' is" "$TT_BIN" --alertmanager http://
+echo '{"prometheus": {"listen": "nowhere"}}' >"$WORK/bad.json"
+expect_exit 2 "prometheus.listen: " "$TT_BIN" -c "$WORK/bad.json" --check-config
+BUSY=$(free_port)
+python3 -c "import socket, time
+s = socket.socket(); s.bind(('127.0.0.1', $BUSY)); s.listen(); time.sleep(30)" &
+HOLD=$!
+on_exit "kill $HOLD"
+wait_port "$BUSY"
+expect_exit 1 "cannot serve Prometheus metrics on 127.0.0.1:$BUSY: Address already in use" \
+	"$TT_BIN" --listen "127.0.0.1:$BUSY" --duration 1
