@@ -164,8 +164,11 @@ install: $(OUT)/telltale
 	sed 's|/usr/local/sbin/telltale|$(PREFIX)/sbin/telltale|' packaging/telltale.service > $(OUT)/telltale.service
 	install -D -m 0644 $(OUT)/telltale.service $(DESTDIR)/lib/systemd/system/telltale.service
 	install -D -m 0644 packaging/rsyslog-telltale.conf $(DESTDIR)$(PREFIX)/share/doc/telltale/rsyslog-telltale.conf
+	install -d $(DESTDIR)$(PREFIX)/share/doc/telltale/prometheus
+	install -m 0644 packaging/prometheus/* $(DESTDIR)$(PREFIX)/share/doc/telltale/prometheus/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/telltale $(DESTDIR)$(PREFIX)/share/man/man8/telltale.8 \
 		$(DESTDIR)/lib/systemd/system/telltale.service $(DESTDIR)/etc/telltale/telltale.json.example \
 		$(DESTDIR)$(PREFIX)/share/doc/telltale/rsyslog-telltale.conf
+	rm -rf $(DESTDIR)$(PREFIX)/share/doc/telltale/prometheus

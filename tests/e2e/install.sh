@@ -25,6 +25,13 @@ grep -q '^ExecStart=/usr/sbin/telltale --config /etc/telltale/telltale.json$' "$
 "$D/usr/sbin/telltale" --config "$D/etc/telltale/telltale.json" --check-config || fail "installed config rejected"
 "$D/usr/sbin/telltale" --config "$D/etc/telltale/telltale.json" --print-config |
 	jq -e '.output.alerts == "/var/log/telltale/alerts.jsonl"' >/dev/null || fail "installed config does not write to /var/log/telltale"
+"$D/usr/sbin/telltale" --config "$D/etc/telltale/telltale.json" --print-config |
+	jq -e '.prometheus.listen == "127.0.0.1:9464"' >/dev/null || fail "installed config does not serve /metrics on 127.0.0.1:9464"
+grep -q '^RestrictAddressFamilies=.*AF_INET ' "$D/lib/systemd/system/telltale.service" ||
+	fail "the unit forbids the endpoint's socket"
+for f in prometheus.yml telltale.rules.yml telltale.rules.test.yml alertmanager.yml grafana-dashboard.json; do
+	check_file /usr/share/doc/telltale/prometheus/$f 644
+done
 "$D/usr/sbin/telltale" --version | grep -q '^telltale [0-9]' || fail "--version"
 MANWIDTH=80 man -l "$D/usr/share/man/man8/telltale.8" 2>"$WORK/man.err" | grep -q -- '--rotate-size' || fail "man page does not render"
 [ ! -s "$WORK/man.err" ] || { cat "$WORK/man.err"; fail "man page warnings"; }

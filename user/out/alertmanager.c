@@ -250,7 +250,10 @@ static char *batch(struct am *am, unsigned k, size_t *idx, uint64_t *gen, size_t
 
 	/* Prometheus's rule: a firing alert is valid for 4 resend periods. */
 	line__iso8601((double)time(NULL) + 4 * am->cfg.resend_s, ends, sizeof(ends));
-	body = strdup("[");
+	/* Room for "[]" and the NUL however many alerts follow. */
+	body = malloc(3);
+	if (body)
+		strcpy(body, "[");
 	*n = 0;
 	for (i = 0; body && i < am->n && *n < BATCH; i++) {
 		if (!(am->alerts[i].dirty & (1u << k)))
