@@ -16,6 +16,14 @@ fi
 echo "== detection (bench/detection: NAB-method scores on ../shared/corpora)"
 bench/detection/run.sh "$OUT" || rc=1
 echo
+if [ -x "$OUT/tools/scrape_bench" ]; then
+	echo "== scrape_bench"
+	"$OUT/tools/scrape_bench" || rc=1
+	echo
+fi
+echo "== endpoint"
+bench/endpoint "$OUT" || rc=1
+echo
 echo "== overhead"
 bench/overhead "$OUT" || rc=1
 exit $rc

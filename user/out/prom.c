@@ -326,17 +326,62 @@ static void line_u64(struct buf *b, const char *name, size_t n, const char *suff
 	put(b, "\n", 1);
 }
 
+/* Appends without a check: room() was asked for first. */
+static char *raw(char *at, const char *s, size_t n)
+{
+	memcpy(at, s, n);
+	return at + n;
+}
+
+static char *raw_u64(char *at, uint64_t v)
+{
+	char tmp[24];
+	int i = sizeof(tmp);
+
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return raw(at, tmp + i, sizeof(tmp) - (size_t)i);
+}
+
+/* The bucket lines are most of an exposition (n_buckets + 1 a service):
+ * their common start is built once and the lines written in one go. */
+static void buckets(struct buf *b, const struct prom_snap *s, const char *name, size_t n,
+		    const char *labels, const uint64_t *c)
+{
+	size_t llen = strlen(labels), plen = n + sizeof("_bucket{") - 1 + llen + (llen ? 1 : 0);
+	char *at;
+	uint32_t i;
+
+	if (!room(b, (s->n_buckets + 1) * (plen + PROM_LE_LEN + 24)))
+		return;
+	at = b->p + b->len;
+	for (i = 0; i <= s->n_buckets; i++) {
+		at = raw(at, name, n);
+		at = raw(at, "_bucket{", sizeof("_bucket{") - 1);
+		at = raw(at, labels, llen);
+		if (llen)
+			*at++ = ',';
+		if (i < s->n_buckets)
+			at = raw(at, s->le[i], s->le_len[i]);
+		else
+			at = raw(at, "le=\"+Inf\"", sizeof("le=\"+Inf\"") - 1);
+		at = raw(at, "} ", 2);
+		at = raw_u64(at, c[i]);
+		*at++ = '\n';
+	}
+	b->len = (size_t)(at - b->p);
+}
+
 static void histogram(struct buf *b, const struct prom_snap *s, const struct prom_svc_point *p,
 		      bool om)
 {
 	const uint64_t *c = s->counts + p->counts;
 	const char *name, *labels = s->pool + p->labels;
 	size_t n = family_name(PF_DURATION, om, &name);
-	uint32_t i;
 
-	for (i = 0; i < s->n_buckets; i++)
-		line_u64(b, name, n, "_bucket", labels, s->le[i], c[i]);
-	line_u64(b, name, n, "_bucket", labels, "le=\"+Inf\"", c[s->n_buckets]);
+	buckets(b, s, name, n, labels, c);
 	line_u64(b, name, n, "_count", labels, NULL, c[s->n_buckets]);
 	line_num(b, name, n, "_sum", labels, NULL, p->sum_s);
 	if (om)

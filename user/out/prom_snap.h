@@ -42,6 +42,7 @@ struct prom_snap {
 	double ts, start_ts;
 	uint32_t n_buckets;
 	char le[PROM_MAX_BUCKETS][PROM_LE_LEN]; /* each bound's label: le="0.000016384" */
+	uint8_t le_len[PROM_MAX_BUCKETS];
 	struct prom_svc_point *svcs;
 	size_t n_svcs;
 	uint64_t *counts;

@@ -563,6 +563,7 @@ struct prom_snap *prom__snapshot(struct prom_state *st, double ts, double interv
 {
 	struct prom_snap *s = calloc(1, sizeof(*s));
 	uint64_t series;
+	uint32_t i;
 	int err;
 
 	if (!s)
@@ -573,6 +574,8 @@ struct prom_snap *prom__snapshot(struct prom_state *st, double ts, double interv
 	s->start_ts = st->start_ts;
 	s->n_buckets = st->cfg.n_buckets;
 	memcpy(s->le, st->le, sizeof(s->le));
+	for (i = 0; i < s->n_buckets; i++)
+		s->le_len[i] = (uint8_t)strlen(s->le[i]);
 	expire(st);
 	st->step++;
 	err = host_points(st);
