@@ -136,7 +136,7 @@ $(OUT)/tests/test_%: $$(wildcard tests/unit/*/test_%.c) tests/unit/check.h $(ASA
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) $(TEST_INCLUDES) $(SAN) $< $(ASAN_OBJS) $(LDLIBS) -o $@
 
-$(OUT)/tests/ktest_%: tests/kernel/ktest_%.c tests/unit/check.h $(filter-out $(MAIN_OBJ),$(USER_OBJS)) | $(OUT)/tests
+$(OUT)/tests/ktest_%: tests/kernel/ktest_%.c tests/kernel/ktest.h tests/unit/check.h $(filter-out $(MAIN_OBJ),$(USER_OBJS)) | $(OUT)/tests
 	$(call msg,KTEST,$@)
 	$(Q)$(CC) $(CFLAGS) $(TEST_INCLUDES) -pthread $< $(filter-out $(MAIN_OBJ),$(USER_OBJS)) $(LDLIBS) -o $@
 

@@ -9,7 +9,10 @@
  * socket's state in a set-associative table in an array and read the time
  * from the socket's own TCP clock. Classic tracepoint programs (a fallback
  * for kernels that refuse those) keep it in an LRU hash keyed by the
- * socket's address and read the time with a helper.
+ * socket's address and read the time with a helper. On kernels without the
+ * socket data tracepoints (before 6.3) the syscall programs take the data
+ * from the exits of the socket calls instead, beside either set's other
+ * programs and in that set's way (fd.bpf.h).
  *
  * Why the table and the TCP clock: on CPUs with return-stack mitigations
  * (AMD's SRSO "safe RET", retpolines) every kernel call a program makes
@@ -32,8 +35,13 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+/* Weak, so that the programs that do not use it still load on a kernel
+ * without it (6.2+ has it; the data tracepoints came in 6.3). */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+
 #include "svc.bpf.h"
 #include "sock.bpf.h"
+#include "fd.bpf.h"
 
 static __always_inline void track_open(struct sock *sk, bool btf, __u8 role, __u16 port)
 {
@@ -166,10 +174,6 @@ static __always_inline void record_latency(struct tt_sock *s, __u64 now)
 		s->flags |= TT_SOCK_F_COMM;
 	}
 }
-
-/* Weak, so that the classic programs still load on a kernel without it
- * (6.2+ has it; the data tracepoints came in 6.3). */
-extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 
 /*
  * The time. tp_btf programs read the socket's own TCP clock, which TCP sets
@@ -389,3 +393,61 @@ int handle_tcp_retransmit_skb(struct trace_event_raw_tcp_retransmit_skb *ctx)
 	on_retransmit((struct sock *)ctx->skaddr, false, ctx->sport, ctx->dport);
 	return 0;
 }
+
+/* ---- syscall programs: data from the socket calls' exits ---- */
+
+/*
+ * Both directions at the exit, where the return value says whether bytes
+ * moved: a non-blocking read's EAGAIN must start no turn, a failed send end
+ * none. It is also where the TCP clock is fresh: recvmsg and sendmsg
+ * refresh it, so at a send's entry it still holds the previous call's time.
+ * peek_arg: which argument holds the flags (0: the call has none).
+ */
+static __always_inline int on_sys_exit(struct trace_event_raw_sys_exit *ctx, bool btf,
+				       bool is_recv, int peek_arg)
+{
+	struct task_struct *task;
+	struct pt_regs *regs;
+	struct sock *sk;
+
+	count(is_recv ? TT_CNT_EV_RECV : TT_CNT_EV_SEND);
+	if (ctx->ret <= 0)
+		return 0;
+	task = bpf_get_current_task_btf();
+	regs = sys_regs(task);
+	if ((peek_arg == 3 && (PT_REGS_PARM3_SYSCALL(regs) & MSG_PEEK)) ||
+	    (peek_arg == 4 && (PT_REGS_PARM4_SYSCALL(regs) & MSG_PEEK)))
+		return 0;
+	sk = btf ? fd_sock_btf(task, PT_REGS_PARM1_SYSCALL(regs))
+		 : fd_sock_read(task, PT_REGS_PARM1_SYSCALL(regs));
+	if (sk && is_tcp_inet(SK_READ(btf, sk, __sk_common.skc_family),
+			      SK_READ(btf, sk, sk_protocol)))
+		on_data(sk, btf, is_recv);
+	return 0;
+}
+
+/* Two programs per call, one for each set's socket state: btf_sys_NAME
+ * beside the tp_btf programs, handle_sys_NAME beside the classic ones. */
+#define SYS_DATA(call, is_recv, peek_arg)                                              \
+	SEC("tracepoint/syscalls/sys_exit_" #call)                                    \
+	int btf_sys_##call(struct trace_event_raw_sys_exit *ctx)                           \
+	{                                                                              \
+		return on_sys_exit(ctx, true, is_recv, peek_arg);                      \
+	}                                                                              \
+	SEC("tracepoint/syscalls/sys_exit_" #call)                                    \
+	int handle_sys_##call(struct trace_event_raw_sys_exit *ctx)                      \
+	{                                                                              \
+		return on_sys_exit(ctx, false, is_recv, peek_arg);                     \
+	}
+
+SYS_DATA(read, true, 0)
+SYS_DATA(readv, true, 0)
+SYS_DATA(recvfrom, true, 4)
+SYS_DATA(recvmsg, true, 3)
+SYS_DATA(recvmmsg, true, 4)
+SYS_DATA(write, false, 0)
+SYS_DATA(writev, false, 0)
+SYS_DATA(sendto, false, 0)
+SYS_DATA(sendmsg, false, 0)
+SYS_DATA(sendmmsg, false, 0)
+SYS_DATA(sendfile64, false, 0)

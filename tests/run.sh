@@ -41,8 +41,20 @@ done
 for t in "$OUT"/tests/ktest_*; do
 	[ -x "$t" ] && run "kernel/$(basename "$t")" "$t"
 done
+# The request tests run on every program set (tests/e2e/lib.sh, TT_SET); the
+# live anomaly test on the preferred set and on the syscall programs.
+SETS="tp_btf tracepoint tp_btf+syscalls tracepoint+syscalls"
 for t in tests/e2e/*.sh; do
-	[ -x "$t" ] && run "e2e/$(basename "$t" .sh)" "$t"
+	[ -x "$t" ] || continue
+	name=$(basename "$t" .sh)
+	case $name in
+	nginx | redis | postgres)
+		for s in $SETS; do run "e2e/$name@$s" env TT_SET="$s" "$t"; done ;;
+	anomaly)
+		run "e2e/$name" "$t"
+		run "e2e/$name@tp_btf+syscalls" env TT_SET=tp_btf+syscalls "$t" ;;
+	*) run "e2e/$name" "$t" ;;
+	esac
 done
 if [ -x tests/scenarios/run.sh ]; then
 	run "scenarios" tests/scenarios/run.sh "$OUT"

@@ -43,6 +43,19 @@ grep -q "attached tracepoint programs: sock/inet_sock_set_state" "$WORK/err" || 
 jq -se '.[0].programs == "tracepoint"' "$WORK/out" >/dev/null || fail "start line does not name the set"
 echo "ok: runs on the classic tracepoint set"
 
+# A kernel without the socket data tracepoints (before 6.3): the syscall
+# programs take the requests, chosen without a word of warning.
+TELLTALE_HIDE_TRACEPOINTS=sock/sock_recv_length,sock/sock_send_length \
+	"$TT_BIN" --interval 0.5 --duration 1.2 >"$WORK/out" 2>"$WORK/err" || fail "syscall set exited $?"
+grep -q "attached tp_btf+syscalls programs: sock/inet_sock_set_state .*syscalls/sys_exit_read " "$WORK/err" ||
+	fail "syscall set not attached: $(cat "$WORK/err")"
+! grep -q warning "$WORK/err" || fail "warnings on the syscall set: $(cat "$WORK/err")"
+jq -se '.[0] | .programs == "tp_btf+syscalls" and all(.hooks[]; .attached) and
+	any(.hooks[]; .tracepoint == "syscalls/sys_exit_sendfile64") and
+	all(.hooks[]; .tracepoint != "sock/sock_recv_length")' "$WORK/out" >/dev/null ||
+	fail "start line does not record the syscall set"
+echo "ok: runs on the syscall programs without the socket data tracepoints"
+
 # SIGTERM: exit 0, the last (partial) interval printed, no program left.
 progs() { bpftool prog show | grep -c 'name btf_sock_recv_length'; }
 before=$(progs)

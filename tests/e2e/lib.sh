@@ -45,15 +45,37 @@ wait_port() {
 	fail "nothing listens on 127.0.0.1:$port after 10 s"
 }
 
+# TT_SET=NAME runs the agent on one program set (tests/run.sh runs the
+# request tests once for each): tp_btf and tracepoint forced, tp_btf+syscalls
+# chosen by the agent itself on a kernel made to look like one without the
+# socket data tracepoints (before 6.3), tracepoint+syscalls forced.
+set_env() {
+	case ${TT_SET:-} in
+	"") ;;
+	tp_btf+syscalls) echo TELLTALE_HIDE_TRACEPOINTS=sock/sock_recv_length,sock/sock_send_length ;;
+	*) echo "TELLTALE_HOOKS=$TT_SET" ;;
+	esac
+}
+
 # Starts the agent with its lines in $WORK/agent.jsonl; returns once it has
-# attached (its first line is printed).
+# attached (its first line is printed) the program set TT_SET names.
 start_agent() {
-	"$TT_BIN" --interval 1 "$@" >"$WORK/agent.jsonl" 2>"$WORK/agent.err" &
+	env $(set_env) "$TT_BIN" --interval 1 "$@" >"$WORK/agent.jsonl" 2>"$WORK/agent.err" &
 	AGENT_PID=$!
 	local i
 	for i in $(seq 100); do
-		grep -q attached "$WORK/agent.err" 2>/dev/null && return 0
-		kill -0 "$AGENT_PID" 2>/dev/null || { cat "$WORK/agent.err"; fail "agent exited"; }
+		if grep -q attached "$WORK/agent.err" 2>/dev/null; then
+			[ -z "${TT_SET:-}" ] || grep -q "attached $TT_SET programs" "$WORK/agent.err" ||
+				fail "agent attached another set than $TT_SET: $(cat "$WORK/agent.err")"
+			return 0
+		fi
+		if ! kill -0 "$AGENT_PID" 2>/dev/null; then
+			cat "$WORK/agent.err"
+			AGENT_PID=
+			grep -q "kernel refused" "$WORK/agent.err" && [ -n "${TT_SET:-}" ] &&
+				skip "this kernel cannot load the $TT_SET program set"
+			fail "agent exited"
+		fi
 		sleep 0.1
 	done
 	fail "agent did not attach in 10 s"

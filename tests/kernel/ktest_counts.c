@@ -18,10 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../unit/check.h"
-#include "agent/collect.h"
-#include "agent/loader.h"
-#include "agent/probe.h"
+#include "ktest.h"
 
 #define TURNS 20
 #define DELAY_US 2000
@@ -37,37 +34,6 @@ struct server {
 	bool linger_reset; /* close with RST instead of FIN */
 	pthread_t thread;
 };
-
-static struct collector *col;
-
-static int listen_any(uint16_t *port)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 16) ||
-	    getsockname(fd, (struct sockaddr *)&a, &len)) {
-		perror("listen");
-		exit(1);
-	}
-	*port = ntohs(a.sin_port);
-	return fd;
-}
-
-static int connect_to(uint16_t port)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port),
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
-		close(fd);
-		return -errno;
-	}
-	return fd;
-}
 
 static void *serve(void *arg)
 {
@@ -114,33 +80,6 @@ static void client_turn(int fd)
 	send(fd, REQ, sizeof(REQ) - 1, 0);
 	while (got < sizeof(RESP) - 1 && (n = recv(fd, buf, sizeof(buf), 0)) > 0)
 		got += (size_t)n;
-}
-
-/* This interval's sample of one service, or a zeroed one. */
-static struct svc_sample find(const struct svc_sample *all, size_t n, uint8_t role,
-			      uint16_t port)
-{
-	struct svc_sample none = { 0 };
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (all[i].id.role == role && all[i].id.port == port)
-			return all[i];
-	return none;
-}
-
-static size_t read_interval(const struct svc_sample **s)
-{
-	size_t n = 0, i;
-
-	CHECK(collect__read(col, 0, 1.0, s, &n) == 0);
-	if (getenv("KTEST_DEBUG"))
-		for (i = 0; i < n; i++)
-			printf("  %s %u %s req=%lu open=%lu close=%lu act=%lu fail=%lu rst=%lu rtx=%lu\n",
-			       (*s)[i].id.role ? "client" : "server", (*s)[i].id.port, (*s)[i].id.comm,
-			       (*s)[i].requests, (*s)[i].opened, (*s)[i].closed, (*s)[i].active,
-			       (*s)[i].failed, (*s)[i].resets, (*s)[i].retransmits);
-	return n;
 }
 
 /* A fresh connection to server s (its read delay set by the caller) for
@@ -451,37 +390,8 @@ static void test_table_full(struct loader *l)
 	CHECK(find(all, n, TT_ROLE_CLIENT, s[0].port).requests == 3);
 }
 
-/* Loads one program set (TELLTALE_HOOKS), failing the test if the kernel
- * gives another. max_sockets 0 is the default. */
-static int load(struct loader *l, const char *hooks, uint32_t max_sockets)
-{
-	struct loader_opts opts = { .quiet = true, .max_sockets = max_sockets };
-
-	setenv("TELLTALE_HOOKS", hooks, 1);
-	if (loader__open(l, &opts)) {
-		fprintf(stderr, "cannot load telltale's %s programs\n", hooks);
-		CHECK(0);
-		return -1;
-	}
-	CHECK(!strcmp(l->hooks, hooks));
-	col = collect__new(l->svcs_fd, l->owner_fd, TT_MAX_SERVICES);
-	CHECK(col != NULL);
-	return 0;
-}
-
-static void unload(struct loader *l)
-{
-	CHECK(loader__counter(l, TT_CNT_SVC_OVERFLOW) == 0);
-	CHECK(loader__counter(l, TT_CNT_EV_RECV) > 0);
-	collect__free(col);
-	loader__close(l);
-}
-
 int main(void)
 {
-	/* Both program sets count the same: typed tp_btf programs with the
-	 * socket table, and classic tracepoints with the socket hash. */
-	static const char *sets[] = { "tp_btf", "tracepoint" };
 	struct loader l;
 	size_t i;
 
@@ -493,10 +403,10 @@ int main(void)
 		return 1;
 	/* A peer's RST must fail a send, not end the test. */
 	signal(SIGPIPE, SIG_IGN);
-	for (i = 0; i < 2; i++) {
-		printf("-- %s programs\n", sets[i]);
+	for (i = 0; i < KTEST_NSETS; i++) {
+		printf("-- %s programs\n", ktest_sets[i]);
 		open_before_load();
-		if (load(&l, sets[i], 0))
+		if (load(&l, ktest_sets[i], 0))
 			continue;
 		test_turns();
 		test_unread_wait();
@@ -506,17 +416,22 @@ int main(void)
 		test_raw_socket(&l);
 		unload(&l);
 	}
-	printf("-- tp_btf programs, a full socket table\n");
-	if (!load(&l, "tp_btf", 4)) {
-		test_table_full(&l);
-		unload(&l);
+	/* The sets that keep socket state in the table. */
+	for (i = 0; i < KTEST_NSETS; i++) {
+		if (strncmp(ktest_sets[i], "tp_btf", 6))
+			continue;
+		printf("-- %s programs, a full socket table\n", ktest_sets[i]);
+		if (!load(&l, ktest_sets[i], 4)) {
+			test_table_full(&l);
+			unload(&l);
+		}
 	}
 	/* Last: this moves the process into a network namespace of its own. */
 	if (enter_netns())
 		return check_done("ktest_counts");
-	for (i = 0; i < 2; i++) {
-		printf("-- %s programs, retransmits\n", sets[i]);
-		if (load(&l, sets[i], 0))
+	for (i = 0; i < KTEST_NSETS; i++) {
+		printf("-- %s programs, retransmits\n", ktest_sets[i]);
+		if (load(&l, ktest_sets[i], 0))
 			continue;
 		test_retransmit();
 		unload(&l);

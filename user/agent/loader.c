@@ -12,6 +12,7 @@
 #include "agent/loader.h"
 #include "agent/procfs.h"
 #include "agent/probe.h"
+#include "agent/progsets.h"
 #include "agent/refusal.h"
 #include "telltale.h"
 #include "telltale.skel.h"
@@ -36,48 +37,39 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return 0;
 }
 
-static const struct loader_prog prog_table[LOADER_NPROGS] = {
-	{ "sock", "inet_sock_set_state", "connections opened/closed/failed/active", false },
-	{ "sock", "sock_recv_length", "requests and latency", false },
-	{ "sock", "sock_send_length", "requests and latency", false },
-	{ "tcp", "tcp_receive_reset", "received resets", false },
-	{ "tcp", "tcp_send_reset", "sent resets", false },
-	{ "tcp", "tcp_retransmit_skb", "retransmits", false },
-};
-
-/* The program of hook i in the chosen set. */
-static struct bpf_program *prog_of(struct telltale_bpf *skel, int i, bool btf)
-{
-	struct bpf_program *classic[LOADER_NPROGS] = {
-		skel->progs.handle_inet_sock_set_state, skel->progs.handle_sock_recv_length,
-		skel->progs.handle_sock_send_length,	skel->progs.handle_tcp_receive_reset,
-		skel->progs.handle_tcp_send_reset,	skel->progs.handle_tcp_retransmit_skb,
-	};
-	struct bpf_program *typed[LOADER_NPROGS] = {
-		skel->progs.btf_inet_sock_set_state, skel->progs.btf_sock_recv_length,
-		skel->progs.btf_sock_send_length,    skel->progs.btf_tcp_receive_reset,
-		skel->progs.btf_tcp_send_reset,	     skel->progs.btf_tcp_retransmit_skb,
-	};
-	return btf ? typed[i] : classic[i];
-}
-
-/* Notes which tracepoints exist. Returns how many do. */
+/* Notes which tracepoints exist. Returns how many of the hooks every set
+ * needs (connections, resets, retransmits) or the socket data ones do. */
 static int probe_tracepoints(struct loader *l)
 {
 	int i, left = 0;
 
 	for (i = 0; i < LOADER_NPROGS; i++) {
-		struct loader_prog *p = &l->progs[i];
+		const struct hook *h = &progsets_hooks[i];
 
-		p->attached = probe__tracepoint(p->category, p->name);
-		if (p->attached) {
+		l->progs[i].exists = probe__tracepoint(h->category, h->name);
+		if (l->progs[i].exists && h->role != HOOK_SYS_DATA)
 			left++;
-			continue;
-		}
-		fprintf(stderr, "telltale: warning: tracepoint %s/%s is missing on this kernel: "
-				"%s unavailable\n", p->category, p->name, p->metrics);
 	}
 	return left;
+}
+
+/* What the request programs call beyond the basics, probed once. */
+struct needs {
+	bool task_pt_regs;
+	bool rdonly_cast;
+};
+
+/* Whether the kernel has what set s's request programs need: one of their
+ * tracepoints at least, and the helper and kfunc they call. */
+static bool data_ready(const struct loader *l, const struct progset *s, const struct needs *n)
+{
+	bool any = false;
+	int i;
+
+	for (i = 0; i < LOADER_NPROGS; i++)
+		if (progsets_hooks[i].role == s->data && l->progs[i].exists)
+			any = true;
+	return any && (!s->task_pt_regs || n->task_pt_regs) && (!s->rdonly_cast || n->rdonly_cast);
 }
 
 /* Test-only: TELLTALE_FAULT=prog:NAME loads program NAME as a socket filter,
@@ -124,12 +116,13 @@ static uint64_t maps_bytes(const struct bpf_object *obj)
 	return sum;
 }
 
-/* Opens the object and loads one program set: tp_btf with the socket table,
- * or classic tracepoints with the socket hash. Returns 0 or a negative
- * errno; on failure the skeleton is destroyed. */
-static int load_set(struct loader *l, const struct loader_opts *opts, bool btf)
+/* Opens the object and loads set s (its request programs only if `data`).
+ * Returns 0 or a negative errno; on failure the skeleton is destroyed. */
+static int load_set(struct loader *l, const struct loader_opts *opts, const struct progset *s,
+		    bool data)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .btf_custom_path = opts->btf_path);
+	struct bpf_program *prog;
 	int i, err;
 
 	l->skel = telltale_bpf__open_opts(&open_opts);
@@ -143,13 +136,21 @@ static int load_set(struct loader *l, const struct loader_opts *opts, bool btf)
 	bpf_map__set_max_entries(l->skel->maps.svc_index, l->max_services);
 	l->skel->rodata->targ_max_services = l->max_services;
 	bpf_map__set_max_entries(l->skel->maps.socks, l->max_sockets);
-	bpf_map__set_autocreate(l->skel->maps.socks, !btf);
+	bpf_map__set_autocreate(l->skel->maps.socks, !s->btf);
 	bpf_map__set_max_entries(l->skel->maps.sock_table, l->sock_table_size);
-	bpf_map__set_autocreate(l->skel->maps.sock_table, btf);
+	bpf_map__set_autocreate(l->skel->maps.sock_table, s->btf);
 	l->skel->rodata->targ_sock_set_mask = l->sock_table_size / TT_SOCK_WAYS - 1;
+	bpf_object__for_each_program(prog, l->skel->obj)
+		bpf_program__set_autoload(prog, false);
 	for (i = 0; i < LOADER_NPROGS; i++) {
-		bpf_program__set_autoload(prog_of(l->skel, i, btf), l->progs[i].attached);
-		bpf_program__set_autoload(prog_of(l->skel, i, !btf), false);
+		const struct hook *h = &progsets_hooks[i];
+
+		l->progs[i].used = progsets__uses(s, h);
+		l->progs[i].attached = l->progs[i].used && l->progs[i].exists &&
+				       (data || h->role == HOOK_CONN);
+		prog = bpf_object__find_program_by_name(l->skel->obj, progsets__prog(s, h));
+		if (prog)
+			bpf_program__set_autoload(prog, l->progs[i].attached);
 	}
 	inject_fault(l->skel);
 	l->maps_bytes = maps_bytes(l->skel->obj);
@@ -158,8 +159,11 @@ static int load_set(struct loader *l, const struct loader_opts *opts, bool btf)
 	if (err) {
 		telltale_bpf__destroy(l->skel);
 		l->skel = NULL;
+		return err;
 	}
-	return err;
+	l->hooks = s->name;
+	l->btf = s->btf;
+	return 0;
 }
 
 /* Says what the kernel refused in one program set, and what to do. */
@@ -188,46 +192,76 @@ static void report_refusal(const struct loader *l, const char *set, const struct
 	}
 }
 
-/* tp_btf first, quietly; classic tracepoints when the kernel refuses it.
- * TELLTALE_HOOKS=tracepoint or tp_btf forces one set (tests use it). */
+/* A set the kernel refused, and why. */
+struct attempt {
+	const char *set;
+	struct refusal r;
+	int err;
+	uint64_t bytes;
+};
+
+/*
+ * The first set, in the order of progsets_sets, whose request programs the
+ * kernel supports and which loads; libbpf is quiet meanwhile. The syscall
+ * programs stand in for the socket data tracepoints where those are missing.
+ * A kernel with no request source at all gets a set without request
+ * programs: connections only. TELLTALE_HOOKS names the sets to try (tests
+ * use it). When every set tried is refused, says why for each.
+ */
 static int load_programs(struct loader *l, const struct loader_opts *opts)
 {
-	const char *force = getenv("TELLTALE_HOOKS");
-	bool try_btf = !force || strcmp(force, "tracepoint");
-	bool try_classic = !force || strcmp(force, "tp_btf");
-	struct refusal btf_refusal = { .err = 0 };
-	uint64_t btf_bytes = 0;
-	int err = -ENOENT, btf_err = 0;
+	const char *want = getenv("TELLTALE_HOOKS");
+	struct attempt tried[2 * PROGSETS_NSETS];
+	bool ready[PROGSETS_NSETS], sock_ready = false;
+	int i, pass, n = 0, err = -ENOENT;
+	struct needs nd;
 
-	if (try_btf) {
-		libbpf_quiet = try_classic && !opts->verbose;
-		err = btf_err = load_set(l, opts, true);
-		libbpf_quiet = false;
-		if (!err) {
-			l->hooks = "tp_btf";
-			return 0;
-		}
-		btf_refusal = refusal;
-		btf_bytes = l->maps_bytes;
+	libbpf_quiet = !opts->verbose;
+	nd.task_pt_regs = probe__helper(BPF_FUNC_task_pt_regs);
+	nd.rdonly_cast = probe__kfunc("bpf_rdonly_cast", opts->btf_path);
+	for (i = 0; i < PROGSETS_NSETS; i++) {
+		ready[i] = data_ready(l, &progsets_sets[i], &nd);
+		if (ready[i] && progsets_sets[i].data == HOOK_SOCK_DATA)
+			sock_ready = true;
 	}
-	if (try_classic) {
-		err = load_set(l, opts, false);
-		if (!err) {
-			l->hooks = "tracepoint";
-			return 0;
-		}
-	}
-	/* Both sets refused (or the one forced): say why for each. */
-	if (try_btf) {
-		uint64_t classic_bytes = l->maps_bytes;
+	for (pass = 0; pass < 2 && err && !(pass == 1 && n); pass++) {
+		for (i = 0; i < PROGSETS_NSETS && err; i++) {
+			const struct progset *s = &progsets_sets[i];
 
-		l->maps_bytes = btf_bytes;
-		report_refusal(l, "tp_btf", &btf_refusal, btf_err, opts->verbose);
-		l->maps_bytes = classic_bytes;
+			if (!progsets__wanted(s, want) || (pass == 0 && !ready[i]) ||
+			    (pass == 0 && s->data == HOOK_SYS_DATA && sock_ready && !want) ||
+			    (pass == 1 && s->data == HOOK_SYS_DATA && !want))
+				continue;
+			err = load_set(l, opts, s, pass == 0);
+			if (err)
+				tried[n++] = (struct attempt){ s->name, refusal, err, l->maps_bytes };
+		}
 	}
-	if (try_classic)
-		report_refusal(l, "tracepoint", &refusal, err, opts->verbose);
+	libbpf_quiet = false;
+	if (!err)
+		return 0;
+	for (i = 0; i < n; i++) {
+		l->maps_bytes = tried[i].bytes;
+		report_refusal(l, tried[i].set, &tried[i].r, tried[i].err, opts->verbose);
+	}
+	if (!n)
+		fprintf(stderr, "telltale: no program set of telltale's fits this kernel (%s)\n",
+			want ? want : "none chosen");
 	return err;
+}
+
+/* One warning per tracepoint the chosen set lacks. */
+static void warn_missing(const struct loader *l)
+{
+	int i;
+
+	for (i = 0; i < LOADER_NPROGS; i++) {
+		const struct hook *h = &progsets_hooks[i];
+
+		if (l->progs[i].used && !l->progs[i].attached)
+			fprintf(stderr, "telltale: warning: tracepoint %s/%s is missing on this kernel: "
+					"%s unavailable\n", h->category, h->name, h->metrics);
+	}
 }
 
 static void seed_listen_port(uint16_t port, void *ctx)
@@ -240,11 +274,11 @@ static void seed_listen_port(uint16_t port, void *ctx)
 
 static void print_summary(const struct loader *l, int nlisten)
 {
-	char buf[512];
+	char buf[1024];
 	size_t off = 0;
 	int i;
 
-	for (i = 0; i < LOADER_NPROGS; i++)
+	for (i = 0; i < LOADER_NPROGS && off < sizeof(buf); i++)
 		if (l->progs[i].attached)
 			off += snprintf(buf + off, sizeof(buf) - off, "%s%s/%s", off ? " " : "",
 					l->progs[i].category, l->progs[i].name);
@@ -267,11 +301,15 @@ static uint32_t sock_table_size(uint32_t max_sockets)
 
 int loader__open(struct loader *l, const struct loader_opts *opts)
 {
-	int err, nlisten;
+	int err, nlisten, i;
 
 	memset(l, 0, sizeof(*l));
 	l->svcs_fd = l->owner_fd = l->counters_fd = l->socks_fd = -1;
-	memcpy(l->progs, prog_table, sizeof(prog_table));
+	for (i = 0; i < LOADER_NPROGS; i++) {
+		l->progs[i].category = progsets_hooks[i].category;
+		l->progs[i].name = progsets_hooks[i].name;
+		l->progs[i].metrics = progsets_hooks[i].metrics;
+	}
 	l->max_services = opts->max_services ? opts->max_services : TT_MAX_SERVICES;
 	l->max_sockets = opts->max_sockets ? opts->max_sockets : TT_MAX_SOCKETS;
 	l->sock_table_size = sock_table_size(l->max_sockets);
@@ -286,6 +324,7 @@ int loader__open(struct loader *l, const struct loader_opts *opts)
 	err = load_programs(l, opts);
 	if (err)
 		return err;
+	warn_missing(l);
 	/* Seed before attaching: no event may classify a socket first. */
 	nlisten = procfs__listen_ports("/proc", seed_listen_port, l);
 	if (nlisten < 0) {
@@ -302,7 +341,7 @@ int loader__open(struct loader *l, const struct loader_opts *opts)
 	l->svcs_fd = bpf_map__fd(l->skel->maps.svcs);
 	l->owner_fd = bpf_map__fd(l->skel->maps.svc_owner);
 	l->counters_fd = bpf_map__fd(l->skel->maps.counters);
-	l->socks_fd = strcmp(l->hooks, "tracepoint") ? -1 : bpf_map__fd(l->skel->maps.socks);
+	l->socks_fd = l->btf ? -1 : bpf_map__fd(l->skel->maps.socks);
 	if (!opts->quiet)
 		print_summary(l, nlisten);
 	return 0;

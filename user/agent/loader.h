@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "agent/progsets.h"
+
 struct telltale_bpf;
 
 struct loader_opts {
@@ -19,15 +21,17 @@ struct loader_opts {
 	bool quiet;	       /* no summary line on stderr */
 };
 
-/* One program and what is lost without it. */
+/* One hook (agent/progsets.h) and what is lost without it. */
 struct loader_prog {
 	const char *category; /* tracepoint category */
 	const char *name;     /* tracepoint name */
 	const char *metrics;  /* what the agent cannot report without it */
+	bool exists;	      /* the kernel has the tracepoint */
+	bool used;	      /* the loaded set has a program for it */
 	bool attached;
 };
 
-#define LOADER_NPROGS 6
+#define LOADER_NPROGS PROGSETS_NHOOKS
 
 struct loader {
 	struct telltale_bpf *skel;
@@ -35,7 +39,8 @@ struct loader {
 	int owner_fd;	 /* slot -> struct tt_svc_key */
 	int counters_fd; /* global counters, enum tt_counter */
 	int socks_fd;
-	const char *hooks;     /* "tp_btf" or "tracepoint": the program set loaded */
+	const char *hooks;     /* the program set loaded, a name of agent/progsets.h */
+	bool btf;	       /* its programs keep socket state in the socket table */
 	uint32_t max_services; /* map sizes as loaded */
 	uint32_t max_sockets;
 	uint32_t sock_table_size; /* ways in the tp_btf socket table */

@@ -8,6 +8,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
 #include "agent/probe.h"
 
 #ifndef CAP_PERFMON
@@ -75,4 +78,21 @@ bool probe__tracepoint(const char *category, const char *name)
 		return false;
 	snprintf(path, sizeof(path), TT_TRACEFS "/events/%s/%s/id", category, name);
 	return !access(path, F_OK);
+}
+
+bool probe__helper(int helper)
+{
+	return libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, helper, NULL) == 1;
+}
+
+bool probe__kfunc(const char *name, const char *btf_path)
+{
+	struct btf *btf = btf_path ? btf__parse(btf_path, NULL) : btf__load_vmlinux_btf();
+	bool found;
+
+	if (!btf)
+		return false;
+	found = btf__find_by_name_kind(btf, name, BTF_KIND_FUNC) > 0;
+	btf__free(btf);
+	return found;
 }

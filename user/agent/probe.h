@@ -26,4 +26,12 @@ int probe__tracefs(void);
 /* Whether tracepoint category/name exists on the running kernel. */
 bool probe__tracepoint(const char *category, const char *name);
 
+/* Whether the kernel lets a tracepoint program call BPF helper `helper`
+ * (enum bpf_func_id). Quiet while libbpf's output is. */
+bool probe__helper(int helper);
+
+/* Whether kernel function `name` is in the kernel's BTF (btf_path, or the
+ * running kernel's when NULL), which is how libbpf resolves a kfunc. */
+bool probe__kfunc(const char *name, const char *btf_path);
+
 #endif /* TT_PROBE_H */

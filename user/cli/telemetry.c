@@ -41,8 +41,10 @@ cJSON *telemetry__start(double ts, const char *host, const char *version,
 	hooks = cJSON_AddArrayToObject(o, "hooks");
 	for (i = 0; hooks && i < LOADER_NPROGS; i++) {
 		const struct loader_prog *p = &l->progs[i];
-		cJSON *h = cJSON_CreateObject();
+		cJSON *h = p->used ? cJSON_CreateObject() : NULL;
 
+		if (!p->used)
+			continue;
 		if (!h)
 			break;
 		cJSON_AddStringToObject(h, "tracepoint", tracepoint_name(p, name, sizeof(name)));

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * What the kernel tests share: sockets on 127.0.0.1, one interval's
+ * samples, and loading each program set the way the agent does.
+ */
+#ifndef TT_KTEST_H
+#define TT_KTEST_H
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../unit/check.h"
+#include "agent/collect.h"
+#include "agent/loader.h"
+#include "agent/probe.h"
+
+/* Every program set the agent can load counts the same: the tp_btf and
+ * classic sets from the socket data tracepoints, and the syscall programs
+ * beside either set's others. */
+static const char *ktest_sets[] = { "tp_btf", "tracepoint", "tp_btf+syscalls",
+				    "tracepoint+syscalls" };
+#define KTEST_NSETS (sizeof(ktest_sets) / sizeof(ktest_sets[0]))
+
+static struct collector *col;
+
+static inline int listen_any(uint16_t *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 16) ||
+	    getsockname(fd, (struct sockaddr *)&a, &len)) {
+		perror("listen");
+		exit(1);
+	}
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+static inline int connect_to(uint16_t port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+/* This interval's sample of one service, or a zeroed one. */
+static inline struct svc_sample find(const struct svc_sample *all, size_t n, uint8_t role,
+			      uint16_t port)
+{
+	struct svc_sample none = { 0 };
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (all[i].id.role == role && all[i].id.port == port)
+			return all[i];
+	return none;
+}
+
+static inline size_t read_interval(const struct svc_sample **s)
+{
+	size_t n = 0, i;
+
+	CHECK(collect__read(col, 0, 1.0, s, &n) == 0);
+	if (getenv("KTEST_DEBUG"))
+		for (i = 0; i < n; i++)
+			printf("  %s %u %s req=%lu open=%lu close=%lu act=%lu fail=%lu rst=%lu rtx=%lu\n",
+			       (*s)[i].id.role ? "client" : "server", (*s)[i].id.port, (*s)[i].id.comm,
+			       (*s)[i].requests, (*s)[i].opened, (*s)[i].closed, (*s)[i].active,
+			       (*s)[i].failed, (*s)[i].resets, (*s)[i].retransmits);
+	return n;
+}
+
+/* Loads one program set (TELLTALE_HOOKS), failing the test if the kernel
+ * gives another. max_sockets 0 is the default. */
+static inline int load(struct loader *l, const char *hooks, uint32_t max_sockets)
+{
+	struct loader_opts opts = { .quiet = true, .max_sockets = max_sockets };
+
+	setenv("TELLTALE_HOOKS", hooks, 1);
+	if (loader__open(l, &opts)) {
+		fprintf(stderr, "cannot load telltale's %s programs\n", hooks);
+		CHECK(0);
+		return -1;
+	}
+	CHECK(!strcmp(l->hooks, hooks));
+	col = collect__new(l->svcs_fd, l->owner_fd, TT_MAX_SERVICES);
+	CHECK(col != NULL);
+	return 0;
+}
+
+static inline void unload(struct loader *l)
+{
+	CHECK(loader__counter(l, TT_CNT_SVC_OVERFLOW) == 0);
+	CHECK(loader__counter(l, TT_CNT_EV_RECV) > 0);
+	collect__free(col);
+	loader__close(l);
+}
+
+#endif /* TT_KTEST_H */

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <string.h>
+
+#include "agent/progsets.h"
+
+#define SYS(call, what)                                                              \
+	{ "syscalls", "sys_exit_" #call, what, "btf_sys_" #call, "handle_sys_" #call, \
+	  HOOK_SYS_DATA }
+
+const struct hook progsets_hooks[PROGSETS_NHOOKS] = {
+	{ "sock", "inet_sock_set_state", "connections opened/closed/failed/active",
+	  "btf_inet_sock_set_state", "handle_inet_sock_set_state", HOOK_CONN },
+	{ "sock", "sock_recv_length", "requests and latency", "btf_sock_recv_length",
+	  "handle_sock_recv_length", HOOK_SOCK_DATA },
+	{ "sock", "sock_send_length", "requests and latency", "btf_sock_send_length",
+	  "handle_sock_send_length", HOOK_SOCK_DATA },
+	{ "tcp", "tcp_receive_reset", "received resets", "btf_tcp_receive_reset",
+	  "handle_tcp_receive_reset", HOOK_CONN },
+	{ "tcp", "tcp_send_reset", "sent resets", "btf_tcp_send_reset", "handle_tcp_send_reset",
+	  HOOK_CONN },
+	{ "tcp", "tcp_retransmit_skb", "retransmits", "btf_tcp_retransmit_skb",
+	  "handle_tcp_retransmit_skb", HOOK_CONN },
+	SYS(read, "requests read with read()"),
+	SYS(readv, "requests read with readv()"),
+	SYS(recvfrom, "requests read with recv()/recvfrom()"),
+	SYS(recvmsg, "requests read with recvmsg()"),
+	SYS(recvmmsg, "requests read with recvmmsg()"),
+	SYS(write, "responses sent with write()"),
+	SYS(writev, "responses sent with writev()"),
+	SYS(sendto, "responses sent with send()/sendto()"),
+	SYS(sendmsg, "responses sent with sendmsg()"),
+	SYS(sendmmsg, "responses sent with sendmmsg()"),
+	SYS(sendfile64, "responses sent with sendfile()"),
+};
+
+const struct progset progsets_sets[PROGSETS_NSETS] = {
+	{ "tp_btf", true, HOOK_SOCK_DATA, true, false },
+	{ "tracepoint", false, HOOK_SOCK_DATA, false, false },
+	{ "tp_btf+syscalls", true, HOOK_SYS_DATA, true, true },
+	{ "tracepoint+syscalls", false, HOOK_SYS_DATA, false, true },
+};
+
+bool progsets__uses(const struct progset *s, const struct hook *h)
+{
+	return h->role == HOOK_CONN || h->role == s->data;
+}
+
+const char *progsets__prog(const struct progset *s, const struct hook *h)
+{
+	return s->btf ? h->btf_prog : h->classic_prog;
+}
+
+bool progsets__wanted(const struct progset *s, const char *want)
+{
+	if (!want)
+		return true;
+	if (!strcmp(want, "syscalls"))
+		return s->data == HOOK_SYS_DATA;
+	return !strcmp(want, s->name);
+}
