@@ -65,7 +65,7 @@ TOOL_BINS := $(patsubst %.c,$(OUT)/%,$(notdir $(TOOL_SRCS)))
 .SECONDARY:
 .PHONY: all deps run test unit clean vmlinux bench install uninstall docs
 
-all: $(OUT)/telltale $(UNIT_BINS) $(KTEST_BINS) $(addprefix $(OUT)/tools/,$(notdir $(basename $(TOOL_SRCS))))
+all: $(OUT)/telltale $(UNIT_BINS) $(KTEST_BINS) $(OUT)/broken.bpf.o $(addprefix $(OUT)/tools/,$(notdir $(basename $(TOOL_SRCS))))
 
 deps:
 	$(Q)packaging/deps.sh
@@ -79,7 +79,7 @@ test: deps all
 unit: $(UNIT_BINS)
 	$(Q)for t in $(UNIT_BINS); do $$t || exit 1; done
 
-bench: deps all $(OUT)/floor.bpf.o
+bench: deps all $(OUT)/floor.bpf.o $(OUT)/floor_sys.bpf.o
 	$(Q)bench/run.sh $(OUT)
 
 # The key reference in docs/config.md is written from the key table.
@@ -105,6 +105,10 @@ $(OUT) $(OUT)/tests $(OUT)/tools:
 	$(Q)mkdir -p $@
 
 $(OUT)/%.bpf.o: bpf/%.bpf.c include/telltale.h $(wildcard bpf/*.bpf.h) $(VMLINUX_H) | $(OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/%.bpf.o: tests/kernels/%.bpf.c $(VMLINUX_H) | $(OUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -139,6 +143,11 @@ $(OUT)/tests/test_%: $$(wildcard tests/unit/*/test_%.c) tests/unit/check.h $(ASA
 $(OUT)/tests/ktest_%: tests/kernel/ktest_%.c tests/kernel/ktest.h tests/unit/check.h $(filter-out $(MAIN_OBJ),$(USER_OBJS)) | $(OUT)/tests
 	$(call msg,KTEST,$@)
 	$(Q)$(CC) $(CFLAGS) $(TEST_INCLUDES) -pthread $< $(filter-out $(MAIN_OBJ),$(USER_OBJS)) $(LDLIBS) -o $@
+
+# The kernel matrix check: its relocation checker is a second source.
+$(OUT)/tools/kcheck: tests/tools/kcheck.c tests/kernels/kcheck_relo.c tests/kernels/kcheck_relo.h $(CORE_OBJS) | $(OUT)/tools
+	$(call msg,TOOL,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/kernels $< tests/kernels/kcheck_relo.c $(CORE_OBJS) $(LDLIBS) -o $@
 
 $(OUT)/tools/%: tests/tools/%.c $(CORE_OBJS) | $(OUT)/tools
 	$(call msg,TOOL,$@)

@@ -364,21 +364,44 @@ int handle_tcp_receive_reset(struct trace_event_raw_tcp_event_sk *ctx)
 	return 0;
 }
 
+/* Before 6.10 tcp_send_reset and tcp_retransmit_skb were events of the
+ * class tcp_event_sk_skb (Debian 12's 6.1 has it), which newer kernels no
+ * longer have: its fields by name, for CO-RE. */
+struct trace_event_raw_tcp_event_sk_skb___old {
+	const void *skaddr;
+	__u16 sport;
+	__u16 dport;
+} __attribute__((preserve_access_index));
+
 SEC("tracepoint/tcp/tcp_send_reset")
-int handle_tcp_send_reset(struct trace_event_raw_tcp_send_reset *ctx)
+int handle_tcp_send_reset(void *ctx)
 {
-	struct sock *sk = (struct sock *)ctx->skaddr;
+	struct trace_event_raw_tcp_event_sk_skb___old *old = ctx;
+	struct trace_event_raw_tcp_send_reset *tp = ctx;
+	struct sock *sk;
 	__u16 lport, rport;
 
 	count(TT_CNT_EV_RESET_OUT);
+	/* Each layout read only where it exists: libbpf poisons the loads of
+	 * the other, which the verifier drops as dead code. */
+	if (bpf_core_type_exists(struct trace_event_raw_tcp_event_sk_skb___old) &&
+	    !bpf_core_type_exists(struct trace_event_raw_tcp_send_reset)) {
+		sk = (struct sock *)old->skaddr;
+		if (sk)
+			on_reset(sk, false, old->sport, old->dport);
+		return 0;
+	}
+	if (!bpf_core_type_exists(struct trace_event_raw_tcp_send_reset))
+		return 0;
+	sk = (struct sock *)tp->skaddr;
 	if (!sk)
 		return 0;
 	/* The hash entry may be gone by now; the event's own addresses keep
 	 * the local port CLOSE zeroed. Both sockaddr_in and sockaddr_in6
 	 * hold the port at offset 2. */
-	if (bpf_core_field_exists(ctx->saddr)) {
-		lport = __builtin_bswap16(*(__u16 *)&ctx->saddr[2]);
-		rport = __builtin_bswap16(*(__u16 *)&ctx->daddr[2]);
+	if (bpf_core_field_exists(tp->saddr)) {
+		lport = __builtin_bswap16(*(__u16 *)&tp->saddr[2]);
+		rport = __builtin_bswap16(*(__u16 *)&tp->daddr[2]);
 	} else {
 		sock_ports(sk, false, &lport, &rport);
 	}
@@ -387,10 +410,16 @@ int handle_tcp_send_reset(struct trace_event_raw_tcp_send_reset *ctx)
 }
 
 SEC("tracepoint/tcp/tcp_retransmit_skb")
-int handle_tcp_retransmit_skb(struct trace_event_raw_tcp_retransmit_skb *ctx)
+int handle_tcp_retransmit_skb(void *ctx)
 {
+	struct trace_event_raw_tcp_event_sk_skb___old *old = ctx;
+	struct trace_event_raw_tcp_retransmit_skb *tp = ctx;
+
 	count(TT_CNT_EV_RETRANS);
-	on_retransmit((struct sock *)ctx->skaddr, false, ctx->sport, ctx->dport);
+	if (bpf_core_type_exists(struct trace_event_raw_tcp_retransmit_skb))
+		on_retransmit((struct sock *)tp->skaddr, false, tp->sport, tp->dport);
+	else if (bpf_core_type_exists(struct trace_event_raw_tcp_event_sk_skb___old))
+		on_retransmit((struct sock *)old->skaddr, false, old->sport, old->dport);
 	return 0;
 }
 

@@ -41,6 +41,7 @@ done
 for t in "$OUT"/tests/ktest_*; do
 	[ -x "$t" ] && run "kernel/$(basename "$t")" "$t"
 done
+run "kernels/matrix" tests/kernels/matrix.sh "$OUT"
 # The request tests run on every program set (tests/e2e/lib.sh, TT_SET); the
 # live anomaly test on the preferred set and on the syscall programs.
 SETS="tp_btf tracepoint tp_btf+syscalls tracepoint+syscalls"
