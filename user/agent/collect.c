@@ -8,6 +8,7 @@
 
 #include "agent/collect.h"
 #include "agent/hist.h"
+#include "agent/workload.h"
 
 _Static_assert(sizeof(struct tt_svc_key) == 4, "tt_svc_key is ABI");
 _Static_assert(sizeof(struct tt_sock) == 24, "tt_sock is ABI");
@@ -16,10 +17,17 @@ _Static_assert((TT_HIST_SLOTS & TT_HIST_MASK) == 0, "TT_HIST_SLOTS is a power of
 _Static_assert(sizeof(struct tt_svc_stats) == 9 * 8 + TT_COMM_LEN + TT_HIST_SLOTS * 8,
 	       "tt_svc_stats has no hidden padding");
 
-/* The last cumulative reading of a service, in an open-addressed table. */
-struct prev_entry {
+/* What the collector knows of one kernel slot: its owner, the last
+ * cumulative reading, and the owner's names and idleness. */
+struct slot_state {
 	struct tt_svc_key key;
 	bool used;
+	bool named;	  /* names final: resolved, or known to be unresolvable */
+	bool held;	  /* held back once, waiting for names */
+	bool retired;	  /* listed as retired; activity brings it back as new */
+	double carry_s;	  /* interval time held back, s */
+	double active_ts; /* end of the last interval it was active in */
+	struct svc_id id;
 	struct tt_svc_stats stats;
 };
 
@@ -27,12 +35,18 @@ struct collector {
 	int svcs_fd;
 	int owner_fd;
 	int ncpus;
-	uint32_t cap;		     /* table slots: twice the map size */
-	struct prev_entry *prev;     /* cap entries */
+	struct slot_state *slots;    /* max_services of them, by slot */
 	struct tt_svc_stats *percpu; /* one lookup's values, ncpus of them */
 	struct svc_sample *samples;  /* max_services of them */
 	uint64_t (*hists)[TT_HIST_SLOTS]; /* each sample's interval histogram */
+	struct svc_id *retired;	     /* max_services of them */
+	size_t count, nretired;
 	uint32_t max_services;
+	struct workload *wl;
+	double idle_s;
+	collect_retire_fn retire_fn;
+	void *retire_ctx;
+	double ts, interval_s; /* the interval being read */
 };
 
 struct collector *collect__new(int svcs_fd, int owner_fd, uint32_t max_services)
@@ -45,18 +59,18 @@ struct collector *collect__new(int svcs_fd, int owner_fd, uint32_t max_services)
 	c->owner_fd = owner_fd;
 	c->ncpus = libbpf_num_possible_cpus();
 	c->max_services = max_services;
-	c->cap = 2 * max_services;
 	if (c->ncpus <= 0) {
 		errno = c->ncpus ? -c->ncpus : EINVAL;
 		free(c);
 		return NULL;
 	}
-	c->prev = calloc(c->cap, sizeof(*c->prev));
+	c->slots = calloc(max_services, sizeof(*c->slots));
 	c->percpu = calloc(c->ncpus, sizeof(*c->percpu));
 	c->samples = calloc(max_services, sizeof(*c->samples));
 	/* Large and zeroed: pages are backed only as services become active. */
 	c->hists = calloc(max_services, sizeof(*c->hists));
-	if (!c->prev || !c->percpu || !c->samples || !c->hists) {
+	c->retired = calloc(max_services, sizeof(*c->retired));
+	if (!c->slots || !c->percpu || !c->samples || !c->hists || !c->retired) {
 		collect__free(c);
 		errno = ENOMEM;
 		return NULL;
@@ -68,25 +82,47 @@ void collect__free(struct collector *c)
 {
 	if (!c)
 		return;
-	free(c->prev);
+	free(c->slots);
 	free(c->percpu);
 	free(c->samples);
 	free(c->hists);
+	free(c->retired);
 	free(c);
 }
 
-static struct prev_entry *prev_slot(struct collector *c, const struct tt_svc_key *key)
+void collect__set_workload(struct collector *c, struct workload *w)
 {
-	uint32_t h = ((uint32_t)key->port * 2654435761u) ^ key->role;
-	uint32_t i, n;
+	c->wl = w;
+}
 
-	for (n = 0; n < c->cap; n++) {
-		i = (h + n) % c->cap;
-		if (!c->prev[i].used || (c->prev[i].key.port == key->port &&
-					 c->prev[i].key.role == key->role))
-			return &c->prev[i];
-	}
-	return NULL;
+void collect__set_idle(struct collector *c, double idle_s, collect_retire_fn fn, void *ctx)
+{
+	c->idle_s = idle_s;
+	c->retire_fn = fn;
+	c->retire_ctx = ctx;
+}
+
+void collect__forget_slot(struct collector *c, uint32_t slot)
+{
+	if (slot < c->max_services)
+		c->slots[slot].used = false;
+}
+
+/* The key holds role and port today; the network namespace, cgroup and
+ * flags join it with the kernel's new service key (until then they read 0:
+ * unknown). */
+void collect__key_id(const struct tt_svc_key *key, struct svc_id *id)
+{
+	memset(id, 0, sizeof(*id));
+	id->port = key->port;
+	id->role = key->role;
+}
+
+/* The same owner: the same kernel key and identity. */
+static bool same_owner(const struct slot_state *p, const struct tt_svc_key *key,
+		       const struct svc_id *id)
+{
+	return !memcmp(&p->key, key, sizeof(*key)) && svc_id__same(&p->id, id);
 }
 
 /* Sums the per-CPU values into *sum; max and comm are taken across CPUs. */
@@ -174,12 +210,114 @@ static bool is_active(const struct svc_sample *s)
 
 static int by_service(const void *a, const void *b)
 {
-	const struct svc_id *x = &((const struct svc_sample *)a)->id;
-	const struct svc_id *y = &((const struct svc_sample *)b)->id;
+	return svc_id__cmp(&((const struct svc_sample *)a)->id,
+			   &((const struct svc_sample *)b)->id);
+}
 
-	if (x->role != y->role)
-		return x->role - y->role;
-	return x->port - y->port;
+/* A cumulative counter below the last reading: the slot started over. */
+static bool went_back(const struct tt_svc_stats *prev, const struct tt_svc_stats *cur)
+{
+	return cur->requests < prev->requests || cur->opened < prev->opened ||
+	       cur->closed < prev->closed || cur->adopted < prev->adopted ||
+	       cur->failed < prev->failed || cur->resets < prev->resets ||
+	       cur->retransmits < prev->retransmits || cur->lat_sum_ns < prev->lat_sum_ns;
+}
+
+/* A slot seen for the first time, or given to a new owner. */
+static void slot_init(struct collector *c, struct slot_state *p, const struct tt_svc_key *key,
+		      const struct svc_id *id)
+{
+	memset(p, 0, sizeof(*p));
+	p->used = true;
+	p->key = *key;
+	p->active_ts = c->ts;
+	p->id = *id;
+	p->id.comm[0] = '\0';
+	memset(&p->id.names, 0, sizeof(p->id.names));
+}
+
+/* Asks for the slot's names until they are final. Returns true when the
+ * sample should wait one interval for them. */
+static bool name_slot(struct collector *c, struct slot_state *p)
+{
+	int err;
+
+	if (p->named)
+		return false;
+	err = c->wl ? workload__fill(c->wl, &p->id) : 0;
+	p->named = err != -EAGAIN;
+	if (p->named || p->held)
+		return false;
+	p->held = true;
+	return true;
+}
+
+static void retire(struct collector *c, uint32_t slot, struct slot_state *p)
+{
+	p->retired = true;
+	c->retired[c->nretired++] = p->id;
+	if (c->retire_fn && !c->retire_fn(slot, &p->key, c->retire_ctx))
+		p->used = false;
+}
+
+void collect__begin(struct collector *c, double ts, double interval_s)
+{
+	c->ts = ts;
+	c->interval_s = interval_s;
+	c->count = 0;
+	c->nretired = 0;
+}
+
+int collect__slot(struct collector *c, uint32_t slot, const struct tt_svc_key *key,
+		  const struct svc_id *id, const struct tt_svc_stats *cur)
+{
+	struct slot_state *p;
+	struct svc_sample *s;
+
+	if (slot >= c->max_services)
+		return -EINVAL;
+	p = &c->slots[slot];
+	if (!p->used || !same_owner(p, key, id))
+		slot_init(c, p, key, id);
+	else if (went_back(&p->stats, cur))
+		memset(&p->stats, 0, sizeof(p->stats));
+	if (name_slot(c, p)) {
+		p->carry_s += c->interval_s;
+		return 0;
+	}
+	s = &c->samples[c->count];
+	memset(s, 0, sizeof(*s));
+	collect__delta(&p->stats, cur, c->interval_s + p->carry_s, s);
+	hist_delta(&p->stats, cur, c->hists[c->count]);
+	s->hist = c->hists[c->count];
+	p->carry_s = 0;
+	p->stats = *cur;
+	s->ts = c->ts;
+	s->id = p->id;
+	memcpy(s->id.comm, cur->comm, sizeof(s->id.comm));
+	s->id.comm[TT_COMM_LEN - 1] = '\0';
+	if (is_active(s)) {
+		p->active_ts = c->ts;
+		p->retired = false;
+		c->count++;
+	} else if (c->idle_s > 0 && !p->retired && c->ts - p->active_ts >= c->idle_s) {
+		retire(c, slot, p);
+	}
+	return 0;
+}
+
+void collect__end(struct collector *c, const struct svc_sample **out, size_t *n)
+{
+	/* Map order is the kernel's hash order: sort for stable output. */
+	qsort(c->samples, c->count, sizeof(*c->samples), by_service);
+	*out = c->samples;
+	*n = c->count;
+}
+
+void collect__retired(const struct collector *c, const struct svc_id **ids, size_t *n)
+{
+	*ids = c->retired;
+	*n = c->nretired;
 }
 
 int collect__read(struct collector *c, double ts, double interval_s,
@@ -188,11 +326,10 @@ int collect__read(struct collector *c, double ts, double interval_s,
 	__u32 slot, next, *cursor = NULL;
 	struct tt_svc_stats cur;
 	struct tt_svc_key key;
-	struct prev_entry *p;
-	size_t count = 0;
+	struct svc_id id;
 	int err;
 
-	/* Slots are claimed, never given back: each owner names one slot. */
+	collect__begin(c, ts, interval_s);
 	while (!(err = bpf_map_get_next_key(c->owner_fd, cursor, &next))) {
 		slot = next;
 		cursor = &slot;
@@ -200,36 +337,11 @@ int collect__read(struct collector *c, double ts, double interval_s,
 		    bpf_map_lookup_elem(c->svcs_fd, &slot, c->percpu))
 			continue;
 		sum_cpus(c->percpu, c->ncpus, &cur);
-		p = prev_slot(c, &key);
-		if (!p)
-			return -ENOSPC;
-		if (!p->used) {
-			memset(p, 0, sizeof(*p));
-			p->used = true;
-			p->key = key;
-		}
-		if (count < c->max_services) {
-			struct svc_sample *s = &c->samples[count];
-
-			memset(s, 0, sizeof(*s));
-			collect__delta(&p->stats, &cur, interval_s, s);
-			hist_delta(&p->stats, &cur, c->hists[count]);
-			s->hist = c->hists[count];
-			s->ts = ts;
-			s->id.port = key.port;
-			s->id.role = key.role;
-			memcpy(s->id.comm, cur.comm, sizeof(s->id.comm));
-			s->id.comm[TT_COMM_LEN - 1] = '\0';
-			if (is_active(s))
-				count++;
-		}
-		p->stats = cur;
+		collect__key_id(&key, &id);
+		collect__slot(c, slot, &key, &id, &cur);
 	}
 	if (err != -ENOENT)
 		return err;
-	/* Map order is the kernel's hash order: sort for stable output. */
-	qsort(c->samples, count, sizeof(*c->samples), by_service);
-	*out = c->samples;
-	*n = count;
+	collect__end(c, out, n);
 	return 0;
 }

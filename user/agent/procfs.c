@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent/procfs.h"
 
@@ -92,8 +97,9 @@ int procfs__host(const char *proc, struct cpu_times *prev, struct host_sample *h
 	return read_loadavg(proc, &h->load1);
 }
 
-static int scan_listen(const char *proc, const char *name,
-		       void (*fn)(uint16_t port, void *ctx), void *ctx)
+typedef void (*port_fn)(uint16_t port, void *ctx);
+
+static int scan_listen(const char *proc, const char *name, port_fn fn, void *ctx)
 {
 	unsigned int port, state;
 	char line[512];
@@ -115,15 +121,177 @@ static int scan_listen(const char *proc, const char *name,
 	return seen;
 }
 
-int procfs__listen_ports(const char *proc, void (*fn)(uint16_t port, void *ctx), void *ctx)
+/* Both families' files under dir ("net", or "PID/net"). */
+static int scan_both(const char *proc, const char *dir, port_fn fn, void *ctx)
 {
+	char name[64];
 	int v4, v6;
 
-	v4 = scan_listen(proc, "net/tcp", fn, ctx);
+	snprintf(name, sizeof(name), "%s/tcp", dir);
+	v4 = scan_listen(proc, name, fn, ctx);
 	if (v4 < 0)
 		return v4;
-	v6 = scan_listen(proc, "net/tcp6", fn, ctx);
+	snprintf(name, sizeof(name), "%s/tcp6", dir);
+	v6 = scan_listen(proc, name, fn, ctx);
 	if (v6 < 0)
 		return v6;
 	return v4 + v6;
+}
+
+int procfs__listen_ports(const char *proc, void (*fn)(uint16_t port, void *ctx), void *ctx)
+{
+	return scan_both(proc, "net", fn, ctx);
+}
+
+int procfs__netns(const char *proc, const char *pid, uint32_t *ino)
+{
+	char path[512], link[64];
+	unsigned long v;
+	ssize_t n;
+	int end = 0;
+
+	snprintf(path, sizeof(path), "%s/%s/ns/net", proc, pid);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return -errno;
+	link[n] = '\0';
+	if (sscanf(link, "net:[%lu]%n", &v, &end) != 1 || end != n || !v || v > UINT32_MAX)
+		return -EINVAL;
+	*ino = (uint32_t)v;
+	return 0;
+}
+
+int procfs__host_netns(const char *proc, uint32_t *ino, const char **from)
+{
+	int err = procfs__netns(proc, "1", ino);
+
+	*from = "1";
+	if (err == -EACCES || err == -EPERM || err == -ENOENT) {
+		*from = "self";
+		err = procfs__netns(proc, "self", ino);
+	}
+	return err;
+}
+
+/* The scan's growing state: the ports so far and the namespace being read. */
+struct scan_ctx {
+	struct listen_scan *out;
+	size_t cap;
+	uint32_t netns;
+	int err;
+};
+
+static void add_ns_port(uint16_t port, void *arg)
+{
+	struct scan_ctx *c = arg;
+	struct netns_port *p;
+
+	if (c->out->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 256;
+
+		p = realloc(c->out->ports, cap * sizeof(*p));
+		if (!p) {
+			c->err = -ENOMEM;
+			return;
+		}
+		c->out->ports = p;
+		c->cap = cap;
+	}
+	c->out->ports[c->out->n++] = (struct netns_port){ .netns = c->netns, .port = port };
+}
+
+static int by_ns_port(const void *a, const void *b)
+{
+	const struct netns_port *x = a, *y = b;
+
+	if (x->netns != y->netns)
+		return x->netns < y->netns ? -1 : 1;
+	return x->port - y->port;
+}
+
+static bool seen_ns(const uint32_t *ns, uint32_t n, uint32_t ino)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		if (ns[i] == ino)
+			return true;
+	return false;
+}
+
+/* Reads each new namespace's ports from the first of its processes that
+ * lets us; a process that exits halfway leaves the namespace to the next. */
+static int scan_namespaces(const char *proc, DIR *d, struct scan_ctx *c, uint32_t **ns)
+{
+	uint32_t ns_cap = 0, ino, *grown;
+	struct dirent *e;
+	char dir[PATH_MAX];
+	size_t before;
+	int n;
+
+	while ((e = readdir(d)) && !c->err) {
+		if (!isdigit((unsigned char)e->d_name[0]))
+			continue;
+		if (procfs__netns(proc, e->d_name, &ino)) {
+			c->out->unreadable++;
+			continue;
+		}
+		if (seen_ns(*ns, c->out->namespaces, ino))
+			continue;
+		c->netns = ino;
+		before = c->out->n;
+		/* Without net/tcp the process is gone (or hidden): the next one
+		 * of its namespace answers. */
+		snprintf(dir, sizeof(dir), "%s/%s/net/tcp", proc, e->d_name);
+		if (access(dir, R_OK)) {
+			c->out->unreadable++;
+			continue;
+		}
+		snprintf(dir, sizeof(dir), "%s/net", e->d_name);
+		n = scan_both(proc, dir, add_ns_port, c);
+		if (n < 0) {
+			c->out->n = before;
+			c->out->unreadable++;
+			continue;
+		}
+		if (c->out->namespaces == ns_cap) {
+			ns_cap = ns_cap ? 2 * ns_cap : 64;
+			grown = realloc(*ns, ns_cap * sizeof(**ns));
+			if (!grown)
+				return -ENOMEM;
+			*ns = grown;
+		}
+		(*ns)[c->out->namespaces++] = ino;
+	}
+	return c->err;
+}
+
+int procfs__listen_scan(const char *proc, struct listen_scan *out)
+{
+	struct scan_ctx c = { .out = out };
+	uint32_t *ns = NULL;
+	size_t i, j;
+	DIR *d;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	d = opendir(proc);
+	if (!d)
+		return -errno;
+	err = scan_namespaces(proc, d, &c, &ns);
+	closedir(d);
+	free(ns);
+	if (err) {
+		free(out->ports);
+		memset(out, 0, sizeof(*out));
+		return err;
+	}
+	/* A port listening on IPv4 and IPv6 is one port of its namespace. */
+	if (out->n)
+		qsort(out->ports, out->n, sizeof(*out->ports), by_ns_port);
+	for (i = j = 0; i < out->n; i++)
+		if (!j || by_ns_port(&out->ports[j - 1], &out->ports[i]))
+			out->ports[j++] = out->ports[i];
+	out->n = j;
+	return 0;
 }

@@ -78,6 +78,44 @@ static int apply_flag(struct config *cfg, const char *flag, const char *dotted, 
 	}
 }
 
+/* An entry both included and excluded is a mistake, as with ports. */
+static int check_filters(const struct config *cfg, const char *src)
+{
+	static const struct {
+		const char *name;
+		size_t off, cnt, size;
+		bool str;
+	} lists[] = {
+#define LIST(n, f, s) { n, offsetof(struct name_filter, f), offsetof(struct name_filter, n_##f), \
+			sizeof(((struct name_filter *)0)->f[0]), s }
+		LIST("containers", containers, true),
+		LIST("units", units, true),
+		LIST("cgroups", cgroups, true),
+		LIST("netns", netns, false),
+#undef LIST
+	};
+	const char *in = (const char *)&cfg->include, *ex = (const char *)&cfg->exclude, *a, *b;
+	uint32_t ni, ne, i, j;
+	size_t l;
+
+	for (l = 0; l < ARRAY_LEN(lists); l++) {
+		ni = *(const uint32_t *)(in + lists[l].cnt);
+		ne = *(const uint32_t *)(ex + lists[l].cnt);
+		for (i = 0; i < ne; i++)
+			for (j = 0; j < ni; j++) {
+				a = ex + lists[l].off + i * lists[l].size;
+				b = in + lists[l].off + j * lists[l].size;
+				if (lists[l].str ? !strcmp(a, b) : !memcmp(a, b, lists[l].size)) {
+					fprintf(stderr,
+						"telltale: %s: services.exclude_%s[%u]: also in include_%s\n",
+						src, lists[l].name, i, lists[l].name);
+					return -EINVAL;
+				}
+			}
+	}
+	return 0;
+}
+
 /* Checks between keys, once file and flags are applied. */
 static int check_whole(const struct config *cfg)
 {
@@ -114,6 +152,8 @@ static int check_whole(const struct config *cfg)
 					src, i, cfg->exclude_ports[i]);
 				return -EINVAL;
 			}
+	if (check_filters(cfg, src))
+		return -EINVAL;
 	if (strcmp(cfg->alerts, "-") && strcmp(cfg->alerts, "none") &&
 	    !strcmp(cfg->alerts, cfg->metrics)) {
 		fprintf(stderr,

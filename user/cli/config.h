@@ -19,6 +19,17 @@
 
 #define CONFIG_DEFAULT_PATH "/etc/telltale/telltale.json"
 #define CONFIG_MAX_PORTS 64
+#define CONFIG_MAX_NAMES 32 /* entries of each identity filter list */
+
+/* Services to report by identity: a list of entries and its count. An empty
+ * include list lets every service through. */
+struct name_filter {
+	char containers[CONFIG_MAX_NAMES][SVC_CONTAINER_LEN]; /* container id prefixes */
+	char units[CONFIG_MAX_NAMES][SVC_UNIT_LEN];	      /* systemd units */
+	char cgroups[CONFIG_MAX_NAMES][SVC_CGROUP_LEN];	      /* cgroup path prefixes */
+	uint32_t netns[CONFIG_MAX_NAMES];		      /* netns inodes */
+	uint32_t n_containers, n_units, n_cgroups, n_netns;
+};
 
 struct config {
 	double interval_s;	  /* collection interval, 0.1..3600 s */
@@ -38,6 +49,9 @@ struct config {
 	uint16_t include_ports[CONFIG_MAX_PORTS]; /* services to watch; none = all */
 	uint16_t exclude_ports[CONFIG_MAX_PORTS]; /* services to ignore */
 	uint32_t n_include, n_exclude;
+	struct name_filter include; /* services.include_{containers,units,cgroups,netns} */
+	struct name_filter exclude; /* services.exclude_... */
+	double service_idle_s;	  /* retire a service idle this long, s; 0 = never */
 	struct core_config core;  /* anomaly core: rules, detector, model, ... */
 	struct prom_config prom;  /* the Prometheus endpoint */
 	struct am_config am;	  /* alerts to Alertmanager */

@@ -32,6 +32,8 @@ static const char *type_of(const struct key *k)
 		return "array of ports";
 	case K_RULES:
 		return "array of rules";
+	case K_NETNS:
+		return "array of whole numbers";
 	case K_FEATURES:
 	case K_STRS:
 		return "array of strings";
@@ -69,11 +71,15 @@ static const char *range_of(const struct key *k, char *buf, size_t n)
 		return buf;
 	case K_FEATURES:
 		return "no repeats";
+	case K_NETNS:
+		snprintf(buf, n, "at most %zu, 1..4294967295, no repeats", k->size);
+		return buf;
 	case K_RULES:
 		snprintf(buf, n, "at most %d", CORE_MAX_RULES);
 		return buf;
 	case K_STRS:
-		snprintf(buf, n, "at most %zu, no repeats", k->size);
+		snprintf(buf, n, "at most %zu, each at most %zu bytes, no repeats", k->size,
+			 k->elem - 1);
 		return buf;
 	case K_NUMS:
 		snprintf(buf, n, "at most %zu, each %s..%s", k->size,

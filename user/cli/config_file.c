@@ -138,6 +138,42 @@ static int parse_ports(struct ctx *c, const struct key *k, const cJSON *v)
 	return 0;
 }
 
+static uint32_t *count_of(struct ctx *c, const struct key *k)
+{
+	return (uint32_t *)((char *)c->cfg + k->off2);
+}
+
+/* An array of strings, each within its size and passing the key's check. */
+/* An array of network namespace inodes. */
+static int parse_netns(struct ctx *c, const struct key *k, const cJSON *v)
+{
+	uint32_t *dst = config_key__field(c->cfg, k), tmp[CONFIG_MAX_NAMES];
+	const cJSON *e;
+	unsigned n = 0, j;
+	size_t old;
+
+	if (!cJSON_IsArray(v))
+		return bad(c, "expected an array of network namespace inodes, got %s", type_name(v));
+	cJSON_ArrayForEach(e, v) {
+		old = push_index(c, (int)n);
+		if (n >= k->size || n >= CONFIG_MAX_NAMES)
+			return bad(c, "too many (at most %zu)", k->size);
+		if (!cJSON_IsNumber(e) || !config_key__in_range(k, e->valuedouble))
+			return bad(c, "expected a network namespace inode, a whole number from 1 to "
+				      "4294967295 (readlink /proc/PID/ns/net shows it), got %s",
+				   cJSON_IsNumber(e) ? "a number out of range" : type_name(e));
+		tmp[n] = (uint32_t)e->valuedouble;
+		for (j = 0; j < n; j++)
+			if (tmp[j] == tmp[n])
+				return bad(c, "netns %u is listed twice", tmp[n]);
+		n++;
+		pop(c, old);
+	}
+	memcpy(dst, tmp, n * sizeof(tmp[0]));
+	*count_of(c, k) = n;
+	return 0;
+}
+
 /* A list of names from a fixed set, into a bit mask. */
 static int parse_names(struct ctx *c, const cJSON *v, const char *what, const char *const *names,
 		       const uint32_t *bits, size_t nnames, uint32_t *mask)
@@ -443,6 +479,8 @@ static int parse_value(struct ctx *c, const struct key *k, const cJSON *v)
 		return parse_strs(c, k, v);
 	case K_NUMS:
 		return parse_nums(c, k, v);
+	case K_NETNS:
+		return parse_netns(c, k, v);
 	}
 	return bad(c, "internal error: key kind %d", k->kind);
 }

@@ -28,6 +28,12 @@
 #define SINK(n, f, d) { .name = n, .doc = d, .kind = K_SINK, .off = OFF(f), .size = SIZEOF(f) }
 #define PORTS(n, f, cnt, max, c8, d) \
 	{ .name = n, .doc = d, .kind = K_PORTS, .off = OFF(f), .off2 = OFF(cnt), .size = max, .cnt8 = c8 }
+#define NAMES(n, f, cnt, chk, d) \
+	{ .name = n, .doc = d, .kind = K_STRS, .off = OFF(f), .off2 = OFF(cnt), \
+	  .size = ARRAY_LEN(((struct config *)0)->f), .elem = SIZEOF(f[0]), .check = chk }
+#define NETNS(n, f, cnt, d) \
+	{ .name = n, .doc = d, .kind = K_NETNS, .off = OFF(f), .off2 = OFF(cnt), \
+	  .size = ARRAY_LEN(((struct config *)0)->f), .lo = 1, .hi = 4294967295.0 }
 #define SPECIAL(n, k, d) { .name = n, .doc = d, .kind = k }
 #define OBJ(n, s, d) { .name = n, .doc = d, .kind = K_OBJ, .sub = s }
 #define END { .name = NULL }
@@ -48,11 +54,66 @@ static const struct key output_keys[] = {
 	END,
 };
 
+static bool all_of(const char *s, const char *set)
+{
+	return s[strspn(s, set)] == '\0';
+}
+
+static const char *check_container(const char *s, char *buf, size_t n)
+{
+	(void)buf, (void)n;
+	if (!*s || !all_of(s, "0123456789abcdef"))
+		return "not a container id prefix (1 to 64 lower-case hex digits)";
+	return NULL;
+}
+
+static const char *check_unit(const char *s, char *buf, size_t len)
+{
+	size_t n = strlen(s);
+
+	(void)buf, (void)len;
+	if (!n || strchr(s, '/') ||
+	    !((n > 8 && !strcmp(s + n - 8, ".service")) || (n > 6 && !strcmp(s + n - 6, ".scope"))))
+		return "not a systemd unit name (one ending in .service or .scope, without a /)";
+	return NULL;
+}
+
+static const char *check_cgroup(const char *s, char *buf, size_t n)
+{
+	(void)buf, (void)n;
+	if (s[0] != '/')
+		return "not a cgroup path under the cgroup v2 root (one starting with /)";
+	return NULL;
+}
+
 static const struct key services_keys[] = {
 	PORTS("include_ports", include_ports, n_include, CONFIG_MAX_PORTS, false,
 	      "Only services on these ports are reported; empty reports all."),
 	PORTS("exclude_ports", exclude_ports, n_exclude, CONFIG_MAX_PORTS, false,
 	      "Services on these ports are never reported. A port may not be in both lists."),
+	NAMES("include_containers", include.containers, include.n_containers, check_container,
+	      "Only services in containers whose id starts with one of these (lower-case hex) are "
+	      "reported; empty reports all."),
+	NAMES("exclude_containers", exclude.containers, exclude.n_containers, check_container,
+	      "Services in containers whose id starts with one of these are never reported."),
+	NAMES("include_units", include.units, include.n_units, check_unit,
+	      "Only services of these systemd units (`nginx.service`) are reported; empty reports "
+	      "all."),
+	NAMES("exclude_units", exclude.units, exclude.n_units, check_unit,
+	      "Services of these systemd units are never reported."),
+	NAMES("include_cgroups", include.cgroups, include.n_cgroups, check_cgroup,
+	      "Only services whose cgroup path (under the cgroup v2 root) is one of these or below "
+	      "one are reported: `/system.slice` takes in `/system.slice/nginx.service`, not "
+	      "`/system.slice-x`; empty reports all."),
+	NAMES("exclude_cgroups", exclude.cgroups, exclude.n_cgroups, check_cgroup,
+	      "Services whose cgroup path is one of these or below one are never reported."),
+	NETNS("include_netns", include.netns, include.n_netns,
+	      "Only services in these network namespaces (inode numbers, as `readlink "
+	      "/proc/PID/ns/net` shows) are reported; empty reports all."),
+	NETNS("exclude_netns", exclude.netns, exclude.n_netns,
+	      "Services in these network namespaces are never reported. All the lists filter "
+	      "together: a service is reported when it matches every non-empty include list and no "
+	      "exclude list; one whose container, unit or cgroup is unknown matches no list of it."),
 	U32("max_series", core.max_series, 1, 1 << 20,
 	    "Services the anomaly core keeps state for; samples of more are counted and dropped."),
 	U32("stale_intervals", core.stale_intervals, 1, 1e6,
@@ -225,6 +286,11 @@ const struct key config_keys[] = {
 	    "Stop after this many seconds; 0 runs until SIGINT/SIGTERM."),
 	STR("host", host, "Host name in every line; `\"\"` uses gethostname()."),
 	U32("max_services", max_services, 16, 65536, "Service map entries in the kernel."),
+	{ .name = "service_idle_s", .kind = K_DOUBLE, .zero_ok = true, .off = OFF(service_idle_s),
+	  .lo = 1, .hi = 1e7,
+	  .doc = "A service with no open connection and no event for this long is retired: its "
+		 "state is dropped and an `agent` line with `event:\"service_retired\"` names it; "
+		 "0 never retires." },
 	U32("max_sockets", max_sockets, 1024, 4194304,
 	    "Sockets tracked in the kernel: the tp_btf programs' socket table has twice as many "
 	    "ways (32 bytes each), the classic programs' LRU hash this many entries."),
@@ -284,6 +350,7 @@ void config__default(struct config *cfg)
 	cfg->rotate_size = 64ull << 20;
 	cfg->rotate_keep = 5;
 	cfg->agent_interval_s = 60;
+	cfg->service_idle_s = 300;
 	core__default_config(&cfg->core);
 	prom__default_config(&cfg->prom);
 	am__default_config(&cfg->am);

@@ -34,6 +34,7 @@ enum kind {
 	K_DIRS,	    /* core.alert_dir, metric name -> direction */
 	K_STRS,	    /* char[size][elem], count (uint32_t) at off2 */
 	K_NUMS,	    /* double[size] in [lo, hi], count (uint32_t) at off2 */
+	K_NETNS,    /* uint32_t[size] netns inodes in [lo, hi], count (uint32_t) at off2 */
 };
 /* clang-format on */
 

@@ -91,6 +91,18 @@ static cJSON *value_json(const struct config *cfg, const struct key *k)
 			}
 		}
 		return a;
+	case K_NETNS:
+		n = *(const uint32_t *)((const char *)cfg + k->off2);
+		a = cJSON_CreateArray();
+		for (i = 0; a && i < n && i < k->size; i++) {
+			e = cJSON_CreateNumber(((const uint32_t *)config_key__cfield(cfg, k))[i]);
+			if (!cJSON_AddItemToArray(a, e)) {
+				cJSON_Delete(e);
+				cJSON_Delete(a);
+				return NULL;
+			}
+		}
+		return a;
 	case K_RULES:
 		a = cJSON_CreateArray();
 		for (i = 0; a && i < cc->n_rules && i < CORE_MAX_RULES; i++) {

@@ -13,7 +13,9 @@
 #include <unistd.h>
 
 #include "agent/collect.h"
+#include "agent/workload.h"
 #include "cli/config.h"
+#include "cli/filter.h"
 #include "cli/instance.h"
 #include "core/core.h"
 #include "out/alertmanager.h"
@@ -84,6 +86,7 @@ struct agent {
 	const struct config *cfg;
 	struct loader loader;
 	struct collector *col;
+	struct workload *wl;
 	struct core *core;
 	struct output *out;
 	struct cpu_times cpu;
@@ -129,20 +132,23 @@ static int put_core_line(const cJSON *line, void *ctx)
 	return 0;
 }
 
-static bool port_in(uint16_t port, const uint16_t *ports, uint32_t n)
+/* One line per watched service that retired in the interval; the core
+ * drops its state after resolving what still fires, and the endpoint its
+ * series. */
+static void report_retired(struct agent *a, double ts)
 {
-	uint32_t i;
+	const struct svc_id *ids;
+	size_t n, i;
 
-	for (i = 0; i < n; i++)
-		if (ports[i] == port)
-			return true;
-	return false;
-}
-
-static bool watched(const struct config *cfg, uint16_t port)
-{
-	return (!cfg->n_include || port_in(port, cfg->include_ports, cfg->n_include)) &&
-	       !port_in(port, cfg->exclude_ports, cfg->n_exclude);
+	collect__retired(a->col, &ids, &n);
+	for (i = 0; i < n; i++) {
+		if (!filter__watched(a->cfg, &ids[i]))
+			continue;
+		put(a, OUT_METRICS, emit__retired(&ids[i], ts, a->cfg->service_idle_s, a->cfg->host));
+		core__forget(a->core, &ids[i], put_core_line, a);
+		if (a->prom)
+			prom__forget(a->prom, &ids[i]);
+	}
 }
 
 /* The interval's Prometheus snapshot, handed to the HTTP thread: the loop's
@@ -191,7 +197,7 @@ static int report_interval(struct agent *a, double interval_s)
 		return err;
 	}
 	for (i = 0; i < n; i++) {
-		if (!watched(a->cfg, s[i].id.port))
+		if (!filter__watched(a->cfg, &s[i].id))
 			continue;
 		a->kept[kept++] = s[i];
 		put(a, OUT_METRICS, emit__metrics(&s[i], a->cfg->host));
@@ -202,6 +208,7 @@ static int report_interval(struct agent *a, double interval_s)
 	else
 		put(a, OUT_METRICS, emit__host(&h, a->cfg->host));
 	core__step(a->core, err ? NULL : &h, a->kept, kept, a->cfg->host, put_core_line, a);
+	report_retired(a, ts);
 	if (a->prom)
 		publish(a, ts, interval_s, err ? NULL : &h, kept);
 	return 0;
@@ -305,9 +312,10 @@ static int agent_start(struct agent *a)
 	if (err)
 		return err;
 	a->col = collect__new(a->loader.svcs_fd, a->loader.owner_fd, cfg->max_services);
+	a->wl = workload__new(&(struct workload_opts){ .min_walk_gap_s = 1 });
 	a->kept = calloc(cfg->max_services, sizeof(*a->kept));
 	a->core = core__new(&cfg->core);
-	if (!a->col || !a->kept || !a->core) {
+	if (!a->col || !a->wl || !a->kept || !a->core) {
 		err = -errno;
 		fprintf(stderr, "telltale: cannot start: %s\n", strerror(errno));
 		return err;
@@ -317,6 +325,13 @@ static int agent_start(struct agent *a)
 	err = privs__drop(cfg->user);
 	if (err)
 		return err;
+	collect__set_workload(a->col, a->wl);
+	collect__set_idle(a->col, cfg->service_idle_s, NULL, NULL);
+	/* After the drop: the walker thread must not keep capabilities. */
+	err = workload__start(a->wl);
+	if (err)
+		fprintf(stderr, "telltale: cannot start the cgroup walker (%s); services are named by "
+				"their cgroup ids only\n", strerror(-err));
 	/* Threads start once the process holds nothing it does not need:
 	 * capabilities are per thread. */
 	err = start_exporters(a);
@@ -354,6 +369,7 @@ static void agent_stop(struct agent *a)
 	core__free(a->core);
 	free(a->kept);
 	collect__free(a->col);
+	workload__free(a->wl);
 	loader__close(&a->loader);
 	instance__unlock(a->lock_fd);
 }

@@ -12,361 +12,14 @@
 #include <string.h>
 
 #include "out/emit.h"
+#include "cli/jdoc.h"
 #include "cli/offline.h"
 #include "cli/replay.h"
 
 #define MAX_LINE (1u << 20)
 #define MAX_PENDING 65536
 #define COUNT_MAX 1e15 /* counters above this are not real, and overflow nothing */
-#define KEY_BITS (2u << 16)
-
-/*
- * A zero-allocation JSON reader: it checks the whole line against the JSON
- * grammar but keeps only the fields replay uses, by path. A general parser
- * (a tree of allocated nodes per line) made replay three times slower.
- */
-enum jkind { J_NONE = 0, J_NUM, J_STR, J_OBJ, J_OTHER };
-
-enum field {
-	F_TYPE, F_TS, F_HOST, F_SVC, F_INTERVAL, F_REQUESTS, F_RPS, F_LAT, F_CONN, F_CPU, F_MEM,
-	F_LOAD1,
-	F_ROLE, F_PORT, F_COMM,
-	F_MEAN, F_P50, F_P90, F_P99, F_MAX,
-	F_ACTIVE, F_OPENED, F_CLOSED, F_FAILED, F_RESETS, F_RETRANS,
-	F_COUNT
-};
-
-/* Keys per object: the line itself, service, latency_us, connections. */
-static const char *const top_keys[] = { "type", "ts", "host", "service", "interval_s",
-					"requests", "rps", "latency_us", "connections",
-					"cpu_pct", "mem_pct", "load1", NULL };
-static const char *const svc_keys[] = { "role", "port", "comm", NULL };
-static const char *const lat_keys[] = { "mean", "p50", "p90", "p99", "max", NULL };
-static const char *const conn_keys[] = { "active", "opened", "closed", "failed", "resets",
-					 "retransmits", NULL };
-static const char *const *const ctx_keys[] = { top_keys, svc_keys, lat_keys, conn_keys };
-static const int ctx_base[] = { F_TYPE, F_ROLE, F_MEAN, F_ACTIVE };
-
-#define MAX_DEPTH 64
-#define STR_CAP 64
-
-struct jdoc {
-	uint8_t kind[F_COUNT];
-	double num[F_COUNT];
-	char str[5][STR_CAP]; /* type, ts, host, role, comm */
-};
-
-struct jp {
-	const char *p;
-	struct jdoc *doc;
-};
-
-static int str_slot(int f)
-{
-	switch (f) {
-	case F_TYPE:
-		return 0;
-	case F_TS:
-		return 1;
-	case F_HOST:
-		return 2;
-	case F_ROLE:
-		return 3;
-	case F_COMM:
-		return 4;
-	}
-	return -1;
-}
-
-static void ws(struct jp *j)
-{
-	while (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r')
-		j->p++;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Appends one byte if it fits; a string that does not fit is cut short. */
-static void put(char *buf, size_t *n, char c)
-{
-	if (buf && *n + 1 < STR_CAP)
-		buf[(*n)++] = c;
-}
-
-static int escape(struct jp *j, char *buf, size_t *n)
-{
-	unsigned cp = 0;
-	int i, h;
-
-	switch (*j->p) {
-	case '"': case '\\': case '/':
-		put(buf, n, *j->p);
-		break;
-	case 'b': put(buf, n, '\b'); break;
-	case 'f': put(buf, n, '\f'); break;
-	case 'n': put(buf, n, '\n'); break;
-	case 'r': put(buf, n, '\r'); break;
-	case 't': put(buf, n, '\t'); break;
-	case 'u':
-		for (i = 1; i <= 4; i++) {
-			h = hexval(j->p[i]);
-			if (h < 0)
-				return -1;
-			cp = cp << 4 | (unsigned)h;
-		}
-		j->p += 4;
-		/* Non-ASCII code points are labels only: keep them readable. */
-		put(buf, n, cp < 0x80 && cp >= 0x20 ? (char)cp : '?');
-		break;
-	default:
-		return -1;
-	}
-	j->p++;
-	return 0;
-}
-
-/* A string at j->p (at its quote), decoded into buf (STR_CAP) when non-NULL.
- * Returns its decoded length, or -1. */
-static long jstring(struct jp *j, char *buf)
-{
-	size_t n = 0;
-	long len = 0;
-
-	j->p++;
-	for (;;) {
-		unsigned char c = (unsigned char)*j->p;
-
-		if (c == '"')
-			break;
-		if (c < 0x20)
-			return -1;
-		j->p++;
-		if (c == '\\') {
-			if (escape(j, buf, &n))
-				return -1;
-		} else {
-			put(buf, &n, (char)c);
-		}
-		len++;
-	}
-	j->p++;
-	if (buf)
-		buf[n] = 0;
-	return len;
-}
-
-static const double pow10_exact[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8,
-				      1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15 };
-
-static int jnumber(struct jp *j, double *v)
-{
-	const char *s = j->p, *q = s;
-	uint64_t mant = 0;
-	int digits = 0, frac = 0;
-	bool neg = *q == '-', simple = true;
-	char *end;
-
-	if (neg)
-		q++;
-	if (*q == '0')
-		q++;
-	else if (*q >= '1' && *q <= '9')
-		for (; *q >= '0' && *q <= '9'; q++, digits++)
-			mant = mant * 10 + (uint64_t)(*q - '0');
-	else
-		return -1;
-	if (*q == '.') {
-		if (!(*++q >= '0' && *q <= '9'))
-			return -1;
-		for (; *q >= '0' && *q <= '9'; q++, digits++, frac++)
-			mant = mant * 10 + (uint64_t)(*q - '0');
-	}
-	if (*q == 'e' || *q == 'E') {
-		simple = false;
-		q++;
-		if (*q == '+' || *q == '-')
-			q++;
-		if (!(*q >= '0' && *q <= '9'))
-			return -1;
-		while (*q >= '0' && *q <= '9')
-			q++;
-	}
-	/* Up to 15 digits, both mant and 10^frac are exact doubles and one
-	 * division rounds correctly: the same value strtod gives, faster. */
-	if (simple && digits <= 15 && frac <= 15) {
-		*v = (double)mant / pow10_exact[frac];
-		if (neg)
-			*v = -*v;
-	} else {
-		*v = strtod(s, &end);
-		if (end != q)
-			return -1;
-	}
-	j->p = q;
-	return 0;
-}
-
-static int jvalue(struct jp *j, int field, int depth);
-
-/* Field of key in object context ctx, -1 when replay does not use it. */
-static int lookup_key(int ctx, const char *key)
-{
-	const char *const *k;
-
-	if (ctx < 0)
-		return -1;
-	for (k = ctx_keys[ctx]; *k; k++)
-		if (**k == *key && !strcmp(*k, key))
-			return ctx_base[ctx] + (int)(k - ctx_keys[ctx]);
-	return -1;
-}
-
-static int jobject(struct jp *j, int ctx, int depth)
-{
-	char key[STR_CAP];
-	long len;
-
-	j->p++;
-	ws(j);
-	if (*j->p == '}') {
-		j->p++;
-		return 0;
-	}
-	for (;;) {
-		if (*j->p != '"')
-			return -1;
-		len = jstring(j, key);
-		if (len < 0)
-			return -1;
-		ws(j);
-		if (*j->p++ != ':')
-			return -1;
-		ws(j);
-		if (jvalue(j, len < STR_CAP ? lookup_key(ctx, key) : -1, depth + 1))
-			return -1;
-		ws(j);
-		if (*j->p == '}') {
-			j->p++;
-			return 0;
-		}
-		if (*j->p++ != ',')
-			return -1;
-		ws(j);
-	}
-}
-
-static int jarray(struct jp *j, int depth)
-{
-	j->p++;
-	ws(j);
-	if (*j->p == ']') {
-		j->p++;
-		return 0;
-	}
-	for (;;) {
-		if (jvalue(j, -1, depth + 1))
-			return -1;
-		ws(j);
-		if (*j->p == ']') {
-			j->p++;
-			return 0;
-		}
-		if (*j->p++ != ',')
-			return -1;
-		ws(j);
-	}
-}
-
-static int jliteral(struct jp *j, const char *word)
-{
-	size_t n = strlen(word);
-
-	if (strncmp(j->p, word, n))
-		return -1;
-	j->p += n;
-	return 0;
-}
-
-static int object_ctx(int field)
-{
-	return field == F_SVC ? 1 : field == F_LAT ? 2 : field == F_CONN ? 3 : -1;
-}
-
-static int jvalue(struct jp *j, int field, int depth)
-{
-	struct jdoc *d = j->doc;
-	uint8_t kind = J_OTHER;
-	double v = 0;
-	int slot = field >= 0 ? str_slot(field) : -1, err;
-	long len;
-
-	if (depth > MAX_DEPTH)
-		return -1;
-	switch (*j->p) {
-	case '{':
-		err = jobject(j, depth == 0 ? 0 : depth == 1 ? object_ctx(field) : -1, depth);
-		kind = J_OBJ;
-		break;
-	case '[':
-		err = jarray(j, depth);
-		break;
-	case '"':
-		len = jstring(j, slot >= 0 ? d->str[slot] : NULL);
-		err = len < 0;
-		/* A type, time or role too long for its buffer is no valid one. */
-		kind = len >= STR_CAP && (field == F_TYPE || field == F_TS || field == F_ROLE) ?
-			       J_OTHER : J_STR;
-		break;
-	case 't':
-		err = jliteral(j, "true");
-		break;
-	case 'f':
-		err = jliteral(j, "false");
-		break;
-	case 'n':
-		err = jliteral(j, "null");
-		break;
-	default:
-		err = jnumber(j, &v);
-		kind = J_NUM;
-	}
-	if (err)
-		return -1;
-	if (field >= 0) {
-		d->kind[field] = kind;
-		d->num[field] = v;
-	}
-	return 0;
-}
-
-/* Parses line into doc. Returns 0, or -EINVAL with *why set. */
-static int jparse(const char *line, struct jdoc *doc, const char **why)
-{
-	struct jp j = { .p = line, .doc = doc };
-	bool obj;
-
-	memset(doc->kind, 0, sizeof(doc->kind));
-	ws(&j);
-	obj = *j.p == '{';
-	if (jvalue(&j, -1, 0) || (ws(&j), *j.p)) {
-		*why = "not valid JSON";
-		return -EINVAL;
-	}
-	if (!obj) {
-		*why = "not a JSON object";
-		return -EINVAL;
-	}
-	return 0;
-}
+#define SEEN_SLOTS (2u * MAX_PENDING) /* a power of two */
 
 static bool get_num(const struct jdoc *d, int f, double lo, double hi, double *v)
 {
@@ -396,15 +49,74 @@ static bool opt_count(const struct jdoc *d, int f, uint64_t *v)
 	return true;
 }
 
+/* An optional boolean that is only ever written as true. */
+static int opt_true(const struct jdoc *d, int f, bool *v)
+{
+	*v = d->kind[f] == J_TRUE;
+	return d->kind[f] == J_NONE || d->kind[f] == J_TRUE || d->kind[f] == J_FALSE ? 0 : -EINVAL;
+}
+
+/* A name of the service; one too long for its field is left unknown, as
+ * the agent leaves it. */
+static int opt_name(const struct jdoc *d, int f, const char *src, char *dst, size_t size)
+{
+	if (d->kind[f] == J_NONE || d->kind[f] == J_LONG)
+		return 0;
+	if (d->kind[f] != J_STR)
+		return -EINVAL;
+	snprintf(dst, size, "%s", src);
+	return 0;
+}
+
+/* The identity fields of schema 1.1, each optional: lines without them
+ * (1.0) are services of unknown netns and cgroup. */
+static int parse_identity(const struct jdoc *d, struct svc_id *id, const char **why)
+{
+	const struct svc_names *n = &d->names;
+	bool other = false;
+	double v;
+
+	if (!opt_num(d, F_NETNS, 0, 4294967295.0, 0, &v) || v != floor(v)) {
+		*why = "service.netns: not an integer in 0..4294967295";
+		return -EINVAL;
+	}
+	id->netns = (uint32_t)v;
+	if (!opt_num(d, F_CGROUP_ID, 0, 9007199254740992.0, 0, &v) || v != floor(v)) {
+		*why = "service.cgroup_id: not a non-negative integer";
+		return -EINVAL;
+	}
+	id->cgroup = (uint64_t)v;
+	if (opt_true(d, F_HOST_NETNS, &id->host_netns) || opt_true(d, F_OTHER, &other)) {
+		*why = "service.host_netns or service.other: not a boolean";
+		return -EINVAL;
+	}
+	id->flags = other ? SVC_F_OTHER : 0;
+	if (d->kind[F_CONTAINER] != J_NONE &&
+	    (d->kind[F_CONTAINER] != J_OBJ || d->kind[F_CT_ID] == J_NONE)) {
+		*why = "service.container: not an object with an id";
+		return -EINVAL;
+	}
+	if (opt_name(d, F_CGROUP, n->cgroup, id->names.cgroup, sizeof(n->cgroup)) ||
+	    opt_name(d, F_CT_ID, n->container, id->names.container, sizeof(n->container)) ||
+	    opt_name(d, F_CT_RUNTIME, n->runtime, id->names.runtime, sizeof(n->runtime)) ||
+	    opt_name(d, F_POD, n->pod_uid, id->names.pod_uid, sizeof(n->pod_uid)) ||
+	    opt_name(d, F_UNIT, n->unit, id->names.unit, sizeof(n->unit))) {
+		*why = "service: cgroup, container.id, container.runtime, pod_uid or unit not a string";
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int parse_service(const struct jdoc *d, struct svc_id *id, const char **why)
 {
 	double port;
 
+	memset(id, 0, sizeof(*id));
 	if (d->kind[F_SVC] != J_OBJ) {
 		*why = "service: missing or not an object";
 		return -EINVAL;
 	}
-	if (d->kind[F_ROLE] != J_STR || svc_role_parse(d->str[3], &id->role)) {
+	if (d->kind[F_ROLE] != J_STR || svc_role_parse(d->role, &id->role)) {
 		*why = "service.role: missing or not \"server\"/\"client\"";
 		return -EINVAL;
 	}
@@ -413,14 +125,13 @@ static int parse_service(const struct jdoc *d, struct svc_id *id, const char **w
 		return -EINVAL;
 	}
 	id->port = (uint16_t)port;
-	memset(id->comm, 0, sizeof(id->comm));
 	if (d->kind[F_COMM] != J_NONE && d->kind[F_COMM] != J_STR) {
 		*why = "service.comm: not a string";
 		return -EINVAL;
 	}
 	if (d->kind[F_COMM] == J_STR)
-		memcpy(id->comm, d->str[4], strnlen(d->str[4], sizeof(id->comm) - 1));
-	return 0;
+		memcpy(id->comm, d->comm, strnlen(d->comm, sizeof(id->comm) - 1));
+	return parse_identity(d, id, why);
 }
 
 static int parse_latency(const struct jdoc *d, struct svc_sample *s, const char **why)
@@ -496,7 +207,7 @@ static int parse_host(const struct jdoc *d, double ts, struct host_sample *h, co
 /* Every line of an interval carries the same time: parse it once. */
 static int parse_ts(const char *s, double *t)
 {
-	static __thread char last[STR_CAP];
+	static __thread char last[64];
 	static __thread double last_t;
 	int err;
 
@@ -514,19 +225,21 @@ static int parse_ts(const char *s, double *t)
 
 static int parse_doc(const struct jdoc *d, struct replay_rec *rec, const char **why)
 {
-	bool metrics, hostline;
+	bool metrics, hostline, retired;
 	double t;
 
 	if (d->kind[F_TYPE] != J_STR) {
 		*why = "type: missing or not a string";
 		return -EINVAL;
 	}
-	metrics = !strcmp(d->str[0], "metrics");
-	hostline = !strcmp(d->str[0], "host");
-	/* alert, agent and any later kind of line are not input. */
-	if (!metrics && !hostline)
+	metrics = !strcmp(d->type, "metrics");
+	hostline = !strcmp(d->type, "host");
+	retired = !strcmp(d->type, "agent") && d->kind[F_EVENT] == J_STR &&
+		  !strcmp(d->event, "service_retired");
+	/* alert, other agent lines and any later kind of line are not input. */
+	if (!metrics && !hostline && !retired)
 		return REPLAY_SKIP;
-	if (d->kind[F_TS] != J_STR || parse_ts(d->str[1], &t) || !isfinite(t)) {
+	if (d->kind[F_TS] != J_STR || parse_ts(d->ts, &t) || !isfinite(t)) {
 		*why = "ts: missing or not an ISO 8601 UTC time";
 		return -EINVAL;
 	}
@@ -534,9 +247,14 @@ static int parse_doc(const struct jdoc *d, struct replay_rec *rec, const char **
 		*why = "host: not a string";
 		return -EINVAL;
 	}
-	snprintf(rec->host, sizeof(rec->host), "%s", d->kind[F_HOST] ? d->str[2] : "");
+	snprintf(rec->host, sizeof(rec->host), "%s", d->kind[F_HOST] ? d->host : "");
 	if (metrics)
 		return parse_metrics(d, t, &rec->svc, why);
+	if (retired) {
+		memset(&rec->svc, 0, sizeof(rec->svc));
+		rec->svc.ts = t;
+		return parse_service(d, &rec->svc.id, why) ? -EINVAL : REPLAY_RETIRED;
+	}
 	return parse_host(d, t, &rec->h, why);
 }
 
@@ -544,19 +262,27 @@ int replay__parse_line(const char *line, struct replay_rec *rec, const char **wh
 {
 	struct jdoc d;
 
-	if (jparse(line, &d, why))
+	if (jdoc__parse(line, &d, why))
 		return -EINVAL;
 	return parse_doc(&d, rec, why);
 }
 
 /* ---- the replay loop ---- */
 
+/* A slot of the set of services pending in this interval: valid when its
+ * stamp is the interval's. */
+struct seen_slot {
+	uint32_t stamp;
+	uint32_t idx; /* into pending */
+};
+
 struct replay {
 	struct core *core;
 	FILE *out;
 	struct svc_sample *pending;
 	size_t n, cap;
-	uint64_t seen[KEY_BITS / 64]; /* (role, port) pending in this interval */
+	struct seen_slot *seen; /* SEEN_SLOTS of them, by svc_id__hash */
+	uint32_t stamp;		/* this interval's, from 1 */
 	char host[REPLAY_HOST_LEN];
 	struct replay_summary *sum;
 };
@@ -569,38 +295,44 @@ static int print_line(const cJSON *line, void *ctx)
 	return emit__line(r->out, line);
 }
 
-static unsigned key_of(const struct svc_id *id)
+/* The slot of id among this interval's services, or the free one for it. */
+static struct seen_slot *seen_slot(struct replay *r, const struct svc_id *id)
 {
-	return ((unsigned)(id->role & 1) << 16) | id->port;
+	uint32_t i = svc_id__hash(id) & (SEEN_SLOTS - 1);
+
+	/* At most MAX_PENDING of the slots are taken: the probe ends. */
+	while (r->seen[i].stamp == r->stamp && !svc_id__same(&r->pending[r->seen[i].idx].id, id))
+		i = (i + 1) & (SEEN_SLOTS - 1);
+	return &r->seen[i];
 }
 
 static int flush(struct replay *r, const struct host_sample *h)
 {
-	size_t i;
 	int err;
 
 	if (!h && !r->n)
 		return 0;
 	err = core__step(r->core, h, r->pending, r->n, r->host, print_line, r);
-	for (i = 0; i < r->n; i++) {
-		unsigned k = key_of(&r->pending[i].id);
-
-		r->seen[k / 64] &= ~(1ULL << (k % 64));
-	}
 	r->n = 0;
+	/* A new stamp empties the set; at the wrap, old stamps must go. */
+	if (++r->stamp == 0) {
+		memset(r->seen, 0, SEEN_SLOTS * sizeof(*r->seen));
+		r->stamp = 1;
+	}
 	r->sum->intervals++;
 	return err;
 }
 
 static int add_metrics(struct replay *r, const struct replay_rec *rec)
 {
-	unsigned k = key_of(&rec->svc.id);
+	struct seen_slot *slot = seen_slot(r, &rec->svc.id);
 	int err;
 
-	if (r->seen[k / 64] >> (k % 64) & 1 || r->n == MAX_PENDING) {
+	if (slot->stamp == r->stamp || r->n == MAX_PENDING) {
 		err = flush(r, NULL);
 		if (err)
 			return err;
+		slot = seen_slot(r, &rec->svc.id);
 	}
 	if (r->n == r->cap) {
 		size_t cap = r->cap ? 2 * r->cap : 64;
@@ -613,9 +345,19 @@ static int add_metrics(struct replay *r, const struct replay_rec *rec)
 	}
 	if (!r->n)
 		memcpy(r->host, rec->host, sizeof(r->host));
+	*slot = (struct seen_slot){ .stamp = r->stamp, .idx = (uint32_t)r->n };
 	r->pending[r->n++] = rec->svc;
-	r->seen[k / 64] |= 1ULL << (k % 64);
 	return 0;
+}
+
+/* The agent wrote the line after the interval's host line; pending lines
+ * here mean that host line went missing. */
+static int retire(struct replay *r, const struct replay_rec *rec)
+{
+	int err = flush(r, NULL), fe;
+
+	fe = core__forget(r->core, &rec->svc.id, print_line, r);
+	return err ? err : fe == -ENOENT ? 0 : fe;
 }
 
 static bool blank(const char *s)
@@ -650,6 +392,8 @@ static int one_line(struct replay *r, char *line, size_t len, const char **why)
 		return 1;
 	if (type == REPLAY_METRICS)
 		return add_metrics(r, &rec);
+	if (type == REPLAY_RETIRED)
+		return retire(r, &rec);
 	if (type == REPLAY_HOST) {
 		if (!r->n)
 			memcpy(r->host, rec.host, sizeof(r->host));
@@ -673,6 +417,12 @@ int replay__run(FILE *in, FILE *out, FILE *err, const char *name, bool strict,
 		return -ENOMEM;
 	r->out = out;
 	r->sum = sum;
+	r->stamp = 1;
+	r->seen = calloc(SEEN_SLOTS, sizeof(*r->seen));
+	if (!r->seen) {
+		ret = -ENOMEM;
+		goto cleanup;
+	}
 	r->core = core__new(cfg);
 	if (!r->core) {
 		ret = -errno;
@@ -703,6 +453,7 @@ cleanup:
 	free(line);
 	core__free(r->core);
 	free(r->pending);
+	free(r->seen);
 	free(r);
 	return ret;
 }

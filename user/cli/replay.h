@@ -20,11 +20,12 @@ enum replay_type {
 	REPLAY_SKIP = 0, /* a valid line replay does not consume (alert, agent, ...) */
 	REPLAY_METRICS,
 	REPLAY_HOST,
+	REPLAY_RETIRED, /* an agent line saying a service retired */
 };
 
 struct replay_rec {
 	char host[REPLAY_HOST_LEN]; /* truncated if longer */
-	struct svc_sample svc;	    /* for REPLAY_METRICS */
+	struct svc_sample svc;	    /* for REPLAY_METRICS; REPLAY_RETIRED: id and ts */
 	struct host_sample h;	    /* for REPLAY_HOST */
 };
 

@@ -118,12 +118,18 @@ char *alert__id(unsigned kind, const char *metric, const struct svc_id *svc, cha
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
 	const char *k = alert__kind_name(kind);
-	char tail[32];
+	char tail[64];
 
 	/* The NULs separate the parts, so "ab"+"c" and "a"+"bc" differ. */
 	h = fnv1a(h, k, strlen(k) + 1);
 	h = fnv1a(h, metric, strlen(metric) + 1);
-	if (svc)
+	/* A service without identity keeps the fingerprint it had before
+	 * services had one: "server:8080". */
+	if (svc && svc_id__has_identity(svc))
+		snprintf(tail, sizeof(tail), "%s:%u/%u/%llu%s", svc_role_name(svc->role), svc->port,
+			 svc->netns, (unsigned long long)svc->cgroup,
+			 svc->flags & SVC_F_OTHER ? "/other" : "");
+	else if (svc)
 		snprintf(tail, sizeof(tail), "%s:%u", svc_role_name(svc->role), svc->port);
 	else
 		snprintf(tail, sizeof(tail), "host");

@@ -89,7 +89,10 @@ int alert__observe(struct alert_state *a, const struct alert_policy *p, bool bad
 int alert__expire(struct alert_state *a);
 
 /* Stable fingerprint of kind + metric + service (svc NULL for the host):
- * 16 hex digits of FNV-1a 64 into buf (at least 17 bytes). Returns buf. */
+ * 16 hex digits of FNV-1a 64 into buf (at least 17 bytes). The service is
+ * its identity (role, port, netns, cgroup id, overflow flag), never its
+ * labels, so the firing and resolved lines of an alert share it even when
+ * names arrive in between. Returns buf. */
 char *alert__id(unsigned kind, const char *metric, const struct svc_id *svc, char *buf);
 
 /* "threshold", "anomaly", "forecast". */

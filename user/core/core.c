@@ -2,8 +2,9 @@
 /*
  * Per service: the latency model, a detector per metric, the connection
  * forecast and an alert state per fingerprint, in one allocation found by an
- * open-addressing table keyed by (role, port). Per host: detectors, threshold
- * rules and the memory forecast.
+ * open-addressing table keyed by the service's identity (role, port, netns,
+ * cgroup, overflow flag: svc_id__same). Per host: detectors, threshold rules
+ * and the memory forecast.
  */
 #include <errno.h>
 #include <math.h>
@@ -12,11 +13,13 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "core/deps.h"
 #include "lib/line.h"
 
 #define HOST_METRICS (METRIC_COUNT - METRIC_SVC_COUNT)
 #define MAX_SERIES_LIMIT (1u << 20)
-#define MSG_LEN 256
+#define MSG_LEN 384
+#define WHO_LEN 192 /* a service as messages name it */
 
 /* Alert slots of one service. */
 enum {
@@ -61,6 +64,7 @@ struct core {
 	struct alert_state hal[HA_COUNT];
 	float hscore[HOST_METRICS];
 	double cpu, mem;
+	struct deps deps; /* this interval's dependency connections */
 	struct core_stats st;
 	/* The interval being stepped. */
 	double now;
@@ -226,6 +230,7 @@ void core__free(struct core *c)
 		free(c->series[i]);
 	free(c->series);
 	free(c->slots);
+	deps__free(&c->deps);
 	free(c);
 }
 
@@ -241,25 +246,19 @@ size_t core__series_bytes(const struct core *c)
 	       sizeof(struct series *);
 }
 
-static uint32_t hash_key(const struct svc_id *id)
+static uint32_t slot_of(const struct core *c, const struct svc_id *id)
 {
-	uint32_t k = ((uint32_t)id->role << 16 | id->port) * 0x9e3779b1u;
-
-	return k ^ (k >> 15);
+	return svc_id__hash(id) & c->mask;
 }
 
-/* The table slot of the service's state, or of the empty slot where it
- * would go. */
-static uint32_t find_slot(const struct core *c, const struct svc_id *id)
+/* The table slot holding id, or the empty slot where it would go. */
+static uint32_t find(const struct core *c, const struct svc_id *id)
 {
-	uint32_t i = hash_key(id) & c->mask, idx;
-	const struct series *se;
+	uint32_t i = slot_of(c, id), idx;
 
-	for (; (idx = c->slots[i]); i = (i + 1) & c->mask) {
-		se = c->series[idx - 1];
-		if (se->id.port == id->port && se->id.role == id->role)
+	for (; (idx = c->slots[i]); i = (i + 1) & c->mask)
+		if (svc_id__same(&c->series[idx - 1]->id, id))
 			break;
-	}
 	return i;
 }
 
@@ -267,7 +266,7 @@ static uint32_t find_slot(const struct core *c, const struct svc_id *id)
  * or out of memory. */
 static struct series *lookup(struct core *c, const struct svc_id *id)
 {
-	uint32_t i = find_slot(c, id);
+	uint32_t i = find(c, id);
 	struct series *se;
 	unsigned m;
 
@@ -291,7 +290,7 @@ static struct series *lookup(struct core *c, const struct svc_id *id)
 
 int core__view(const struct core *c, const struct svc_id *id, struct core_view *v)
 {
-	uint32_t i = find_slot(c, id);
+	uint32_t i = find(c, id);
 
 	if (!c->slots[i])
 		return -ENOENT;
@@ -302,6 +301,27 @@ int core__view(const struct core *c, const struct svc_id *id, struct core_view *
 void core__host_scores(const struct core *c, float *scores)
 {
 	memcpy(scores, c->hscore, sizeof(c->hscore));
+}
+
+/* Empties table slot i, moving later entries of its probe run back so every
+ * entry stays reachable from its home slot (linear probing's deletion). */
+static void unslot(struct core *c, uint32_t i)
+{
+	uint32_t j = i, home;
+
+	for (;;) {
+		j = (j + 1) & c->mask;
+		if (!c->slots[j])
+			break;
+		home = slot_of(c, &c->series[c->slots[j] - 1]->id);
+		/* The entry at j may fill the hole at i unless its home lies
+		 * cyclically in (i, j]. */
+		if (((j - home) & c->mask) >= ((j - i) & c->mask)) {
+			c->slots[i] = c->slots[j];
+			i = j;
+		}
+	}
+	c->slots[i] = 0;
 }
 
 static void deliver(struct core *c, cJSON *line)
@@ -332,12 +352,35 @@ static void emit_alert(struct core *c, struct alert_state *a, int ev, struct ale
 	deliver(c, alert__encode(info, ev, c->st.alerts, c->now, c->host));
 }
 
+/* "server:8080 (nginx)", then where it runs when that is known: "in
+ * container 0123456789ab", "in pod UID", "in nginx.service", "in cgroup
+ * PATH" or "in cgroup ID", and "in netns N" off the host's namespace. */
 static void svc_label(const struct svc_id *id, char *buf, size_t len)
 {
-	if (id->comm[0])
-		snprintf(buf, len, "%s:%u (%.16s)", svc_role_name(id->role), id->port, id->comm);
+	const struct svc_names *n = &id->names;
+	size_t k;
+
+	if (id->flags & SVC_F_OTHER)
+		k = (size_t)snprintf(buf, len, "%s:other", svc_role_name(id->role));
 	else
-		snprintf(buf, len, "%s:%u", svc_role_name(id->role), id->port);
+		k = (size_t)snprintf(buf, len, "%s:%u", svc_role_name(id->role), id->port);
+	if (id->comm[0] && k < len)
+		k += (size_t)snprintf(buf + k, len - k, " (%.16s)", id->comm);
+	if (k >= len)
+		return;
+	if (n->container[0])
+		k += (size_t)snprintf(buf + k, len - k, " in container %.12s", n->container);
+	else if (n->pod_uid[0])
+		k += (size_t)snprintf(buf + k, len - k, " in pod %s", n->pod_uid);
+	else if (n->unit[0])
+		k += (size_t)snprintf(buf + k, len - k, " in %s", n->unit);
+	else if (n->cgroup[0])
+		k += (size_t)snprintf(buf + k, len - k, " in cgroup %s", n->cgroup);
+	else if (id->cgroup)
+		k += (size_t)snprintf(buf + k, len - k, " in cgroup %llu",
+				      (unsigned long long)id->cgroup);
+	if (id->netns && !id->host_netns && k < len)
+		snprintf(buf + k, len - k, " in netns %u", id->netns);
 }
 
 static void add_round(cJSON *o, const char *name, double v)
@@ -416,7 +459,7 @@ static void rule_alert(struct core *c, unsigned ri, struct alert_state *a, doubl
 				   .expected = NAN, .threshold = r->fire };
 	bool firing = a->phase == ALERT_FIRING;
 	int ev = alert__observe(a, &c->rule_policy[ri], rules__breach(r, v, firing), false, c->now);
-	char msg[MSG_LEN], who[64] = "";
+	char msg[MSG_LEN], who[WHO_LEN] = "";
 	cJSON *d;
 
 	if (!ev)
@@ -458,7 +501,7 @@ static void forecast_alert(struct core *c, struct forecast *f, struct alert_stat
 	struct alert_info info = { .kind = ALERT_FORECAST, .severity = SEV_WARNING,
 				   .metric = metric__name(metric), .svc = svc, .value = v,
 				   .threshold = cfg->forecast_horizon_s };
-	char msg[MSG_LEN], who[64] = "";
+	char msg[MSG_LEN], who[WHO_LEN] = "";
 	bool bad;
 	cJSON *d, *o;
 	int ev;
@@ -528,7 +571,7 @@ static void detect_alert(struct core *c, unsigned m, struct detect *d, struct al
 	struct alert_info info = { .kind = ALERT_ANOMALY, .severity = SEV_WARNING,
 				   .metric = metric__name(m), .svc = svc, .value = v,
 				   .expected = NAN, .score = score, .threshold = 0.5 };
-	char msg[MSG_LEN], who[64] = "";
+	char msg[MSG_LEN], who[WHO_LEN] = "";
 	int ev;
 
 	if (cfg->alert_dir[m] == CORE_DIR_OFF)
@@ -628,7 +671,7 @@ static void model_alert(struct core *c, struct series *se, unsigned out, int ev,
 	struct alert_info info = { .kind = ALERT_ANOMALY, .severity = SEV_WARNING,
 				   .metric = model_targets[out], .svc = &se->id, .value = y,
 				   .expected = p->expected[out], .threshold = cfg->anomaly_z };
-	char msg[MSG_LEN], who[64];
+	char msg[MSG_LEN], who[WHO_LEN];
 
 	svc_label(&se->id, who, sizeof(who));
 	info.score = model_score(p->z[out] / cfg->anomaly_z);
@@ -780,29 +823,9 @@ static void host_step(struct core *c, const struct host_sample *h)
 	}
 }
 
-static bool is_dep_port(const struct core *c, uint16_t port)
-{
-	unsigned i;
-
-	for (i = 0; i < c->cfg.n_dep_ports; i++)
-		if (c->cfg.dep_ports[i] == port)
-			return true;
-	return false;
-}
-
-static double db_connections(const struct core *c, const struct svc_sample *s, size_t n)
-{
-	double db = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (s[i].id.role == TT_ROLE_CLIENT && is_dep_port(c, s[i].id.port))
-			db += (double)s[i].active;
-	return db;
-}
-
-/* Request-weighted mean latency of the client services that share s's comm:
- * the latency of the service's own dependencies. 0 when there are none. */
+/* Request-weighted mean latency of the client services of s's scope that
+ * share its comm: the latency of the service's own dependencies. 0 when
+ * there are none. */
 static double dep_latency(const struct svc_sample *self, const struct svc_sample *s, size_t n)
 {
 	double sum = 0, req = 0;
@@ -812,7 +835,8 @@ static double dep_latency(const struct svc_sample *self, const struct svc_sample
 		return 0;
 	for (i = 0; i < n; i++) {
 		if (s[i].id.role != TT_ROLE_CLIENT || !s[i].has_latency ||
-		    strncmp(s[i].id.comm, self->id.comm, TT_COMM_LEN))
+		    strncmp(s[i].id.comm, self->id.comm, TT_COMM_LEN) ||
+		    !deps__same_scope(&s[i].id, &self->id))
 			continue;
 		sum += s[i].lat_mean_us * (double)s[i].requests;
 		req += (double)s[i].requests;
@@ -838,12 +862,31 @@ static void slot_meta(unsigned slot, const struct core_config *cfg, unsigned *ki
 	}
 }
 
+/* Resolves every alert of se that still fires, saying why. */
+static void resolve_all(struct core *c, struct series *se, const char *why)
+{
+	struct alert_info info = { .expected = NAN, .value = NAN, .threshold = NAN };
+	char msg[MSG_LEN], who[WHO_LEN];
+	unsigned kind, a;
+
+	svc_label(&se->id, who, sizeof(who));
+	for (a = 0; a < SA_COUNT; a++) {
+		if (alert__expire(se->al + a) != ALERT_EV_RESOLVED)
+			continue;
+		slot_meta(a, &c->cfg, &kind, &info.metric);
+		info.kind = (uint8_t)kind;
+		info.svc = &se->id;
+		snprintf(msg, sizeof(msg), "%s of %s resolved: the service %s.", info.metric, who,
+			 why);
+		info.message = msg;
+		info.details = NULL;
+		emit_alert(c, se->al + a, ALERT_EV_RESOLVED, &info);
+	}
+}
+
 /* Resolves what still fires for services that stopped reporting. */
 static void expire_stale(struct core *c)
 {
-	struct alert_info info = { .expected = NAN, .value = NAN, .threshold = NAN };
-	char msg[MSG_LEN], who[64];
-	unsigned kind, a;
 	uint32_t i;
 
 	for (i = 0; i < c->st.series; i++) {
@@ -852,20 +895,51 @@ static void expire_stale(struct core *c)
 		if (se->stale || c->step - se->last_step <= c->cfg.stale_intervals)
 			continue;
 		se->stale = 1;
-		svc_label(&se->id, who, sizeof(who));
-		for (a = 0; a < SA_COUNT; a++) {
-			if (alert__expire(se->al + a) != ALERT_EV_RESOLVED)
-				continue;
-			slot_meta(a, &c->cfg, &kind, &info.metric);
-			info.kind = (uint8_t)kind;
-			info.svc = &se->id;
-			snprintf(msg, sizeof(msg), "%s of %s resolved: the service stopped reporting.",
-				 info.metric, who);
-			info.message = msg;
-			info.details = NULL;
-			emit_alert(c, se->al + a, ALERT_EV_RESOLVED, &info);
-		}
+		resolve_all(c, se, "stopped reporting");
 	}
+}
+
+int core__forget(struct core *c, const struct svc_id *id, core_line_fn cb, void *ctx)
+{
+	uint32_t i = find(c, id), idx, last;
+	struct series *se;
+
+	if (!c->slots[i])
+		return -ENOENT;
+	idx = c->slots[i] - 1;
+	se = c->series[idx];
+	c->cb = cb;
+	c->ctx = ctx;
+	c->err = 0;
+	resolve_all(c, se, "was retired");
+	unslot(c, i);
+	/* The last series takes the freed place, so series stays dense. */
+	last = (uint32_t)c->st.series - 1;
+	if (idx != last) {
+		c->series[idx] = c->series[last];
+		c->slots[find(c, &c->series[idx]->id)] = idx + 1;
+	}
+	c->series[last] = NULL;
+	c->st.series--;
+	c->st.forgotten++;
+	free(se);
+	return c->err;
+}
+
+static bool unnamed(const struct svc_names *n)
+{
+	return !n->cgroup[0] && !n->container[0] && !n->pod_uid[0] && !n->unit[0];
+}
+
+/* A sample of the same service brings the latest comm, and names once they
+ * are known: a cgroup's names never change, and copying them every
+ * interval would cost the core a tenth of its speed. */
+static void take_labels(struct svc_id *se, const struct svc_id *s)
+{
+	memcpy(se->comm, s->comm, TT_COMM_LEN);
+	se->host_netns = s->host_netns;
+	if (unnamed(&se->names) && !unnamed(&s->names))
+		se->names = s->names;
 }
 
 static double step_time(const struct host_sample *h, const struct svc_sample *s, size_t n)
@@ -884,7 +958,7 @@ static double step_time(const struct host_sample *h, const struct svc_sample *s,
 int core__step(struct core *c, const struct host_sample *h, const struct svc_sample *s,
 	       size_t n, const char *host, core_line_fn cb, void *ctx)
 {
-	double db = 0, dep = 0;
+	double dep = 0;
 	struct series *se;
 	size_t i;
 
@@ -902,8 +976,10 @@ int core__step(struct core *c, const struct host_sample *h, const struct svc_sam
 			c->cpu = h->cpu_pct;
 		host_step(c, h);
 	}
-	if (c->cfg.features & CORE_F_DB)
-		db = db_connections(c, s, n);
+	c->deps.n = 0;
+	if ((c->cfg.features & CORE_F_DB) &&
+	    deps__build(&c->deps, s, n, c->cfg.dep_ports, c->cfg.n_dep_ports) && !c->err)
+		c->err = -ENOMEM;
 	for (i = 0; i < n; i++) {
 		c->st.samples++;
 		if (!sample_ok(&s[i])) {
@@ -921,10 +997,10 @@ int core__step(struct core *c, const struct host_sample *h, const struct svc_sam
 		}
 		se->last_step = c->step;
 		se->stale = 0;
-		memcpy(se->id.comm, s[i].id.comm, TT_COMM_LEN);
+		take_labels(&se->id, &s[i].id);
 		if (c->cfg.features & CORE_F_DEP_LAT)
 			dep = dep_latency(&s[i], s, n);
-		svc_step(c, se, &s[i], db, dep);
+		svc_step(c, se, &s[i], deps__connections(&c->deps, &s[i].id), dep);
 	}
 	expire_stale(c);
 	return c->err;

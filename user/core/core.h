@@ -25,7 +25,8 @@
 /* Load features of the latency model, a mask. */
 #define CORE_F_RPS 0x01	    /* the service's requests/s */
 #define CORE_F_CPU 0x02	    /* host CPU % */
-#define CORE_F_DB 0x04	    /* active client connections to dependency ports */
+#define CORE_F_DB 0x04	    /* active client connections to dependency ports, of
+			     * the service's netns (and on the host's, its cgroup) */
 #define CORE_F_DEP_LAT 0x08 /* mean latency of client services with the same comm */
 #define CORE_F_ACTIVE 0x10  /* the service's own active connections */
 
@@ -67,6 +68,7 @@ struct core_stats {
 	uint64_t invalid;    /* samples dropped: non-finite or negative fields */
 	uint64_t model_resets;
 	uint64_t alerts;     /* alert lines emitted (= last seq) */
+	uint64_t forgotten;  /* services dropped by core__forget */
 };
 
 /* What the core last made of one service, for exporters (read-only). */
@@ -100,6 +102,12 @@ void core__free(struct core *c);
  * cb or of encoding (-ENOMEM); state is updated either way. */
 int core__step(struct core *c, const struct host_sample *h, const struct svc_sample *s,
 	       size_t n, const char *host, core_line_fn cb, void *ctx);
+
+/* Drops the state of service id (matched by identity, svc_id__same), which
+ * retired: its alerts that still fire are resolved first, through cb, with
+ * the time and host of the last core__step. Returns 0, -ENOENT when the core
+ * holds no such service, or the first error of cb. */
+int core__forget(struct core *c, const struct svc_id *id, core_line_fn cb, void *ctx);
 
 /* Whether a univariate anomaly score is at or above the alert threshold
  * (DETECT_THRESHOLD, 0.5). cfg and firing are kept for callers: a detector's

@@ -56,17 +56,77 @@ double line__round(double v, int decimals)
 	return round(v * scale) / scale;
 }
 
+static bool add_container(cJSON *o, const struct svc_names *n)
+{
+	cJSON *c = cJSON_AddObjectToObject(o, "container");
+
+	if (!c || !cJSON_AddStringToObject(c, "id", n->container))
+		return false;
+	return !n->runtime[0] || cJSON_AddStringToObject(c, "runtime", n->runtime);
+}
+
 cJSON *line__service(const struct svc_id *id)
 {
+	const struct svc_names *n = &id->names;
 	cJSON *o = cJSON_CreateObject();
+	bool ok;
 
 	if (!o)
 		return NULL;
-	cJSON_AddStringToObject(o, "role", svc_role_name(id->role));
-	cJSON_AddNumberToObject(o, "port", id->port);
-	if (id->comm[0])
-		cJSON_AddStringToObject(o, "comm", id->comm);
+	ok = cJSON_AddStringToObject(o, "role", svc_role_name(id->role)) &&
+	     cJSON_AddNumberToObject(o, "port", id->port) &&
+	     (!id->comm[0] || cJSON_AddStringToObject(o, "comm", id->comm)) &&
+	     (!(id->flags & SVC_F_OTHER) || cJSON_AddTrueToObject(o, "other")) &&
+	     (!id->netns || cJSON_AddNumberToObject(o, "netns", id->netns)) &&
+	     (!id->host_netns || cJSON_AddTrueToObject(o, "host_netns")) &&
+	     (!n->cgroup[0] || cJSON_AddStringToObject(o, "cgroup", n->cgroup)) &&
+	     (!id->cgroup || cJSON_AddNumberToObject(o, "cgroup_id", (double)id->cgroup)) &&
+	     (!n->container[0] || add_container(o, n)) &&
+	     (!n->pod_uid[0] || cJSON_AddStringToObject(o, "pod_uid", n->pod_uid)) &&
+	     (!n->unit[0] || cJSON_AddStringToObject(o, "unit", n->unit));
+	if (!ok) {
+		cJSON_Delete(o);
+		return NULL;
+	}
 	return o;
+}
+
+static unsigned label(struct svc_label *out, unsigned i, const char *name, const char *value)
+{
+	if (!value[0])
+		return i;
+	out[i].name = name;
+	snprintf(out[i].value, sizeof(out[i].value), "%s", value);
+	return i + 1;
+}
+
+unsigned line__service_labels(const struct svc_id *id, struct svc_label out[SVC_LABELS_MAX])
+{
+	const struct svc_names *n = &id->names;
+	char num[24];
+	unsigned i = 0;
+
+	i = label(out, i, "role", svc_role_name(id->role));
+	snprintf(num, sizeof(num), "%u", id->port);
+	i = label(out, i, "port", num);
+	if (id->netns) {
+		snprintf(num, sizeof(num), "%u", id->netns);
+		i = label(out, i, "netns", num);
+	}
+	if (n->cgroup[0]) {
+		i = label(out, i, "cgroup", n->cgroup);
+	} else if (id->cgroup) {
+		snprintf(num, sizeof(num), "%llu", (unsigned long long)id->cgroup);
+		i = label(out, i, "cgroup", num);
+	}
+	i = label(out, i, "container_id", n->container);
+	if (n->container[0])
+		i = label(out, i, "container_runtime", n->runtime);
+	i = label(out, i, "pod_uid", n->pod_uid);
+	i = label(out, i, "unit", n->unit);
+	if (id->flags & SVC_F_OTHER)
+		i = label(out, i, "other", "true");
+	return i;
 }
 
 cJSON *line__header(double ts, const char *type, const char *host)

@@ -14,7 +14,7 @@
 
 #include "lib/sample.h"
 
-#define TT_SCHEMA_VERSION "1.0"
+#define TT_SCHEMA_VERSION "1.1"
 
 /* Formats ts (seconds since the epoch) as "2026-11-23T05:42:13.123Z" into
  * buf, which holds at least 32 bytes. Returns buf. */
@@ -24,9 +24,25 @@ char *line__iso8601(double ts, char *buf, size_t len);
  * since the epoch. Returns 0, or -EINVAL. */
 int line__parse_iso8601(const char *s, double *ts);
 
-/* {"role":"server","port":8080,"comm":"nginx"}; comm is left out when
- * unknown. Returns NULL on out of memory. */
+/* {"role":"server","port":8080,"comm":"nginx"} and the identity that is
+ * known: "other", "netns", "host_netns", "cgroup" (path), "cgroup_id",
+ * "container" {"id","runtime"}, "pod_uid", "unit". Unknown fields are left
+ * out. Returns NULL on out of memory. */
 cJSON *line__service(const struct svc_id *id);
+
+/* One identity label of a service, for endpoints that label series by it. */
+struct svc_label {
+	const char *name;
+	char value[SVC_CGROUP_LEN];
+};
+
+#define SVC_LABELS_MAX 9
+
+/* Fills out with the service's identity labels that are known, in this
+ * order: role, port, netns, cgroup (the path, else the id as a number),
+ * container_id, container_runtime, pod_uid, unit, other ("true"). comm is a
+ * label that changes and is left out. Returns how many were filled. */
+unsigned line__service_labels(const struct svc_id *id, struct svc_label out[SVC_LABELS_MAX]);
 
 /* A new object holding "ts", "type", "schema" and "host", the fields every
  * line starts with. Returns NULL on out of memory. */

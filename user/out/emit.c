@@ -68,6 +68,21 @@ cJSON *emit__host(const struct host_sample *h, const char *host)
 	return o;
 }
 
+cJSON *emit__retired(const struct svc_id *id, double ts, double idle_s, const char *host)
+{
+	cJSON *o = line__header(ts, "agent", host);
+
+	if (!o)
+		return NULL;
+	if (!cJSON_AddStringToObject(o, "event", "service_retired") ||
+	    !cJSON_AddItemToObject(o, "service", line__service(id)) ||
+	    !cJSON_AddNumberToObject(o, "idle_s", line__round(idle_s, 3))) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
 int emit__line(FILE *f, const cJSON *obj)
 {
 	char *text = cJSON_PrintUnformatted(obj);

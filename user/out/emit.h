@@ -20,6 +20,10 @@ cJSON *emit__metrics(const struct svc_sample *s, const char *host);
 /* The host line of one interval. Returns NULL on out of memory. */
 cJSON *emit__host(const struct host_sample *h, const char *host);
 
+/* The agent line saying service id retired at ts after idle_s seconds
+ * without an open connection or an event. Returns NULL on out of memory. */
+cJSON *emit__retired(const struct svc_id *id, double ts, double idle_s, const char *host);
+
 /* Writes obj as one line (no newlines inside) with a single fwrite and
  * flushes. Returns 0, or a negative errno; on error nothing or a whole line
  * may have been written, never part of one that is then followed by more. */

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,41 +22,79 @@ __attribute__((format(printf, 4, 5))) static size_t set(struct label *out, size_
 
 size_t labels__service(const struct svc_id *id, struct label *out)
 {
+	const struct svc_names *nm = &id->names;
 	size_t n = 0;
 
 	n = set(out, n, "role", "%s", svc_role_name(id->role));
 	n = set(out, n, "port", "%u", id->port);
 	/* comm is the last process seen on the data path: a label that can
-	 * change, so consumers that need a stable set use role and port. */
+	 * change, so consumers that need a stable set use the others. */
 	if (id->comm[0])
 		n = set(out, n, "comm", "%.*s", TT_COMM_LEN, id->comm);
+	if (id->flags & SVC_F_OTHER)
+		n = set(out, n, "other", "true");
+	if (id->netns)
+		n = set(out, n, "netns", "%u", id->netns);
+	/* A cgroup no walk could name is still one service: its number. */
+	if (nm->cgroup[0])
+		n = set(out, n, "cgroup", "%s", nm->cgroup);
+	else if (id->cgroup)
+		n = set(out, n, "cgroup", "%llu", (unsigned long long)id->cgroup);
+	if (nm->container[0]) {
+		n = set(out, n, "container_id", "%s", nm->container);
+		if (nm->runtime[0])
+			n = set(out, n, "container_runtime", "%s", nm->runtime);
+	}
+	if (nm->pod_uid[0])
+		n = set(out, n, "pod_uid", "%s", nm->pod_uid);
+	if (nm->unit[0])
+		n = set(out, n, "unit", "%s", nm->unit);
 	return n;
 }
 
-static size_t from_json(const cJSON *o, const char *prefix, struct label *out, size_t n)
+/* Copies member name of o into buf when it is a string that fits. */
+static void get_str(const cJSON *o, const char *name, char *buf, size_t len)
 {
-	const cJSON *e;
-	char name[32];
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
 
-	cJSON_ArrayForEach(e, o) {
-		if (n >= LABELS_MAX || !e->string)
-			break;
-		snprintf(name, sizeof(name), "%s%s%s", prefix, *prefix ? "_" : "", e->string);
-		if (cJSON_IsString(e))
-			n = set(out, n, name, "%s", e->valuestring);
-		else if (cJSON_IsNumber(e))
-			n = set(out, n, name, "%.0f", e->valuedouble);
-		else if (cJSON_IsBool(e))
-			n = set(out, n, name, "%s", cJSON_IsTrue(e) ? "true" : "false");
-		else if (cJSON_IsObject(e) && !*prefix)
-			n = from_json(e, e->string, out, n);
-	}
-	return n;
+	if (cJSON_IsString(v) && strlen(v->valuestring) < len)
+		memcpy(buf, v->valuestring, strlen(v->valuestring) + 1);
+}
+
+/* Member name of o as a whole number in [0, max], else 0. */
+static uint64_t get_num(const cJSON *o, const char *name, double max)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+
+	if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > max ||
+	    v->valuedouble != floor(v->valuedouble))
+		return 0;
+	return (uint64_t)v->valuedouble;
 }
 
 size_t labels__from_json(const cJSON *service, struct label *out)
 {
-	return cJSON_IsObject(service) ? from_json(service, "", out, 0) : 0;
+	const cJSON *role = cJSON_GetObjectItemCaseSensitive(service, "role");
+	const cJSON *port = cJSON_GetObjectItemCaseSensitive(service, "port");
+	const cJSON *ctr = cJSON_GetObjectItemCaseSensitive(service, "container");
+	struct svc_id id;
+
+	memset(&id, 0, sizeof(id));
+	if (!cJSON_IsString(role) || svc_role_parse(role->valuestring, &id.role) ||
+	    !cJSON_IsNumber(port))
+		return 0;
+	id.port = (uint16_t)get_num(service, "port", 65535);
+	id.netns = (uint32_t)get_num(service, "netns", 4294967295.0);
+	id.cgroup = get_num(service, "cgroup_id", 18446744073709549568.0);
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(service, "other")))
+		id.flags |= SVC_F_OTHER;
+	get_str(service, "comm", id.comm, sizeof(id.comm));
+	get_str(service, "cgroup", id.names.cgroup, sizeof(id.names.cgroup));
+	get_str(ctr, "id", id.names.container, sizeof(id.names.container));
+	get_str(ctr, "runtime", id.names.runtime, sizeof(id.names.runtime));
+	get_str(service, "pod_uid", id.names.pod_uid, sizeof(id.names.pod_uid));
+	get_str(service, "unit", id.names.unit, sizeof(id.names.unit));
+	return labels__service(&id, out);
 }
 
 /* Appends c to buf at *pos when it fits; *pos counts on regardless. */

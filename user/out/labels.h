@@ -2,8 +2,7 @@
 /*
  * A service's identity as label pairs, for the exporters (the Prometheus
  * endpoint's series, Alertmanager's alerts), and their escaping in the text
- * exposition format. The one place the identity labels are listed: the
- * workload identity labels join in labels__service.
+ * exposition format. The one place the identity labels are listed.
  */
 #ifndef TT_LABELS_H
 #define TT_LABELS_H
@@ -14,7 +13,7 @@
 
 #include "lib/sample.h"
 
-#define LABELS_MAX 8	       /* pairs of one service */
+#define LABELS_MAX 12	       /* pairs of one service */
 #define LABEL_VALUE_MAX 256    /* bytes of a value, NUL included; longer is cut */
 
 struct label {
@@ -22,14 +21,17 @@ struct label {
 	char value[LABEL_VALUE_MAX];
 };
 
-/* The identity label pairs of id (role, port, comm when known), in a fixed
- * order, into out[LABELS_MAX]. Returns how many were written. */
+/* The label pairs of id that are known, in this order, into out[LABELS_MAX]:
+ * role, port, comm, other ("true" on an overflow service), netns, cgroup
+ * (the path, else the id as a number), container_id, container_runtime,
+ * pod_uid, unit. Returns how many were written. */
 size_t labels__service(const struct svc_id *id, struct label *out);
 
-/* The label pairs of a line's "service" object: each scalar member by its
- * name, a nested object's members as OUTER_INNER. For a line made by
- * line__service this gives what labels__service gives (a unit test holds
- * them together). Returns how many were written, at most LABELS_MAX. */
+/* The label pairs of a line's "service" object (line__service's fields):
+ * the service it describes, labelled by labels__service, so an alert's
+ * labels are its service's series' labels. Members it does not know, or of
+ * the wrong type, are left out; a service object without a role and port
+ * gives none. Returns how many were written. */
 size_t labels__from_json(const cJSON *service, struct label *out);
 
 /* Appends `name="value"` pairs, comma-separated, escaped for the text

@@ -589,6 +589,88 @@ static void test_exit_codes(void)
 	CHECK(out[0] == '\0' && err[0] == '\0');
 }
 
+#define A68 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" /* 68 bytes */
+
+/* The identity filters and service_idle_s: parsed, checked with their key
+ * paths, printed so they load back. */
+static void test_identity_keys(void)
+{
+	const char *p = put(
+		"ident.json",
+		"{\"service_idle_s\": 30,\n"
+		" \"services\": {\"include_containers\": [\"3f1d\", \"ab\"],\n"
+		"              \"exclude_units\": [\"sshd.service\", \"session-3.scope\"],\n"
+		"              \"include_cgroups\": [\"/kubepods.slice\"],\n"
+		"              \"exclude_cgroups\": [\"/system.slice/\"],\n"
+		"              \"include_netns\": [4026532100, 4026531840]}}",
+		0644);
+	struct config a, b;
+	const char *q;
+	char many[2048];
+	size_t k;
+	int i;
+
+	CHECK(load(&a, "-c", p, NULL) == 0);
+	CHECK(a.service_idle_s == 30);
+	CHECK(a.include.n_containers == 2 && !strcmp(a.include.containers[1], "ab"));
+	CHECK(a.exclude.n_units == 2 && !strcmp(a.exclude.units[1], "session-3.scope"));
+	CHECK(a.include.n_cgroups == 1 && !strcmp(a.include.cgroups[0], "/kubepods.slice"));
+	CHECK(a.exclude.n_cgroups == 1 && a.include.n_netns == 2);
+	CHECK(a.include.netns[1] == 4026531840u && a.exclude.n_netns == 0);
+	CHECK(load(&a, "-c", p, "--print-config", NULL) == 1);
+	CHECK(strstr(out, "\"include_containers\"") && strstr(out, "\"service_idle_s\""));
+	q = put("ident-printed.json", out, 0600);
+	CHECK(load(&b, "-c", q, NULL) == 0);
+	memset(a.config_path, 0, sizeof(a.config_path));
+	memset(b.config_path, 0, sizeof(b.config_path));
+	a.print_config = false;
+	CHECK(!memcmp(&a, &b, sizeof(a)));
+	config__default(&a);
+	CHECK(a.service_idle_s == 300 && !a.include.n_units && !a.exclude.n_netns);
+
+	expect_file_error("{\"services\": {\"include_containers\": [\"3F1D\"]}}",
+			  "services.include_containers[0]: '3F1D' is not a container id prefix (1 to "
+			  "64 lower-case hex digits)");
+	expect_file_error("{\"services\": {\"exclude_containers\": [\"ab\", 3]}}",
+			  "services.exclude_containers[1]: expected a string, got a number");
+	expect_file_error("{\"services\": {\"include_containers\": [\"" A68 "\"]}}",
+			  "services.include_containers[0]: '" A68 "' is longer than 64 bytes");
+	expect_file_error("{\"services\": {\"include_units\": [\"nginx\"]}}",
+			  "services.include_units[0]: 'nginx' is not a systemd unit name (one ending "
+			  "in .service or .scope, without a /)");
+	expect_file_error("{\"services\": {\"include_units\": \"nginx.service\"}}",
+			  "services.include_units: expected an array of strings, got a string");
+	expect_file_error("{\"services\": {\"exclude_cgroups\": [\"system.slice\"]}}",
+			  "services.exclude_cgroups[0]: 'system.slice' is not a cgroup path under the "
+			  "cgroup v2 root (one starting with /)");
+	expect_file_error("{\"services\": {\"include_netns\": [0]}}",
+			  "services.include_netns[0]: expected a network namespace inode");
+	expect_file_error("{\"services\": {\"include_netns\": [\"4026531840\"]}}",
+			  "services.include_netns[0]: expected a network namespace inode, a whole "
+			  "number from 1 to 4294967295 (readlink /proc/PID/ns/net shows it), got a "
+			  "string");
+	expect_file_error("{\"services\": {\"exclude_netns\": [7, 7]}}",
+			  "services.exclude_netns[1]: netns 7 is listed twice");
+	expect_file_error("{\"services\": {\"include_units\": [\"a.service\", \"a.service\"]}}",
+			  "services.include_units[1]: 'a.service' is listed twice");
+	expect_file_error("{\"services\": {\"include_units\": [\"a.service\"], "
+			  "\"exclude_units\": [\"b.service\", \"a.service\"]}}",
+			  "services.exclude_units[1]: also in include_units");
+	expect_file_error("{\"services\": {\"include_netns\": [5], \"exclude_netns\": [5]}}",
+			  "services.exclude_netns[0]: also in include_netns");
+	expect_file_error("{\"services\": {\"include_unit\": []}}",
+			  "services.include_unit: unknown key (did you mean include_units?)");
+	expect_file_error("{\"service_idle_s\": 0.5}",
+			  "service_idle_s: expected 0 or a number from 1 to 10000000, got 0.5");
+	k = (size_t)snprintf(many, sizeof(many), "{\"services\": {\"include_cgroups\": [");
+	for (i = 0; i <= CONFIG_MAX_NAMES; i++)
+		k += (size_t)snprintf(many + k, sizeof(many) - k, "%s\"/c%d\"", i ? "," : "", i);
+	snprintf(many + k, sizeof(many) - k, "]}}");
+	expect_file_error(many, "services.include_cgroups[32]: too many (at most 32)");
+	CHECK(load(&a, "-c", put("idle0.json", "{\"service_idle_s\": 0}", 0644), NULL) == 0);
+	CHECK(a.service_idle_s == 0);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir)) {
@@ -604,6 +686,7 @@ int main(void)
 	test_flag_errors();
 	test_permissions();
 	test_round_trip();
+	test_identity_keys();
 	test_example();
 	test_sizes();
 	test_exit_codes();

@@ -347,9 +347,172 @@ static void test_score_gaps(void)
 	free(err);
 }
 
+#define CID "3f1d7c2a9b8e4f60a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718"
+
+/* Every identity field of schema 1.1 parses back into what was printed. */
+static void test_parse_identity(void)
+{
+	struct svc_sample s = { .id = { .role = TT_ROLE_CLIENT, .port = 5432, .comm = "api",
+					.netns = 4026532100u, .cgroup = 4294967301ULL,
+					.host_netns = true, .flags = SVC_F_OTHER },
+				.ts = 1795412533, .interval_s = 1, .active = 2 };
+	struct replay_rec r;
+	const char *why = NULL;
+	char *text;
+	cJSON *o;
+
+	strcpy(s.id.names.cgroup, "/kubepods/besteffort/pod0f3a2b1c-4d5e-6f70-8192-a3b4c5d6e7f8/" CID);
+	strcpy(s.id.names.container, CID);
+	strcpy(s.id.names.runtime, "cri-o");
+	strcpy(s.id.names.pod_uid, "0f3a2b1c-4d5e-6f70-8192-a3b4c5d6e7f8");
+	strcpy(s.id.names.unit, "x.scope");
+	o = emit__metrics(&s, "h1");
+	text = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	CHECK(replay__parse_line(text, &r, &why) == REPLAY_METRICS);
+	free(text);
+	CHECK(svc_id__same(&r.svc.id, &s.id) && r.svc.id.host_netns);
+	CHECK(!memcmp(&r.svc.id.names, &s.id.names, sizeof(s.id.names)));
+	CHECK(!strcmp(r.svc.id.comm, "api"));
+	/* A 1.0 line is a service of unknown netns and cgroup. */
+	CHECK(replay__parse_line(metrics_line, &r, &why) == REPLAY_METRICS);
+	CHECK(!svc_id__has_identity(&r.svc.id) && !r.svc.id.names.cgroup[0]);
+	/* A name too long for its field is dropped, as the agent drops it. */
+	CHECK(replay__parse_line("{\"ts\":\"2026-11-23T05:42:13Z\",\"type\":\"metrics\","
+				 "\"service\":{\"role\":\"server\",\"port\":1,\"unit\":\""
+				 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+				 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.service\"},\"rps\":1,"
+				 "\"connections\":{\"active\":1}}", &r, &why) == REPLAY_METRICS);
+	CHECK(!r.svc.id.names.unit[0]);
+	/* The retirement line. */
+	o = emit__retired(&s.id, 1795412534, 300, "h1");
+	text = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	CHECK(replay__parse_line(text, &r, &why) == REPLAY_RETIRED);
+	CHECK(svc_id__same(&r.svc.id, &s.id) && !strcmp(r.svc.id.names.container, CID));
+	free(text);
+
+	static const char *const bad[] = {
+		"\"netns\":\"x\"", "\"netns\":-1", "\"netns\":4294967296", "\"netns\":1.5",
+		"\"cgroup_id\":-3", "\"host_netns\":1", "\"other\":\"true\"",
+		"\"container\":\"" CID "\"", "\"container\":{\"runtime\":\"docker\"}",
+		"\"container\":{\"id\":5}", "\"unit\":7", "\"cgroup\":[]",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char line[512];
+
+		snprintf(line, sizeof(line),
+			 "{\"ts\":\"2026-11-23T05:42:13Z\",\"type\":\"metrics\",\"service\":"
+			 "{\"role\":\"server\",\"port\":1,%s},\"rps\":1,\"connections\":"
+			 "{\"active\":1}}", bad[i]);
+		why = NULL;
+		CHECK(replay__parse_line(line, &r, &why) == -EINVAL && why && strstr(why, "service"));
+	}
+}
+
+static int print_to(const cJSON *line, void *ctx)
+{
+	return emit__line(ctx, line);
+}
+
+/* A line's worth of a sample: the figures as the line rounds them. */
+static struct svc_sample as_printed(const struct svc_sample *s, const char *host)
+{
+	cJSON *o = emit__metrics(s, host);
+	char *text = cJSON_PrintUnformatted(o);
+	struct replay_rec r;
+	const char *why;
+
+	CHECK(replay__parse_line(text, &r, &why) == REPLAY_METRICS);
+	cJSON_Delete(o);
+	free(text);
+	return r.svc;
+}
+
+/* The agent's own path, run here: samples of two pods on one port (both
+ * slow down and alert), a client of one of them, and a retirement; what the
+ * core printed from the samples (as the lines round them), replay of the
+ * lines prints byte for byte. */
+static void test_replay_identity(void)
+{
+	struct svc_sample p[3], s[3] = {
+		{ .id = { .role = TT_ROLE_SERVER, .port = 8080, .netns = 4026532100u, .cgroup = 11,
+			  .comm = "api" } },
+		{ .id = { .role = TT_ROLE_SERVER, .port = 8080, .netns = 4026532200u, .cgroup = 21,
+			  .comm = "api" } },
+		{ .id = { .role = TT_ROLE_CLIENT, .port = 5432, .netns = 4026532100u, .cgroup = 11,
+			  .comm = "api" } },
+	};
+	struct host_sample h = { .interval_s = 1, .mem_pct = 40 };
+	char *in = NULL, *live = NULL, *again, *err;
+	size_t ilen = 0, llen = 0, n, i;
+	FILE *fi = open_memstream(&in, &ilen), *fl = open_memstream(&live, &llen);
+	struct replay_summary sum;
+	struct core_config cfg;
+	struct rng r = { 5 };
+	struct core *c;
+	cJSON *o;
+	int t, ret;
+
+	strcpy(s[0].id.names.container, CID);
+	strcpy(s[0].id.names.runtime, "docker");
+	strcpy(s[1].id.names.unit, "b.service");
+	core__default_config(&cfg);
+	c = core__new(&cfg);
+	for (t = 0; c && t < 420; t++) {
+		n = t < 360 ? 3 : 1;
+		h.ts = 1795392000 + t;
+		h.cpu_pct = 30 + rng_normal(&r);
+		for (i = 0; i < 3; i++) {
+			s[i].ts = h.ts;
+			s[i].interval_s = 1;
+			s[i].rps = 500 + 20 * rng_normal(&r);
+			s[i].requests = (uint64_t)s[i].rps;
+			s[i].has_latency = true;
+			s[i].lat_mean_us = (40 + 0.05 * s[i].rps) * (t >= 300 && i < 2 ? 4 : 1) *
+					   (1 + 0.03 * rng_normal(&r));
+			s[i].lat_p50_us = s[i].lat_p90_us = s[i].lat_mean_us;
+			s[i].lat_p99_us = 2 * s[i].lat_mean_us;
+			s[i].active = 4;
+		}
+		/* Pod B is gone at 360: the agent retires it at 365. */
+		for (i = 0; i < n; i++) {
+			o = emit__metrics(&s[i], "h1");
+			emit__line(fi, o);
+			cJSON_Delete(o);
+			p[i] = as_printed(&s[i], "h1");
+		}
+		h.cpu_pct = line__round(h.cpu_pct, 1);
+		o = emit__host(&h, "h1");
+		emit__line(fi, o);
+		cJSON_Delete(o);
+		core__step(c, &h, p, n, "h1", print_to, fl);
+		if (t == 365) {
+			o = emit__retired(&s[1].id, h.ts, 5, "h1");
+			emit__line(fi, o);
+			cJSON_Delete(o);
+			CHECK(core__forget(c, &s[1].id, print_to, fl) == 0);
+		}
+	}
+	core__free(c);
+	fclose(fi);
+	fclose(fl);
+	CHECK(live && strstr(live, "was retired") && strstr(live, "in container 3f1d7c2a9b8e"));
+	CHECK(live && strstr(live, "\"netns\":4026532200"));
+	again = replay_text(in, true, &ret, &err, &sum);
+	CHECK(ret == 0 && sum.malformed == 0 && sum.intervals == 420);
+	CHECK(again && live && !strcmp(again, live));
+	free(again);
+	free(err);
+	free(in);
+	free(live);
+}
+
 int main(void)
 {
 	test_parse();
+	test_parse_identity();
+	test_replay_identity();
 	test_replay_run();
 	test_main_usage();
 	test_fuzz();

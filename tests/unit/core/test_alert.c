@@ -100,6 +100,40 @@ static void test_id(void)
 	CHECK(!strcmp(d, alert__id(ALERT_THRESHOLD, "cpu_pct", NULL, c)));
 }
 
+static uint64_t fnv(uint64_t h, const char *s, size_t n)
+{
+	while (n--) {
+		h ^= (unsigned char)*s++;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* With an identity the fingerprint covers it: role:port/netns/cgroup, and
+ * /other for the overflow service; labels never count. */
+static void test_id_identity(void)
+{
+	struct svc_id s = { .port = 8080, .role = TT_ROLE_SERVER, .netns = 4026532100u,
+			    .cgroup = 11 };
+	const char *tail = "server:8080/4026532100/11";
+	uint64_t h = 0xcbf29ce484222325ULL;
+	char a[17], b[17], want[17];
+
+	h = fnv(h, "anomaly", 8);
+	h = fnv(h, "latency_mean_us", 16);
+	h = fnv(h, tail, strlen(tail));
+	snprintf(want, sizeof(want), "%016llx", (unsigned long long)h);
+	CHECK(!strcmp(alert__id(ALERT_ANOMALY, "latency_mean_us", &s, a), want));
+	strcpy(s.names.container, "abc");
+	s.host_netns = true;
+	CHECK(!strcmp(alert__id(ALERT_ANOMALY, "latency_mean_us", &s, b), a));
+	s.cgroup = 12;
+	CHECK(strcmp(alert__id(ALERT_ANOMALY, "latency_mean_us", &s, b), a));
+	s.cgroup = 11;
+	s.flags = SVC_F_OTHER;
+	CHECK(strcmp(alert__id(ALERT_ANOMALY, "latency_mean_us", &s, b), a));
+}
+
 static void test_encode(void)
 {
 	struct svc_id s = { .comm = "nginx", .port = 8080, .role = TT_ROLE_SERVER };
@@ -155,6 +189,7 @@ int main(void)
 	test_m_of_n();
 	test_renotify_and_flap();
 	test_id();
+	test_id_identity();
 	test_encode();
 	return check_done("test_alert");
 }

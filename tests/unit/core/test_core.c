@@ -2,8 +2,13 @@
 /* The core's learning while alerting: a deploy that doubles a service's
  * latency for good at the same load alerts once, is adopted as the new
  * normal after model_adopt_s and resolves, and never alerts again; a
- * slowdown that ends before that resolves on its own. */
+ * slowdown that ends before that resolves on its own. And workload
+ * identity: the core keys a service by its identity (role, port, netns,
+ * cgroup, overflow flag), fingerprints alerts with it, forgets retired
+ * services, and feeds the model the service's own dependency connections. */
+#include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
@@ -100,9 +105,217 @@ static void test_slowdown_ends(void)
 	core__free(c);
 }
 
+#define POD_A 4026532100u
+#define POD_B 4026532200u
+
+struct lines {
+	int firing, resolved, other;
+	char ids[8][17];
+	char last_msg[400];
+	double db; /* details.model.features.db_connections of the last firing */
+};
+
+static const cJSON *at(const cJSON *o, const char *a, const char *b, const char *c)
+{
+	o = o ? cJSON_GetObjectItem(o, a) : NULL;
+	o = o && b ? cJSON_GetObjectItem(o, b) : o;
+	return o && c ? cJSON_GetObjectItem(o, c) : o;
+}
+
+static int take(const cJSON *line, void *ctx)
+{
+	struct lines *l = ctx;
+	const cJSON *st = cJSON_GetObjectItem(line, "state"), *db;
+	const cJSON *id = cJSON_GetObjectItem(line, "id"), *msg = cJSON_GetObjectItem(line, "message");
+
+	if (!st) {
+		l->other++;
+		return 0;
+	}
+	if (!strcmp(st->valuestring, "firing")) {
+		if (l->firing < 8)
+			snprintf(l->ids[l->firing], sizeof(l->ids[0]), "%s", id->valuestring);
+		l->firing++;
+		db = at(line, "details", "model", "features");
+		db = db ? cJSON_GetObjectItem(db, "db_connections") : NULL;
+		l->db = db ? db->valuedouble : NAN;
+	} else {
+		l->resolved++;
+	}
+	snprintf(l->last_msg, sizeof(l->last_msg), "%s", msg ? msg->valuestring : "");
+	return 0;
+}
+
+static struct svc_sample sample(uint16_t port, uint32_t netns, uint64_t cgroup, double ts)
+{
+	struct svc_sample s = { .id = { .role = TT_ROLE_SERVER, .port = port, .netns = netns,
+					.cgroup = cgroup },
+				.ts = ts, .interval_s = 1, .requests = 100, .rps = 100,
+				.has_latency = true, .lat_mean_us = 50, .lat_p50_us = 45,
+				.lat_p90_us = 60, .lat_p99_us = 80, .lat_max_us = 90 };
+
+	strcpy(s.id.comm, "api");
+	return s;
+}
+
+/* A core with one threshold rule on failed connects, hold 1. */
+static struct core *rule_core(void)
+{
+	struct core_config cfg;
+
+	core__default_config(&cfg);
+	cfg.rules[0] = (struct rule_threshold){ .metric = METRIC_FAILED, .fire = 5, .clear = 5,
+						.hold = 1 };
+	cfg.n_rules = 1;
+	return core__new(&cfg);
+}
+
+/* Same port, two namespaces: two services, two fingerprints. */
+static void test_keying(void)
+{
+	struct core *c = rule_core();
+	struct svc_sample s[3] = { sample(8080, POD_A, 0, 10), sample(8080, POD_B, 0, 10),
+				   sample(8080, POD_A, 0, 10) };
+	struct lines l = { 0 };
+	struct core_stats st;
+	struct svc_id plain = { .role = TT_ROLE_SERVER, .port = 8080 };
+	char id[17];
+
+	CHECK(c != NULL);
+	if (!c)
+		return;
+	s[0].failed = s[1].failed = 9;
+	CHECK(core__step(c, NULL, s, 3, "h", take, &l) == 0);
+	core__stats(c, &st);
+	CHECK(st.series == 2 && st.duplicates == 1);
+	CHECK(l.firing == 2 && strcmp(l.ids[0], l.ids[1]));
+	CHECK(!strcmp(l.ids[0], alert__id(ALERT_THRESHOLD, "connections_failed", &s[0].id, id)));
+	/* Without identity the fingerprint is the one of schema 1.0. */
+	CHECK(strcmp(l.ids[0], alert__id(ALERT_THRESHOLD, "connections_failed", &plain, id)));
+	/* Names arriving later are labels: the same service, the same id. */
+	strcpy(s[0].id.names.unit, "api.service");
+	s[0].id.host_netns = false;
+	s[0].ts = s[1].ts = 11;
+	CHECK(core__step(c, NULL, s, 2, "h", take, &l) == 0);
+	core__stats(c, &st);
+	CHECK(st.series == 2 && l.firing == 2);
+	/* The overflow service of a namespace is its own. */
+	s[2].id.flags = SVC_F_OTHER;
+	s[2].id.port = 0;
+	s[2].ts = 12;
+	CHECK(core__step(c, NULL, &s[2], 1, "h", take, &l) == 0);
+	core__stats(c, &st);
+	CHECK(st.series == 3);
+	core__free(c);
+}
+
+/* Retiring a service resolves what fires, with the same id; the service
+ * that comes back starts afresh. */
+static void test_forget(void)
+{
+	struct core *c = rule_core();
+	struct svc_sample s = sample(8080, POD_A, 77, 20);
+	struct lines l = { 0 };
+	struct core_stats st;
+
+	if (!c)
+		return;
+	s.failed = 9;
+	CHECK(core__step(c, NULL, &s, 1, "h", take, &l) == 0 && l.firing == 1);
+	CHECK(core__forget(c, &s.id, take, &l) == 0);
+	CHECK(l.resolved == 1 && strstr(l.last_msg, "was retired") &&
+	      strstr(l.last_msg, "in cgroup 77 in netns"));
+	core__stats(c, &st);
+	CHECK(st.series == 0 && st.forgotten == 1);
+	CHECK(core__forget(c, &s.id, take, &l) == -ENOENT);
+	s.ts = 21;
+	CHECK(core__step(c, NULL, &s, 1, "h", take, &l) == 0);
+	CHECK(l.firing == 2 && !strcmp(l.ids[0], l.ids[1]));
+	core__free(c);
+}
+
+/* Random steps and forgets over 3,000 identities in a table of 8,192
+ * slots: every kept service is found again (no new series), every
+ * forgotten one is new. */
+static void test_forget_stress(void)
+{
+	enum { N = 3000 };
+	struct core_config cfg;
+	struct core *c;
+	struct svc_sample s;
+	struct core_stats st;
+	static bool alive[N];
+	struct rng seed = { 42 };
+	uint64_t series = 0;
+	int i, k, bad = 0;
+
+	core__default_config(&cfg);
+	cfg.max_series = 4096;
+	cfg.features = CORE_F_RPS;
+	c = core__new(&cfg);
+	if (!c)
+		return;
+	for (i = 0; i < 60000; i++) {
+		k = (int)(rng_next(&seed) % N);
+		s = sample((uint16_t)(8000 + k % 7), POD_A + (uint32_t)(k / 7) % 50,
+			   (uint64_t)k / 350, 100 + i);
+		if (rng_next(&seed) % 3) {
+			core__step(c, NULL, &s, 1, "h", NULL, NULL);
+			series += !alive[k];
+			alive[k] = true;
+		} else {
+			bad += core__forget(c, &s.id, NULL, NULL) != (alive[k] ? 0 : -ENOENT);
+			series -= alive[k];
+			alive[k] = false;
+		}
+		core__stats(c, &st);
+		bad += st.series != series;
+	}
+	CHECK(bad == 0);
+	core__free(c);
+}
+
+/* The model's db_connections is the service's own scope's. */
+static void test_db_scope(void)
+{
+	struct core_config cfg;
+	struct core *c;
+	struct host_sample h = { .interval_s = 1, .cpu_pct = 20, .mem_pct = 30 };
+	struct svc_sample s[3];
+	struct lines l = { 0 };
+	int i;
+
+	core__default_config(&cfg);
+	c = core__new(&cfg);
+	if (!c)
+		return;
+	for (i = 0; i < 120 && !l.firing; i++) {
+		h.ts = 1000 + i;
+		h.cpu_pct = 20 + i % 5;
+		s[0] = sample(8080, POD_A, 11, h.ts);
+		s[0].rps = 100 + 10 * (i % 7);
+		s[0].lat_mean_us = (50 + 0.1 * s[0].rps) * (i >= 100 ? 10 : 1);
+		s[0].lat_p99_us = 2 * s[0].lat_mean_us;
+		s[1] = sample(5432, POD_A, 12, h.ts);
+		s[1].id.role = TT_ROLE_CLIENT;
+		s[1].active = 3;
+		s[2] = s[1];
+		s[2].id.netns = POD_B;
+		s[2].active = 40;
+		CHECK(core__step(c, &h, s, 3, "h", take, &l) == 0);
+	}
+	CHECK(l.firing >= 1);
+	CHECK(l.db == 3);
+	core__free(c);
+}
+
 int main(void)
 {
 	test_deploy_doubles();
 	test_slowdown_ends();
+	test_keying();
+	test_forget();
+	test_forget_stress();
+	test_db_scope();
 	return check_done("test_core");
 }

@@ -130,9 +130,29 @@ static void test_write_error(void)
 	cJSON_Delete(o);
 }
 
+/* The agent line of a retired service, with the service's identity. */
+static void test_retired(void)
+{
+	struct svc_id id = { .role = TT_ROLE_SERVER, .port = 8080, .comm = "nginx",
+			     .netns = 4026532100u, .cgroup = 777 };
+	size_t len;
+	cJSON *o;
+
+	strcpy(id.names.unit, "nginx.service");
+	o = round_trip(emit__retired(&id, 1795412533.5, 300, "web-1"), &len);
+	CHECK(!strcmp(str(o, "type"), "agent") && !strcmp(str(o, "event"), "service_retired"));
+	CHECK(!strcmp(str(o, "schema"), "1.1") && !strcmp(str(o, "host"), "web-1"));
+	CHECK(num(o, "idle_s") == 300 && num(o, "service.port") == 8080);
+	CHECK(num(o, "service.netns") == 4026532100u && num(o, "service.cgroup_id") == 777);
+	CHECK(!strcmp(str(o, "service.unit"), "nginx.service"));
+	CHECK(!strcmp(str(o, "ts"), "2026-11-23T05:42:13.500Z"));
+	cJSON_Delete(o);
+}
+
 int main(void)
 {
 	test_metrics();
+	test_retired();
 	test_host();
 	test_timestamps();
 	test_write_error();
