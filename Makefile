@@ -61,9 +61,18 @@ KTEST_BINS := $(patsubst tests/kernel/%.c,$(OUT)/tests/%,$(KTEST_SRCS))
 TOOL_SRCS := $(wildcard tests/tools/*.c bench/*.c)
 TOOL_BINS := $(patsubst %.c,$(OUT)/%,$(notdir $(TOOL_SRCS)))
 
+# libFuzzer targets (tests/fuzz/fuzz_*.c), built with clang against the
+# stages compiled once more with the fuzzer's coverage and the sanitizers.
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_OBJS := $(patsubst user/%.c,$(OUT)/fuzzobj/%.o,$(CORE_SRCS))
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS = -g -O1 -std=gnu11 -Wall -Wextra -Werror $(INCLUDES) -DTT_VERSION=\"$(VERSION)\" $(FUZZ_SAN)
+FUZZ_SECONDS ?= 60
+
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps run test unit clean vmlinux bench install uninstall docs
+.PHONY: all deps run test unit clean vmlinux bench install uninstall docs fuzz fuzzers
 
 all: $(OUT)/telltale $(UNIT_BINS) $(KTEST_BINS) $(OUT)/broken.bpf.o $(addprefix $(OUT)/tools/,$(notdir $(basename $(TOOL_SRCS))))
 
@@ -73,11 +82,19 @@ deps:
 run: deps $(OUT)/telltale
 	$(OUT)/telltale $(ARGS)
 
-test: deps all
+test: deps all fuzzers
 	$(Q)tests/run.sh $(OUT)
 
 unit: $(UNIT_BINS)
 	$(Q)for t in $(UNIT_BINS); do $$t || exit 1; done
+
+fuzzers: $(FUZZ_BINS)
+
+# Each target FUZZ_SECONDS long (default 60), its new inputs kept in
+# $(OUT)/fuzz/corpus/TARGET for the next run; a crash stops with its input.
+fuzz: deps $(FUZZ_BINS)
+	$(Q)for t in $(patsubst fuzz_%,%,$(notdir $(FUZZ_BINS))); do \
+		tests/fuzz/run.sh $(OUT) $$t $(FUZZ_SECONDS) $(OUT)/fuzz/corpus/$$t || exit 1; done
 
 bench: deps all $(OUT)/floor.bpf.o $(OUT)/floor_sys.bpf.o
 	$(Q)bench/run.sh $(OUT)
@@ -156,6 +173,16 @@ $(OUT)/tools/%: tests/tools/%.c $(CORE_OBJS) | $(OUT)/tools
 $(OUT)/tools/%: bench/%.c $(CORE_OBJS) | $(OUT)/tools
 	$(call msg,BENCH,$@)
 	$(Q)$(CC) $(CFLAGS) -pthread $< $(CORE_OBJS) $(LDLIBS) -o $@
+
+$(OUT)/fuzzobj/%.o: user/%.c $(USER_HDRS) include/telltale.h
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(OUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJS) $(LDLIBS) -o $@
 
 # PREFIX and DESTDIR as usual; the unit's ExecStart follows PREFIX.
 install: $(OUT)/telltale

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Runs every test tier and prints one closing line "N passed, N failed, N skipped".
-# The layering check, unit tests (ASan+UBSan builds), kernel tests (load the real programs), end-to-end
+# The layering check, unit tests (ASan+UBSan builds), fuzz targets, kernel tests (load the real programs), end-to-end
 # tests against real servers, and the scenario suite. A test exits 0 to pass,
 # 77 to skip (saying why); under CI=true a skip is a failure.
 set -u
@@ -37,6 +37,12 @@ for t in "$OUT"/tests/test_*; do
 done
 for t in tests/bench/test_*.py; do
 	[ -x "$t" ] && run "bench/$(basename "$t" .py)" python3 "$t"
+done
+# Each fuzz target: its corpus (seeds and past crashes) once, then a few
+# seconds of fuzzing, so a regression in a parser is caught here.
+for t in tests/fuzz/fuzz_*.c; do
+	t=$(basename "$t" .c)
+	run "fuzz/${t#fuzz_}" tests/fuzz/run.sh "$OUT" "${t#fuzz_}" "${FUZZ_TEST_SECONDS:-3}"
 done
 for t in "$OUT"/tests/ktest_*; do
 	[ -x "$t" ] && run "kernel/$(basename "$t")" "$t"
