@@ -72,12 +72,16 @@ static inline unsigned wrap(unsigned i, unsigned nb)
 static void locate(const struct season *s, double ts, struct season_pos *p)
 {
 	unsigned nb = day_bins(s);
-	int64_t t = (int64_t)floor(ts), tod, tow;
-	double frac = ts - (double)t;
+	int64_t t, tod, tow;
+	double frac;
 
 	p->ok = false;
-	if (s->bw == UINT16_MAX || !nb || !isfinite(ts))
+	/* Past 2^53 s a timestamp has no seconds left to place in a day (and
+	 * past 2^63 it would not fit t): such a point has no time of day. */
+	if (s->bw == UINT16_MAX || !nb || !(fabs(ts) < 9007199254740992.0))
 		return;
+	t = (int64_t)floor(ts);
+	frac = ts - (double)t;
 	tod = ((t % DAY_S) + DAY_S) % DAY_S;
 	tow = (((t + WEEK_SHIFT) % WEEK_S) + WEEK_S) % WEEK_S;
 	p->day = ((double)tod + frac) / s->bw;

@@ -3,15 +3,10 @@
 
 #include "core/tail.h"
 
-/* fmax/fmin without the NaN rules libm keeps them out of line for. */
+/* fmax without the NaN rules libm keeps it out of line for. */
 static inline double max2(double a, double b)
 {
 	return a > b ? a : b;
-}
-
-static inline double min2(double a, double b)
-{
-	return a < b ? a : b;
 }
 
 /* log10(1 / TAIL_P1), log10(TAIL_P1 / TAIL_P2) */
