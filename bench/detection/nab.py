@@ -7,9 +7,11 @@ anomaly detectors, written from the method in issue 11:
   floor(10 % of the file's rows / number of anomalies) rows wide, centred on
   the run's first row and stretched to cover the run; overlapping windows
   merge; windows are clipped to the file.
-- The first min(floor(15 % of rows), 750) rows are probation: a detection
-  there counts for nothing. A window that ends inside probation is not
-  scored at all (no detector could hit it, so it weighs on no score).
+- The first min(floor(15 % of rows), 750) rows are probation and not
+  scored: a detection there counts for nothing, and a window that ends
+  inside probation, all of whose rows are unscored, is not scored either
+  (no detector could hit it, so it weighs on no score: not in raw, null or
+  perfect). A window that starts in probation and ends after it is scored.
 - A detection is a row whose score is at or above the threshold. In a window
   [L, R] of width w the earliest detection at row i earns
   tp * sig(-(R - i + 1) / w) / sig(-1); later ones in the window are free. A
@@ -19,7 +21,8 @@ anomaly detectors, written from the method in issue 11:
 - sig(y) = 2 / (1 + e^(5y)) - 1. Standard profile tp = 1, fp = 0.11, fn = 1.
 - A set of files scores 100 * (raw - null) / (perfect - null), raw, null
   (no detection at all) and perfect (one detection at the start of every
-  window) summed over the files.
+  window; at its first scored row for a window that starts in probation)
+  summed over the files.
 
 Library use: windows(), probation(), score_file(), normalised(), sweep().
 """
@@ -77,7 +80,8 @@ def windows(labels):
 
 
 class File:
-    """One scored series: its windows, probation and, per row, which window
+    """One scored series: its scored windows (those ending after probation;
+    unscored counts the others), probation and, per row, which window
     holds it (index) or which window precedes it (-(index + 2), -1 if none),
     with the sigmoid weight a detection there would earn or cost."""
 
@@ -85,7 +89,9 @@ class File:
         self.name = name
         self.n = len(labels)
         self.prob = probation(self.n)
-        self.win = windows(labels)
+        every = windows(labels)
+        self.win = [w for w in every if w[1] >= self.prob]
+        self.unscored = len(every) - len(self.win)
         self.where = [-1] * self.n
         self.weight = [0.0] * self.n
         s1 = sig(-1.0)
@@ -111,7 +117,7 @@ class File:
         return -FN * len(self.win)
 
     def perfect(self):
-        return TP * len(self.win)
+        return sum(self.weight[max(lo, self.prob)] for lo, _ in self.win)
 
 
 def score_file(f, detect):

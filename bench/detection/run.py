@@ -10,7 +10,8 @@ Per corpus and per category (mscloud: its domain folder; asd: the metric
 index, metric-01 ... metric-19, across the 12 servers) it prints the series,
 labelled windows, windows hit by the `alert` column, false alerts, the mean
 detection delay (points from a window's first labelled point to its first
-alert; negative = before it, inside the window), the NAB standard score of
+alert; negative = before it, inside the window; windows that end in
+probation are not scored and are counted apart), the NAB standard score of
 `alert` and, for the corpus, the best-threshold score of `anomaly_score`
 with its threshold (one threshold per corpus, swept over every value).
 """
@@ -105,7 +106,7 @@ def one(binary, config, item):
 
 class Tally:
     def __init__(self):
-        self.series = self.windows = self.hits = self.fps = 0
+        self.series = self.windows = self.unscored = self.hits = self.fps = 0
         self.raw = self.null = self.perfect = 0.0
         self.delays = []
 
@@ -113,6 +114,7 @@ class Tally:
         f, r = x["file"], x["res"]
         self.series += 1
         self.windows += len(f.win)
+        self.unscored += f.unscored
         self.hits += r["hits"]
         self.fps += r["fps"]
         self.raw += r["raw"]
@@ -159,7 +161,10 @@ def main():
             cats.setdefault(x["cat"], Tally()).add(x)
         for c, t in cats.items():
             print(t.row(f"{corpus} / {c}"))
-        quiet = [x for x in xs if not x["file"].win]
+        if total.unscored:
+            print(f"| {corpus}: {total.unscored} more labelled windows end in probation "
+                  "(not scored) | | | | | | | |")
+        quiet = [x for x in xs if not x["file"].win and not x["file"].unscored]
         if quiet:
             n = sum(sum(1 for v in x["alerts"] if v) for x in quiet)
             loud = sum(1 for x in quiet if any(x["alerts"]))

@@ -99,6 +99,22 @@ class Score(unittest.TestCase):
         self.assertAlmostEqual(best, 100 * (raw + 1) / 2, places=6)
         self.assertAlmostEqual(best, 92.8494, places=3)
 
+    def test_window_in_probation(self):
+        # 40 rows, probation rows 0..5. A run at row 2: window 0..3 ends in
+        # probation: not scored (no window, null 0, perfect 0, unscored 1).
+        f = nab.File(labels(40, {2}))
+        self.assertEqual((f.win, f.unscored, f.null(), f.perfect()), ([], 1, 0, 0))
+        self.assertEqual(nab.score_file(f, [True] * 40)["hits"], 0)
+        # A run at row 5: window 3..6 ends at row 6, the first scored row: it
+        # is scored, and the best a detector can do there is row 6, y = -1/4.
+        f = nab.File(labels(40, {5}))
+        self.assertEqual((f.win, f.unscored), ([(3, 6)], 0))
+        best = (2 / (1 + 0.2865048) - 1) / SIG_1
+        self.assertAlmostEqual(f.perfect(), best, places=5)
+        r = nab.score_file(f, [i == 4 or i == 6 for i in range(40)])
+        self.assertAlmostEqual(r["raw"], best, places=5)
+        self.assertEqual(r["first"], [6])
+
     def test_sweep_gap_rows(self):
         # A row without a score (a gap) never detects, at any threshold.
         sc = [None] * 40

