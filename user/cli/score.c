@@ -178,7 +178,10 @@ static int score_point(struct scorer *s, FILE *out, const char *ts_text, double 
 	fire = ev == ALERT_EV_FIRING || ev == ALERT_EV_RENOTIFY;
 	sum->points++;
 	sum->alerts += fire;
-	if (fprintf(out, "%s,%s,%.4f,%d\n", ts_text, val_text, sc, fire ? 1 : 0) < 0)
+	/* Rounded down, not to nearest: a row reads >= 0.5 exactly when its
+	 * score reached the threshold (0.49996 would print as 0.5000). */
+	if (fprintf(out, "%s,%s,%.4f,%d\n", ts_text, val_text, floor(sc * 1e4) / 1e4,
+		    fire ? 1 : 0) < 0)
 		return -EIO;
 	return 0;
 }

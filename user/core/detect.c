@@ -30,8 +30,8 @@ static inline double min2(double a, double b)
 #define SAMPLE_DT 60
 #define SAMPLE_EVERY 8
 /* The highest score of a point within an episode or its refractory time:
- * the largest double below DETECT_THRESHOLD. */
-#define BUSY_MAX 0.49999999999999994
+ * below DETECT_THRESHOLD also as `telltale score` writes it (4 decimals). */
+#define BUSY_MAX 0.4999
 
 void detect__default_config(struct detect_config *cfg)
 {
