@@ -40,13 +40,14 @@ struct {
 /* Slots in svcs; the loader sets it with the maps' size. */
 const volatile __u32 targ_max_services = TT_MAX_SERVICES;
 
-/* Local ports with a listening socket: seeded by the loader from
- * /proc/net/tcp{,6}, then learnt from every passive open. Classifies sockets
- * whose handshake we did not see: a local port that listens makes a server. */
+/* Local ports with a listening socket, per network namespace: seeded by the
+ * loader from each namespace's /proc/PID/net/tcp{,6}, then learnt from every
+ * passive open. Classifies sockets whose handshake we did not see: a local
+ * port that listens in the socket's own namespace makes a server. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, TT_MAX_LISTEN_PORTS);
-	__type(key, __u16);
+	__type(key, struct tt_listen_key);
 	__type(value, __u8);
 } listen_ports SEC(".maps");
 
@@ -68,14 +69,27 @@ static __always_inline void count(__u32 idx)
 
 static __always_inline bool same_svc(const struct tt_svc_key *a, const struct tt_svc_key *b)
 {
-	return a->port == b->port && a->role == b->role;
+	return a->port == b->port && a->role == b->role && a->netns == b->netns &&
+	       a->cgroup == b->cgroup && a->flags == b->flags;
+}
+
+/* Where a new service's slot search starts: every field of the key mixed
+ * (multiplicative hashing, one odd constant per word). */
+static __always_inline __u32 svc_hash(const struct tt_svc_key *key)
+{
+	__u32 h = ((__u32)key->port << 1 | key->role) * 2654435761u;
+
+	h ^= key->netns * 2246822519u;
+	h ^= (__u32)key->cgroup * 3266489917u;
+	h ^= (__u32)(key->cgroup >> 32) * 668265263u;
+	return h ^ (h >> 15);
 }
 
 /* The slot of a service, claiming one on first sight. */
 static __always_inline __u32 svc_slot(const struct tt_svc_key *key)
 {
 	__u32 *idx = bpf_map_lookup_elem(&svc_index, key);
-	__u32 h = ((__u32)key->port << 1 | key->role) * 2654435761u, c, i;
+	__u32 h = svc_hash(key), c, i;
 	struct tt_svc_key *owner;
 
 	if (idx)
@@ -107,25 +121,59 @@ static __always_inline struct tt_svc_stats *svc_stats(const struct tt_svc_key *k
 	return slot_stats(svc_slot(key));
 }
 
-/* Role and port from the connection's ports alone. */
-static __always_inline void classify(__u16 lport, __u16 rport, struct tt_svc_key *key)
+/* Before 5.15 (struct sock_cgroup_data without a cgroup member) the cgroup
+ * pointer sits in val, unless bit 0 says val holds cgroup v1 net_prio and
+ * net_cls data instead, which leaves no cgroup v2 to name. */
+struct sock_cgroup_data___old {
+	__u64 val;
+} __attribute__((preserve_access_index));
+
+/* The socket's network namespace and cgroup v2 id into key. Both are fixed
+ * for the socket's life, so this runs once per socket (its open, or its
+ * first sight), never on the data path. The cgroup is the one the socket
+ * recorded at creation (an accepted socket inherits its listener's). */
+static __always_inline void svc_place(struct sock *sk, struct tt_svc_key *key)
 {
-	if (bpf_map_lookup_elem(&listen_ports, &lport)) {
+	struct cgroup *cg = NULL;
+	__u64 val;
+
+	key->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	if (bpf_core_field_exists(sk->sk_cgrp_data.cgroup)) {
+		cg = BPF_CORE_READ(sk, sk_cgrp_data.cgroup);
+	} else {
+		val = BPF_CORE_READ((struct sock_cgroup_data___old *)&sk->sk_cgrp_data, val);
+		if (!(val & 1))
+			cg = (struct cgroup *)val;
+	}
+	key->cgroup = cg ? BPF_CORE_READ(cg, kn, id) : 0;
+	key->flags = 0;
+}
+
+/* The service of a socket: where it lives, and role and port from its ports
+ * and its namespace's listening ports. */
+static __always_inline void classify(struct sock *sk, __u16 lport, __u16 rport,
+				     struct tt_svc_key *key)
+{
+	struct tt_listen_key lk = { .port = lport };
+
+	svc_place(sk, key);
+	lk.netns = key->netns;
+	if (bpf_map_lookup_elem(&listen_ports, &lk)) {
 		key->role = TT_ROLE_SERVER;
 		key->port = lport;
 	} else {
 		key->role = TT_ROLE_CLIENT;
 		key->port = rport;
 	}
-	key->pad = 0;
 }
 
-static __always_inline void learn_listen_port(__u16 port)
+static __always_inline void learn_listen_port(__u32 netns, __u16 port)
 {
+	struct tt_listen_key lk = { .netns = netns, .port = port };
 	__u8 one = 1;
 
-	if (!bpf_map_lookup_elem(&listen_ports, &port))
-		bpf_map_update_elem(&listen_ports, &port, &one, BPF_ANY);
+	if (!bpf_map_lookup_elem(&listen_ports, &lk))
+		bpf_map_update_elem(&listen_ports, &lk, &one, BPF_ANY);
 }
 
 #endif /* TT_SVC_BPF_H */

@@ -45,10 +45,16 @@ extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 
 static __always_inline void track_open(struct sock *sk, bool btf, __u8 role, __u16 port)
 {
-	struct tt_sock init = { .svc = { .port = port, .role = role },
-				.flags = TT_SOCK_F_COUNTED };
+	struct tt_sock init = { .flags = TT_SOCK_F_COUNTED };
 	struct tt_svc_stats *st;
 
+	svc_place(sk, &init.svc);
+	init.svc.port = port;
+	init.svc.role = role;
+	/* listen() stores TCP_LISTEN without the state tracepoint, so a port
+	 * is learnt as listening when it accepts. */
+	if (role == TT_ROLE_SERVER)
+		learn_listen_port(init.svc.netns, port);
 	init.slot = svc_slot(&init.svc);
 	if (sock_set(sk, btf, &init))
 		count(TT_CNT_SOCK_NEW);
@@ -66,9 +72,6 @@ static __always_inline void on_state(struct sock *sk, bool btf, int oldstate, in
 
 	count(TT_CNT_EV_STATE);
 	if (oldstate == BPF_TCP_SYN_RECV && newstate == BPF_TCP_ESTABLISHED) {
-		/* listen() stores TCP_LISTEN without this tracepoint, so a port
-		 * is learnt as listening when it accepts. */
-		learn_listen_port(sport);
 		track_open(sk, btf, TT_ROLE_SERVER, sport);
 		return;
 	}
@@ -77,6 +80,7 @@ static __always_inline void on_state(struct sock *sk, bool btf, int oldstate, in
 		return;
 	}
 	if (oldstate == BPF_TCP_SYN_SENT && newstate == BPF_TCP_CLOSE) {
+		svc_place(sk, &key);
 		key.role = TT_ROLE_CLIENT;
 		key.port = dport;
 		st = svc_stats(&key);
@@ -107,7 +111,7 @@ static __always_inline void adopt(struct sock *sk, bool btf, struct tt_sock *s)
 	__u8 state;
 
 	sock_ports(sk, btf, &lport, &rport);
-	classify(lport, rport, &s->svc);
+	classify(sk, lport, rport, &s->svc);
 	s->slot = svc_slot(&s->svc);
 	state = SK_READ(btf, sk, __sk_common.skc_state);
 	s->flags = 0;
@@ -236,7 +240,7 @@ static __always_inline struct tt_svc_stats *svc_of(struct sock *sk, bool btf, __
 
 	if (s)
 		return slot_stats(s->slot);
-	classify(lport, rport, &key);
+	classify(sk, lport, rport, &key);
 	return svc_stats(&key);
 }
 

@@ -22,7 +22,7 @@
 /* Default map sizes; the loader may change them before load. */
 #define TT_MAX_SERVICES 1024
 #define TT_MAX_SOCKETS 65536
-#define TT_MAX_LISTEN_PORTS 4096
+#define TT_MAX_LISTEN_PORTS 4096 /* at least; the loader sizes it for the host */
 
 /*
  * Latency histogram, log-linear: values are in units of 2^TT_HIST_UNIT_SHIFT
@@ -41,12 +41,23 @@
 #define TT_HIST_SLOTS ((TT_HIST_MAX_LOG2 - TT_HIST_SUB_BITS + 1) * TT_HIST_SUB)
 #define TT_HIST_MASK (TT_HIST_SLOTS - 1)
 
-/* Service key: role and port. The process name is a label carried in the
- * value, since connection events arrive in softirq context with no owner. */
+/* Service key: where the socket lives (its network namespace and the
+ * cgroup v2 of the process that made it, both fixed for the socket's life),
+ * role and port. The process name is a label carried in the value, since
+ * connection events arrive in softirq context with no owner. */
 struct tt_svc_key {
-	__u16 port; /* local port (server) or remote port (client), host order */
-	__u8 role;  /* TT_ROLE_* */
-	__u8 pad;
+	__u64 cgroup; /* cgroup v2 id (its directory's inode); 0: unknown */
+	__u32 netns;  /* network namespace inode; 0: unknown */
+	__u16 port;   /* local port (server) or remote port (client), host order */
+	__u8 role;    /* TT_ROLE_* */
+	__u8 flags;   /* none yet; 0 */
+};
+
+/* A listening port in its network namespace. */
+struct tt_listen_key {
+	__u32 netns;
+	__u16 port; /* host order */
+	__u16 pad;
 };
 
 /* Per-service counters, per CPU, cumulative since load, in the slot the
@@ -78,10 +89,10 @@ struct tt_svc_stats {
 
 struct tt_sock {
 	__u64 start_ns;		/* start of the pending request, 0 when idle */
-	__u32 slot;		/* the service's slot in svcs, or TT_NO_SLOT */
 	struct tt_svc_key svc;	/* service the socket belongs to */
+	__u32 slot;		/* the service's slot in svcs, or TT_NO_SLOT */
 	__u8 flags;		/* TT_SOCK_F_* */
-	__u8 pad[7];
+	__u8 pad[3];
 };
 
 /* A way of the tp_btf programs' socket table: the socket's address (0 when

@@ -10,8 +10,8 @@
 #include "agent/hist.h"
 #include "agent/workload.h"
 
-_Static_assert(sizeof(struct tt_svc_key) == 4, "tt_svc_key is ABI");
-_Static_assert(sizeof(struct tt_sock) == 24, "tt_sock is ABI");
+_Static_assert(sizeof(struct tt_svc_key) == 16, "tt_svc_key is ABI");
+_Static_assert(sizeof(struct tt_sock) == 32, "tt_sock is ABI");
 _Static_assert(sizeof(struct tt_svc_stats) % 8 == 0, "per-CPU values are 8-byte aligned");
 _Static_assert((TT_HIST_SLOTS & TT_HIST_MASK) == 0, "TT_HIST_SLOTS is a power of two");
 _Static_assert(sizeof(struct tt_svc_stats) == 9 * 8 + TT_COMM_LEN + TT_HIST_SLOTS * 8,
@@ -108,14 +108,13 @@ void collect__forget_slot(struct collector *c, uint32_t slot)
 		c->slots[slot].used = false;
 }
 
-/* The key holds role and port today; the network namespace, cgroup and
- * flags join it with the kernel's new service key (until then they read 0:
- * unknown). */
 void collect__key_id(const struct tt_svc_key *key, struct svc_id *id)
 {
 	memset(id, 0, sizeof(*id));
 	id->port = key->port;
 	id->role = key->role;
+	id->netns = key->netns;
+	id->cgroup = key->cgroup;
 }
 
 /* The same owner: the same kernel key and identity. */

@@ -138,6 +138,7 @@ static int load_set(struct loader *l, const struct loader_opts *opts, const stru
 	bpf_map__set_max_entries(l->skel->maps.socks, l->max_sockets);
 	bpf_map__set_autocreate(l->skel->maps.socks, !s->btf);
 	bpf_map__set_max_entries(l->skel->maps.sock_table, l->sock_table_size);
+	bpf_map__set_max_entries(l->skel->maps.listen_ports, l->listen_size);
 	bpf_map__set_autocreate(l->skel->maps.sock_table, s->btf);
 	l->skel->rodata->targ_sock_set_mask = l->sock_table_size / TT_SOCK_WAYS - 1;
 	bpf_object__for_each_program(prog, l->skel->obj)
@@ -264,15 +265,35 @@ static void warn_missing(const struct loader *l)
 	}
 }
 
-static void seed_listen_port(uint16_t port, void *ctx)
+/* listen_ports holds every port found listening at start with room for as
+ * many again learnt later (at least TT_MAX_LISTEN_PORTS): a host with 6,000
+ * listening ports gets 12,000 entries, not a silent cap. */
+static uint32_t listen_table_size(size_t found)
 {
-	struct loader *l = ctx;
-	uint8_t one = 1;
+	uint64_t n = 2 * (uint64_t)found;
 
-	bpf_map_update_elem(bpf_map__fd(l->skel->maps.listen_ports), &port, &one, BPF_ANY);
+	return n < TT_MAX_LISTEN_PORTS ? TT_MAX_LISTEN_PORTS : n > (1u << 24) ? 1u << 24 : (uint32_t)n;
 }
 
-static void print_summary(const struct loader *l, int nlisten)
+/* Writes the ports found at start into the kernel's table. Returns how many
+ * did not fit (none, as it is sized for them), or a negative errno. */
+static int seed_listen_ports(struct loader *l)
+{
+	int fd = bpf_map__fd(l->skel->maps.listen_ports);
+	uint8_t one = 1;
+	size_t i;
+
+	for (i = 0; i < l->listen.n; i++) {
+		struct tt_listen_key k = { .netns = l->listen.ports[i].netns,
+					   .port = l->listen.ports[i].port };
+
+		if (bpf_map_update_elem(fd, &k, &one, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+static void print_summary(const struct loader *l)
 {
 	char buf[1024];
 	size_t off = 0;
@@ -282,8 +303,9 @@ static void print_summary(const struct loader *l, int nlisten)
 		if (l->progs[i].attached)
 			off += snprintf(buf + off, sizeof(buf) - off, "%s%s/%s", off ? " " : "",
 					l->progs[i].category, l->progs[i].name);
-	fprintf(stderr, "telltale: attached %s programs: %s; %d listening ports seeded\n",
-		l->hooks, buf, nlisten);
+	fprintf(stderr, "telltale: attached %s programs: %s; %zu listening ports seeded from %u "
+			"network namespaces (room for %u)\n",
+		l->hooks, buf, l->listen.n, l->listen.namespaces, l->listen_size);
 }
 
 /* The socket table has twice max_sockets ways, rounded up to a power of two
@@ -301,7 +323,7 @@ static uint32_t sock_table_size(uint32_t max_sockets)
 
 int loader__open(struct loader *l, const struct loader_opts *opts)
 {
-	int err, nlisten, i;
+	int err, i;
 
 	memset(l, 0, sizeof(*l));
 	l->svcs_fd = l->owner_fd = l->counters_fd = l->socks_fd = -1;
@@ -321,15 +343,27 @@ int loader__open(struct loader *l, const struct loader_opts *opts)
 				"(is tracefs at %s?)\n", TT_TRACEFS);
 		return -ENOENT;
 	}
-	err = load_programs(l, opts);
-	if (err)
+	/* Scanned before load to size the table, seeded before attaching: no
+	 * event may classify a socket first. */
+	err = procfs__listen_scan("/proc", &l->listen);
+	if (err) {
+		fprintf(stderr, "telltale: cannot read the listening ports from /proc/PID/net/tcp: %s\n",
+			strerror(-err));
 		return err;
+	}
+	l->listen_size = listen_table_size(l->listen.n);
+	err = load_programs(l, opts);
+	if (err) {
+		free(l->listen.ports);
+		l->listen.ports = NULL;
+		return err;
+	}
 	warn_missing(l);
-	/* Seed before attaching: no event may classify a socket first. */
-	nlisten = procfs__listen_ports("/proc", seed_listen_port, l);
-	if (nlisten < 0) {
-		err = nlisten;
-		fprintf(stderr, "telltale: cannot read /proc/net/tcp: %s\n", strerror(-err));
+	err = seed_listen_ports(l);
+	free(l->listen.ports); /* the counts stay for the start line */
+	l->listen.ports = NULL;
+	if (err) {
+		fprintf(stderr, "telltale: cannot seed the listening ports: %s\n", strerror(-err));
 		goto cleanup;
 	}
 	err = telltale_bpf__attach(l->skel);
@@ -343,7 +377,7 @@ int loader__open(struct loader *l, const struct loader_opts *opts)
 	l->counters_fd = bpf_map__fd(l->skel->maps.counters);
 	l->socks_fd = l->btf ? -1 : bpf_map__fd(l->skel->maps.socks);
 	if (!opts->quiet)
-		print_summary(l, nlisten);
+		print_summary(l);
 	return 0;
 cleanup:
 	loader__close(l);
@@ -354,6 +388,8 @@ void loader__close(struct loader *l)
 {
 	telltale_bpf__destroy(l->skel);
 	l->skel = NULL;
+	free(l->listen.ports);
+	l->listen.ports = NULL;
 	l->svcs_fd = l->owner_fd = l->counters_fd = l->socks_fd = -1;
 }
 

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "agent/procfs.h"
 #include "agent/progsets.h"
 
 struct telltale_bpf;
@@ -44,6 +45,8 @@ struct loader {
 	uint32_t max_services; /* map sizes as loaded */
 	uint32_t max_sockets;
 	uint32_t sock_table_size; /* ways in the tp_btf socket table */
+	uint32_t listen_size;	  /* entries of listen_ports, sized for the host */
+	struct listen_scan listen; /* listening ports per netns found at start */
 	uint64_t maps_bytes;	  /* keys and values of the maps of the last load, bytes */
 	struct loader_prog progs[LOADER_NPROGS];
 };
