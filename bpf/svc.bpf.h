@@ -121,30 +121,22 @@ static __always_inline struct tt_svc_stats *svc_stats(const struct tt_svc_key *k
 	return slot_stats(svc_slot(key));
 }
 
-/* Before 5.15 (struct sock_cgroup_data without a cgroup member) the cgroup
- * pointer sits in val, unless bit 0 says val holds cgroup v1 net_prio and
- * net_cls data instead, which leaves no cgroup v2 to name. */
-struct sock_cgroup_data___old {
-	__u64 val;
-} __attribute__((preserve_access_index));
-
 /* The socket's network namespace and cgroup v2 id into key. Both are fixed
  * for the socket's life, so this runs once per socket (its open, or its
  * first sight), never on the data path. The cgroup is the one the socket
- * recorded at creation (an accepted socket inherits its listener's). */
+ * recorded at creation (an accepted socket inherits its listener's). The
+ * first 8 bytes of sk_cgrp_data hold it in both layouts: from 5.15 the
+ * `cgroup` pointer, before a `val` that is the pointer unless its low bits
+ * say it holds cgroup v1 net_prio/net_cls data (no cgroup v2 to name: 0).
+ * Read as bytes so that no field relocation differs between the two. */
 static __always_inline void svc_place(struct sock *sk, struct tt_svc_key *key)
 {
-	struct cgroup *cg = NULL;
-	__u64 val;
+	struct cgroup *cg;
+	__u64 val = 0;
 
 	key->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
-	if (bpf_core_field_exists(sk->sk_cgrp_data.cgroup)) {
-		cg = BPF_CORE_READ(sk, sk_cgrp_data.cgroup);
-	} else {
-		val = BPF_CORE_READ((struct sock_cgroup_data___old *)&sk->sk_cgrp_data, val);
-		if (!(val & 1))
-			cg = (struct cgroup *)val;
-	}
+	bpf_probe_read_kernel(&val, sizeof(val), &sk->sk_cgrp_data);
+	cg = (val & 3) ? NULL : (struct cgroup *)val;
 	key->cgroup = cg ? BPF_CORE_READ(cg, kn, id) : 0;
 	key->flags = 0;
 }

@@ -293,7 +293,7 @@ const struct key config_keys[] = {
 		 "0 never retires." },
 	U32("max_sockets", max_sockets, 1024, 4194304,
 	    "Sockets tracked in the kernel: the tp_btf programs' socket table has twice as many "
-	    "ways (32 bytes each), the classic programs' LRU hash this many entries."),
+	    "ways (40 bytes each), the classic programs' LRU hash this many entries."),
 	STR("btf", btf_path,
 	    "Kernel BTF file for CO-RE; `\"\"` is the running kernel's "
 	    "(`/sys/kernel/btf/vmlinux`)."),
