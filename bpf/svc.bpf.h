@@ -11,31 +11,40 @@
  * Per-service counters and latency histogram, one slot per service in a
  * per-CPU array: a socket remembers its service's slot, so the hot path finds
  * the counters with an array index the verifier inlines instead of a hash
- * lookup. A new service claims a slot from the hash of its key: svc_owner
- * maps slot to key and the first BPF_NOEXIST insert wins, so two services
- * never share one; svc_index maps key to slot. When all TT_SLOT_PROBES slots
- * tried are taken the events are counted in TT_CNT_SVC_OVERFLOW.
+ * lookup. A new service takes a slot from svc_free, a queue the loader fills
+ * with every regular slot, so no service is refused while one is free;
+ * svc_index maps key to slot (the first BPF_NOEXIST insert of a key wins)
+ * and svc_owner slot to key, for the user side. A service that finds the
+ * queue empty is counted in the overflow service of its namespace and role
+ * (TT_SVC_F_OTHER), in the slots past the regular ones; an event that finds
+ * no slot at all is counted in TT_CNT_SVC_OVERFLOW.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, TT_MAX_SERVICES);
+	__uint(max_entries, TT_MAX_SERVICES + TT_OTHER_SLOTS);
 	__type(key, __u32);
 	__type(value, struct tt_svc_stats);
 } svcs SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, TT_MAX_SERVICES);
+	__uint(max_entries, TT_MAX_SERVICES + TT_OTHER_SLOTS);
 	__type(key, __u32);
 	__type(value, struct tt_svc_key);
 } svc_owner SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, TT_MAX_SERVICES);
+	__uint(max_entries, TT_MAX_SERVICES + TT_OTHER_SLOTS);
 	__type(key, struct tt_svc_key);
 	__type(value, __u32);
 } svc_index SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, TT_MAX_SERVICES);
+	__type(value, __u32);
+} svc_free SEC(".maps");
 
 /* Slots in svcs; the loader sets it with the maps' size. */
 const volatile __u32 targ_max_services = TT_MAX_SERVICES;
@@ -73,8 +82,8 @@ static __always_inline bool same_svc(const struct tt_svc_key *a, const struct tt
 	       a->cgroup == b->cgroup && a->flags == b->flags;
 }
 
-/* Where a new service's slot search starts: every field of the key mixed
- * (multiplicative hashing, one odd constant per word). */
+/* Where an overflow service's slot search starts: every field of the key
+ * mixed (multiplicative hashing, one odd constant per word). */
 static __always_inline __u32 svc_hash(const struct tt_svc_key *key)
 {
 	__u32 h = ((__u32)key->port << 1 | key->role) * 2654435761u;
@@ -85,34 +94,60 @@ static __always_inline __u32 svc_hash(const struct tt_svc_key *key)
 	return h ^ (h >> 15);
 }
 
-/* The slot of a service, claiming one on first sight. */
-static __always_inline __u32 svc_slot(const struct tt_svc_key *key)
+/* The slot of the overflow service of key's namespace and role, claimed in
+ * the slots past the regular ones on first need. */
+static __always_inline __u32 other_slot(const struct tt_svc_key *key)
 {
-	__u32 *idx = bpf_map_lookup_elem(&svc_index, key);
-	__u32 h = svc_hash(key), c, i;
+	struct tt_svc_key other = { .netns = key->netns, .role = key->role,
+				    .flags = TT_SVC_F_OTHER };
+	__u32 *idx = bpf_map_lookup_elem(&svc_index, &other);
+	__u32 h = svc_hash(&other), c, i;
 	struct tt_svc_key *owner;
 
 	if (idx)
 		return *idx;
 	for (i = 0; i < TT_SLOT_PROBES; i++) {
-		c = (h + i) % targ_max_services;
-		if (!bpf_map_update_elem(&svc_owner, &c, key, BPF_NOEXIST))
+		c = targ_max_services + (h + i) % TT_OTHER_SLOTS;
+		if (!bpf_map_update_elem(&svc_owner, &c, &other, BPF_NOEXIST))
 			break;
 		/* Taken: by this service on another CPU just now, or another. */
 		owner = bpf_map_lookup_elem(&svc_owner, &c);
-		if (owner && same_svc(owner, key))
+		if (owner && same_svc(owner, &other))
 			break;
 	}
-	if (i == TT_SLOT_PROBES) {
-		count(TT_CNT_SVC_OVERFLOW);
+	if (i == TT_SLOT_PROBES)
 		return TT_NO_SLOT;
-	}
-	bpf_map_update_elem(&svc_index, key, &c, BPF_NOEXIST);
+	bpf_map_update_elem(&svc_index, &other, &c, BPF_NOEXIST);
 	return c;
 }
 
+/* The slot of a service, claiming a free one on first sight. */
+static __always_inline __u32 svc_slot(const struct tt_svc_key *key)
+{
+	__u32 *idx = bpf_map_lookup_elem(&svc_index, key);
+	__u32 c;
+
+	if (idx)
+		return *idx;
+	if (bpf_map_pop_elem(&svc_free, &c))
+		return other_slot(key);
+	if (bpf_map_update_elem(&svc_index, key, &c, BPF_NOEXIST)) {
+		/* Another CPU placed this service just now: give the slot back. */
+		bpf_map_push_elem(&svc_free, &c, BPF_ANY);
+		idx = bpf_map_lookup_elem(&svc_index, key);
+		return idx ? *idx : TT_NO_SLOT;
+	}
+	bpf_map_update_elem(&svc_owner, &c, key, BPF_ANY);
+	return c;
+}
+
+/* Every event that finds no slot is counted, so the loss is visible. */
 static __always_inline struct tt_svc_stats *slot_stats(__u32 slot)
 {
+	if (slot == TT_NO_SLOT) {
+		count(TT_CNT_SVC_OVERFLOW);
+		return NULL;
+	}
 	return bpf_map_lookup_elem(&svcs, &slot);
 }
 

@@ -50,8 +50,12 @@ struct tt_svc_key {
 	__u32 netns;  /* network namespace inode; 0: unknown */
 	__u16 port;   /* local port (server) or remote port (client), host order */
 	__u8 role;    /* TT_ROLE_* */
-	__u8 flags;   /* none yet; 0 */
+	__u8 flags;   /* TT_SVC_F_* */
 };
+
+/* The overflow service of (netns, role): port and cgroup 0. It carries the
+ * traffic of services that find no slot free, so host totals stay exact. */
+#define TT_SVC_F_OTHER 0x1
 
 /* A listening port in its network namespace. */
 struct tt_listen_key {
@@ -82,9 +86,12 @@ struct tt_svc_stats {
 #define TT_SOCK_F_COMM 0x2    /* comm already written to the service */
 #define TT_SOCK_F_CLOSED 0x4  /* closed: a table way a new socket may take */
 
-/* A service's slot in the per-CPU stats array; TT_NO_SLOT: none free. */
+/* A service's slot in the per-CPU stats array; TT_NO_SLOT: none free. The
+ * array has max_services slots handed out from a free list, then
+ * TT_OTHER_SLOTS for the overflow services, placed by the hash of their key
+ * with TT_SLOT_PROBES tries. */
 #define TT_NO_SLOT 0xffffffffU
-/* Slots tried for a new service, from the hash of its key. */
+#define TT_OTHER_SLOTS 64
 #define TT_SLOT_PROBES 8
 
 struct tt_sock {

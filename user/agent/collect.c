@@ -115,6 +115,8 @@ void collect__key_id(const struct tt_svc_key *key, struct svc_id *id)
 	id->role = key->role;
 	id->netns = key->netns;
 	id->cgroup = key->cgroup;
+	if (key->flags & TT_SVC_F_OTHER)
+		id->flags |= SVC_F_OTHER;
 }
 
 /* The same owner: the same kernel key and identity. */

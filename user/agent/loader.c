@@ -131,9 +131,10 @@ static int load_set(struct loader *l, const struct loader_opts *opts, const stru
 		fprintf(stderr, "telltale: cannot open the BPF object: %s\n", strerror(-err));
 		return err;
 	}
-	bpf_map__set_max_entries(l->skel->maps.svcs, l->max_services);
-	bpf_map__set_max_entries(l->skel->maps.svc_owner, l->max_services);
-	bpf_map__set_max_entries(l->skel->maps.svc_index, l->max_services);
+	bpf_map__set_max_entries(l->skel->maps.svcs, l->slots);
+	bpf_map__set_max_entries(l->skel->maps.svc_owner, l->slots);
+	bpf_map__set_max_entries(l->skel->maps.svc_index, l->slots);
+	bpf_map__set_max_entries(l->skel->maps.svc_free, l->max_services);
 	l->skel->rodata->targ_max_services = l->max_services;
 	bpf_map__set_max_entries(l->skel->maps.socks, l->max_sockets);
 	bpf_map__set_autocreate(l->skel->maps.socks, !s->btf);
@@ -293,6 +294,18 @@ static int seed_listen_ports(struct loader *l)
 	return 0;
 }
 
+/* Every regular service slot starts free. */
+static int fill_free_slots(struct loader *l)
+{
+	int fd = bpf_map__fd(l->skel->maps.svc_free);
+	uint32_t slot;
+
+	for (slot = 0; slot < l->max_services; slot++)
+		if (bpf_map_update_elem(fd, NULL, &slot, BPF_ANY))
+			return -errno;
+	return 0;
+}
+
 static void print_summary(const struct loader *l)
 {
 	char buf[1024];
@@ -333,6 +346,7 @@ int loader__open(struct loader *l, const struct loader_opts *opts)
 		l->progs[i].metrics = progsets_hooks[i].metrics;
 	}
 	l->max_services = opts->max_services ? opts->max_services : TT_MAX_SERVICES;
+	l->slots = l->max_services + TT_OTHER_SLOTS;
 	l->max_sockets = opts->max_sockets ? opts->max_sockets : TT_MAX_SOCKETS;
 	l->sock_table_size = sock_table_size(l->max_sockets);
 	libbpf_verbose = opts->verbose;
@@ -360,10 +374,13 @@ int loader__open(struct loader *l, const struct loader_opts *opts)
 	}
 	warn_missing(l);
 	err = seed_listen_ports(l);
+	if (!err)
+		err = fill_free_slots(l);
 	free(l->listen.ports); /* the counts stay for the start line */
 	l->listen.ports = NULL;
 	if (err) {
-		fprintf(stderr, "telltale: cannot seed the listening ports: %s\n", strerror(-err));
+		fprintf(stderr, "telltale: cannot seed the listening ports or the free service slots: %s\n",
+			strerror(-err));
 		goto cleanup;
 	}
 	err = telltale_bpf__attach(l->skel);

@@ -43,6 +43,7 @@ struct loader {
 	const char *hooks;     /* the program set loaded, a name of agent/progsets.h */
 	bool btf;	       /* its programs keep socket state in the socket table */
 	uint32_t max_services; /* map sizes as loaded */
+	uint32_t slots;	       /* max_services, then TT_OTHER_SLOTS for overflow services */
 	uint32_t max_sockets;
 	uint32_t sock_table_size; /* ways in the tp_btf socket table */
 	uint32_t listen_size;	  /* entries of listen_ports, sized for the host */

@@ -311,9 +311,9 @@ static int agent_start(struct agent *a)
 		err = loader__open(&a->loader, &lo);
 	if (err)
 		return err;
-	a->col = collect__new(a->loader.svcs_fd, a->loader.owner_fd, cfg->max_services);
+	a->col = collect__new(a->loader.svcs_fd, a->loader.owner_fd, a->loader.slots);
 	a->wl = workload__new(&(struct workload_opts){ .min_walk_gap_s = 1 });
-	a->kept = calloc(cfg->max_services, sizeof(*a->kept));
+	a->kept = calloc(a->loader.slots, sizeof(*a->kept));
 	a->core = core__new(&cfg->core);
 	if (!a->col || !a->wl || !a->kept || !a->core) {
 		err = -errno;
