@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
  * Configuration: defaults, the JSON file, then the flags. The key table
- * (config_keys.c) drives the file parser (config_file.c), the flags' range
+ * (config_keys.c) drives the file parser (config_file.c, config_apply.c), the flags' range
  * checks here and the printer (config_print.c), so a key cannot be readable
  * without being printable, and --print-config output always loads back.
  */

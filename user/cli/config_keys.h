@@ -2,7 +2,7 @@
 /*
  * The table of configuration keys, private to the config files of cli/: one
  * entry per key (its name, type, range and meaning) drives the file parser
- * (config_file.c), the flags' range checks (config.c), the JSON printer and
+ * (config_file.c, config_apply.c), the flags' range checks (config.c), the JSON printer and
  * the key reference in docs/config.md (config_print.c). A key's default is
  * set by the module that owns its field (config__default, and the core's
  * *__default_config), so the core has the same defaults without a config.
@@ -100,5 +100,10 @@ int config_file__load(struct config *cfg, const char *path, bool quiet_enoent);
  * Returns 0 or -EINVAL after printing the problem with line, column or key
  * path. */
 int config_file__parse(struct config *cfg, const char *src, const char *buf, size_t len);
+
+/* Applies a parsed document (the top-level object) to cfg through the key
+ * table, naming src and the key path in every message. Returns 0 or
+ * -EINVAL after printing the first problem. */
+int config_file__apply(struct config *cfg, const char *src, const cJSON *root);
 
 #endif /* TT_CONFIG_KEYS_H */

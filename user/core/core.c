@@ -12,82 +12,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/core.h"
-#include "core/deps.h"
+#include "core/core_int.h"
 #include "lib/line.h"
 
-#define HOST_METRICS (METRIC_COUNT - METRIC_SVC_COUNT)
-#define MAX_SERIES_LIMIT (1u << 20)
-#define MSG_LEN 384
-#define WHO_LEN 192 /* a service as messages name it */
+const char *const core_model_targets[MODEL_OUTS] = { "latency_mean_us", "latency_p99_us" };
 
-/* Alert slots of one service. */
-enum {
-	SA_MODEL = 0,
-	SA_DETECT = SA_MODEL + MODEL_OUTS,
-	SA_FORECAST = SA_DETECT + METRIC_SVC_COUNT,
-	SA_RULE,
-	SA_COUNT = SA_RULE + CORE_MAX_RULES,
-};
-
-/* Alert slots of the host. */
-enum {
-	HA_DETECT = 0,
-	HA_FORECAST = HA_DETECT + HOST_METRICS,
-	HA_RULE,
-	HA_COUNT = HA_RULE + CORE_MAX_RULES,
-};
-
-struct series {
-	struct model model;
-	struct detect det[METRIC_SVC_COUNT];
-	struct forecast conns;
-	struct alert_state al[SA_COUNT];
-	struct core_view view; /* the last step's scores and prediction */
-	struct svc_id id;
-	uint32_t last_step;
-	uint8_t stale;
-};
-
-struct core {
-	struct core_config cfg;
-	struct detect_config dcfg[METRIC_COUNT];
-	struct alert_policy det_policy; /* detector alerts follow their episodes */
-	struct alert_policy rule_policy[CORE_MAX_RULES];
-	struct series **series; /* in order of first appearance */
-	uint32_t *slots;	/* index + 1 into series, 0 = empty */
-	uint32_t mask;
-	uint32_t step;
-	unsigned nx;
-	struct detect hdet[HOST_METRICS];
-	struct forecast mem_fc;
-	struct alert_state hal[HA_COUNT];
-	float hscore[HOST_METRICS];
-	double cpu, mem;
-	struct deps deps; /* this interval's dependency connections */
-	struct core_stats st;
-	/* The interval being stepped. */
-	double now;
-	const char *host;
-	core_line_fn cb;
-	void *ctx;
-	int err;
-};
-
-static const char *const model_targets[MODEL_OUTS] = { "latency_mean_us", "latency_p99_us" };
-
-static const struct {
-	uint32_t flag;
-	const char *name;
-} features[] = {
+const struct core_feature core_features[N_FEATURES] = {
 	{ CORE_F_RPS, "rps" },
 	{ CORE_F_CPU, "cpu_pct" },
 	{ CORE_F_DB, "db_connections" },
 	{ CORE_F_DEP_LAT, "dependency_latency_us" },
 	{ CORE_F_ACTIVE, "connections_active" },
 };
-
-#define N_FEATURES (sizeof(features) / sizeof(features[0]))
 
 void core__default_config(struct core_config *cfg)
 {
@@ -186,7 +122,7 @@ static void derive(struct core *c)
 	core__detector_policy(cfg, &c->det_policy);
 	c->nx = 0;
 	for (i = 0; i < N_FEATURES; i++)
-		if (cfg->features & features[i].flag)
+		if (cfg->features & core_features[i].flag)
 			c->nx++;
 }
 
@@ -324,90 +260,6 @@ static void unslot(struct core *c, uint32_t i)
 	c->slots[i] = 0;
 }
 
-static void deliver(struct core *c, cJSON *line)
-{
-	int err;
-
-	if (!line) {
-		if (!c->err)
-			c->err = -ENOMEM;
-		return;
-	}
-	err = c->cb ? c->cb(line, c->ctx) : 0;
-	if (err && !c->err)
-		c->err = err;
-	cJSON_Delete(line);
-}
-
-/* Writes the line for event ev of alert a; the resolved line keeps the
- * severity the alert fired with. */
-static void emit_alert(struct core *c, struct alert_state *a, int ev, struct alert_info *info)
-{
-	if (ev == ALERT_EV_FIRING)
-		a->severity = info->severity;
-	else
-		info->severity = a->severity;
-	info->since = a->since;
-	c->st.alerts++;
-	deliver(c, alert__encode(info, ev, c->st.alerts, c->now, c->host));
-}
-
-/* "server:8080 (nginx)", then where it runs when that is known: "in
- * container 0123456789ab", "in pod UID", "in nginx.service", "in cgroup
- * PATH" or "in cgroup ID", and "in netns N" off the host's namespace. */
-static void svc_label(const struct svc_id *id, char *buf, size_t len)
-{
-	const struct svc_names *n = &id->names;
-	size_t k;
-
-	if (id->flags & SVC_F_OTHER)
-		k = (size_t)snprintf(buf, len, "%s:other", svc_role_name(id->role));
-	else
-		k = (size_t)snprintf(buf, len, "%s:%u", svc_role_name(id->role), id->port);
-	if (id->comm[0] && k < len)
-		k += (size_t)snprintf(buf + k, len - k, " (%.16s)", id->comm);
-	if (k >= len)
-		return;
-	if (n->container[0])
-		k += (size_t)snprintf(buf + k, len - k, " in container %.12s", n->container);
-	else if (n->pod_uid[0])
-		k += (size_t)snprintf(buf + k, len - k, " in pod %s", n->pod_uid);
-	else if (n->unit[0])
-		k += (size_t)snprintf(buf + k, len - k, " in %s", n->unit);
-	else if (n->cgroup[0])
-		k += (size_t)snprintf(buf + k, len - k, " in cgroup %s", n->cgroup);
-	else if (id->cgroup)
-		k += (size_t)snprintf(buf + k, len - k, " in cgroup %llu",
-				      (unsigned long long)id->cgroup);
-	if (id->netns && !id->host_netns && k < len)
-		snprintf(buf + k, len - k, " in netns %u", id->netns);
-}
-
-static void add_round(cJSON *o, const char *name, double v)
-{
-	cJSON_AddNumberToObject(o, name, line__round(v, 4));
-}
-
-static cJSON *detector_json(const struct detect *d, const struct detect_config *cfg,
-			    double score)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	if (!o)
-		return NULL;
-	add_round(o, "score", score);
-	cJSON_AddStringToObject(o, "component", detect__why_name(d->why));
-	add_round(o, "level", d->mode ? d->level : d->flat);
-	add_round(o, "expected", detect__expected(d));
-	add_round(o, "scale", detect__sigma(d));
-	add_round(o, "z", d->z);
-	add_round(o, "cusum_up", d->sum_up);
-	add_round(o, "cusum_down", d->sum_down);
-	add_round(o, "cusum_h", cfg->level);
-	cJSON_AddStringToObject(o, "season", season__mode_name(d->season.mode));
-	cJSON_AddNumberToObject(o, "n", d->n);
-	return o;
-}
 
 /* Value of service metric m in s, NAN when the sample has none. */
 static double svc_value(const struct svc_sample *s, unsigned m)
@@ -448,310 +300,6 @@ static double host_value(const struct host_sample *h, unsigned m)
 	return NAN;
 }
 
-/* ---- threshold rules ---- */
-
-static void rule_alert(struct core *c, unsigned ri, struct alert_state *a, double v,
-		       const struct svc_id *svc)
-{
-	const struct rule_threshold *r = &c->cfg.rules[ri];
-	struct alert_info info = { .kind = ALERT_THRESHOLD, .severity = r->severity,
-				   .metric = metric__name(r->metric), .svc = svc, .value = v,
-				   .expected = NAN, .threshold = r->fire };
-	bool firing = a->phase == ALERT_FIRING;
-	int ev = alert__observe(a, &c->rule_policy[ri], rules__breach(r, v, firing), false, c->now);
-	char msg[MSG_LEN], who[WHO_LEN] = "";
-	cJSON *d;
-
-	if (!ev)
-		return;
-	if (svc) {
-		who[0] = ' ';
-		svc_label(svc, who + 1, sizeof(who) - 1);
-	}
-	if (ev == ALERT_EV_RESOLVED)
-		snprintf(msg, sizeof(msg), "%s%s is back at %.4g, %s the clear level %.4g.",
-			 info.metric, who, v, r->below ? "above" : "below", r->clear);
-	else
-		snprintf(msg, sizeof(msg), "%s%s is %.4g, %s %.4g for %u intervals.", info.metric,
-			 who, v, r->below ? "below" : "above", r->fire, c->rule_policy[ri].n);
-	info.message = msg;
-	info.score = ev == ALERT_EV_RESOLVED ? 0 : 1;
-	d = cJSON_CreateObject();
-	if (d) {
-		cJSON *o = cJSON_AddObjectToObject(d, "rule");
-
-		if (o) {
-			add_round(o, "fire", r->fire);
-			add_round(o, "clear", r->clear);
-			cJSON_AddNumberToObject(o, "hold", c->rule_policy[ri].n);
-			cJSON_AddStringToObject(o, "direction", r->below ? "below" : "above");
-		}
-	}
-	info.details = d;
-	emit_alert(c, a, ev, &info);
-}
-
-/* ---- forecasts ---- */
-
-static void forecast_alert(struct core *c, struct forecast *f, struct alert_state *a,
-			   unsigned metric, double v, double limit, const struct svc_id *svc)
-{
-	const struct core_config *cfg = &c->cfg;
-	struct forecast_result fr;
-	struct alert_info info = { .kind = ALERT_FORECAST, .severity = SEV_WARNING,
-				   .metric = metric__name(metric), .svc = svc, .value = v,
-				   .threshold = cfg->forecast_horizon_s };
-	char msg[MSG_LEN], who[WHO_LEN] = "";
-	bool bad;
-	cJSON *d, *o;
-	int ev;
-
-	forecast__add(f, cfg->forecast_lambda, c->now, v);
-	bad = !forecast__eta(f, c->now, limit, &fr) && fr.slope > 0 &&
-	      fr.t_stat >= cfg->forecast_t_min && fr.eta_s < cfg->forecast_horizon_s;
-	ev = alert__observe(a, &cfg->policy[ALERT_FORECAST], bad, false, c->now);
-	if (!ev)
-		return;
-	if (svc) {
-		who[0] = ' ';
-		svc_label(svc, who + 1, sizeof(who) - 1);
-	}
-	if (fr.eta_s < cfg->forecast_horizon_s / 5)
-		info.severity = SEV_CRITICAL;
-	info.expected = fr.now;
-	info.score = isfinite(fr.eta_s) ? fmax(0, 1 - fr.eta_s / cfg->forecast_horizon_s) : 0;
-	if (ev == ALERT_EV_RESOLVED)
-		snprintf(msg, sizeof(msg), "%s%s is %.4g and no longer heading for %.4g within %.0f s.",
-			 info.metric, who, v, limit, cfg->forecast_horizon_s);
-	else
-		snprintf(msg, sizeof(msg), "%s%s is %.4g and rising %.3g/s; it reaches %.4g in about %.0f s.",
-			 info.metric, who, v, fr.slope, limit, fr.eta_s);
-	info.message = msg;
-	d = cJSON_CreateObject();
-	o = d ? cJSON_AddObjectToObject(d, "forecast") : NULL;
-	if (o) {
-		if (isfinite(fr.eta_s))
-			cJSON_AddNumberToObject(o, "eta_s", line__round(fr.eta_s, 1));
-		else
-			cJSON_AddNullToObject(o, "eta_s");
-		add_round(o, "limit", limit);
-		add_round(o, "slope_per_s", fr.slope);
-		add_round(o, "fitted", fr.now);
-		add_round(o, "t_stat", isfinite(fr.t_stat) ? fr.t_stat : 1e9);
-		add_round(o, "n_eff", fr.n_eff);
-		add_round(o, "horizon_s", cfg->forecast_horizon_s);
-	}
-	info.details = d;
-	emit_alert(c, a, ev, &info);
-}
-
-/* ---- univariate detectors ---- */
-
-bool core__score_bad(const struct core_config *cfg, double score, bool firing)
-{
-	(void)cfg;
-	(void)firing;
-	return score >= DETECT_THRESHOLD;
-}
-
-void core__detector_policy(const struct core_config *cfg, struct alert_policy *p)
-{
-	/* Persistence, hysteresis and the pause after an episode are the
-	 * detector's (docs/detectors.md): the alert mirrors its episodes. */
-	*p = cfg->policy[ALERT_ANOMALY];
-	p->m = p->n = 1;
-	p->clear_n = 1;
-	p->flap_mult = 1;
-}
-
-static void detect_alert(struct core *c, unsigned m, struct detect *d, struct alert_state *a,
-			 double v, double score, const struct svc_id *svc)
-{
-	const struct core_config *cfg = &c->cfg;
-	struct alert_info info = { .kind = ALERT_ANOMALY, .severity = SEV_WARNING,
-				   .metric = metric__name(m), .svc = svc, .value = v,
-				   .expected = NAN, .score = score, .threshold = 0.5 };
-	char msg[MSG_LEN], who[WHO_LEN] = "";
-	int ev;
-
-	if (cfg->alert_dir[m] == CORE_DIR_OFF)
-		return;
-	ev = alert__observe(a, &c->det_policy, detect__firing(d), false, c->now);
-	if (!ev)
-		return;
-	if (svc) {
-		who[0] = ' ';
-		svc_label(svc, who + 1, sizeof(who) - 1);
-	}
-	if (score >= cfg->severe_score)
-		info.severity = SEV_CRITICAL;
-	info.expected = detect__expected(d);
-	if (ev == ALERT_EV_RESOLVED && d->last_end == DETECT_END_ADOPTED)
-		snprintf(msg, sizeof(msg), "%s%s is %.4g: the change has lasted, its level is the new normal.",
-			 info.metric, who, v);
-	else if (ev == ALERT_EV_RESOLVED)
-		snprintf(msg, sizeof(msg), "%s%s is %.4g, back in line with its recent behaviour.",
-			 info.metric, who, v);
-	else
-		snprintf(msg, sizeof(msg),
-			 "%s%s is %.4g against an expected %.4g: a %s its recent behaviour (score %.2f).",
-			 info.metric, who, v, info.expected,
-			 d->why == DETECT_SHIFT ? "level shift from" : "spike against", score);
-	info.message = msg;
-	info.details = cJSON_CreateObject();
-	if (info.details)
-		cJSON_AddItemToObject(info.details, "detector", detector_json(d, &c->dcfg[m], score));
-	emit_alert(c, a, ev, &info);
-}
-
-/* ---- the latency model ---- */
-
-/* 1 - 2^-(u^2): 0.5 at the bound u = 1 (docs/alerts.md). */
-static double model_score(double u)
-{
-	if (!(u > 0))
-		return 0;
-	return u > 6 ? 1 : 1 - exp2(-u * u);
-}
-
-static cJSON *model_json(const struct series *se, unsigned out, const double *x,
-			 const struct model_pred *p, const double *scores, unsigned nfeat_mask)
-{
-	double coef[MODEL_MAX_K];
-	cJSON *o = cJSON_CreateObject(), *co, *ct, *fx, *ds;
-	unsigned i, j = 0;
-
-	if (!o)
-		return NULL;
-	model__coef(&se->model, out, coef);
-	cJSON_AddStringToObject(o, "target", model_targets[out]);
-	add_round(o, "residual_z", p->z[out]);
-	add_round(o, "r2", model__r2(&se->model, out));
-	cJSON_AddNumberToObject(o, "n", se->model.n);
-	cJSON_AddNumberToObject(o, "resets", se->model.resets);
-	co = cJSON_AddObjectToObject(o, "coefficients");
-	ct = cJSON_AddObjectToObject(o, "contributions");
-	fx = cJSON_AddObjectToObject(o, "features");
-	if (co && ct && fx) {
-		add_round(co, "intercept", coef[0]);
-		add_round(ct, "intercept", coef[0]);
-		for (i = 0; i < N_FEATURES; i++) {
-			if (!(nfeat_mask & features[i].flag))
-				continue;
-			add_round(co, features[i].name, coef[1 + j]);
-			add_round(ct, features[i].name, coef[1 + j] * x[j]);
-			add_round(fx, features[i].name, x[j]);
-			j++;
-		}
-	}
-	ds = cJSON_AddObjectToObject(o, "detector_scores");
-	if (ds)
-		for (i = METRIC_LAT_MEAN; i <= METRIC_LAT_P99; i++)
-			add_round(ds, metric__name(i), scores[i]);
-	return o;
-}
-
-static void emit_reset(struct core *c, const struct series *se)
-{
-	cJSON *o = line__header(c->now, "agent", c->host);
-
-	if (o) {
-		cJSON_AddStringToObject(o, "event", "model_reset");
-		cJSON_AddItemToObject(o, "service", line__service(&se->id));
-		cJSON_AddStringToObject(o, "reason", "latency model covariance degenerated; fit restarted");
-		cJSON_AddNumberToObject(o, "resets", se->model.resets);
-	}
-	deliver(c, o);
-}
-
-static void model_alert(struct core *c, struct series *se, unsigned out, int ev, double y,
-			const double *x, const struct model_pred *p, const double *scores)
-{
-	const struct core_config *cfg = &c->cfg;
-	struct alert_info info = { .kind = ALERT_ANOMALY, .severity = SEV_WARNING,
-				   .metric = model_targets[out], .svc = &se->id, .value = y,
-				   .expected = p->expected[out], .threshold = cfg->anomaly_z };
-	char msg[MSG_LEN], who[WHO_LEN];
-
-	svc_label(&se->id, who, sizeof(who));
-	info.score = model_score(p->z[out] / cfg->anomaly_z);
-	if (p->z[out] >= cfg->critical_z)
-		info.severity = SEV_CRITICAL;
-	if (ev == ALERT_EV_RESOLVED)
-		snprintf(msg, sizeof(msg),
-			 "%s of %s is %.4g us, back in line with the %.4g us its load explains.",
-			 info.metric, who, y, p->expected[out]);
-	else
-		snprintf(msg, sizeof(msg),
-			 "%s of %s is %.4g us where its load explains %.4g us (%.1f robust sigmas).",
-			 info.metric, who, y, p->expected[out], p->z[out]);
-	info.message = msg;
-	info.details = cJSON_CreateObject();
-	if (info.details)
-		cJSON_AddItemToObject(info.details, "model",
-				      model_json(se, out, x, p, scores, cfg->features));
-	emit_alert(c, se->al + SA_MODEL + out, ev, &info);
-}
-
-/* Load features of sample s in CORE_F_* order; returns their count. */
-static unsigned load_features(const struct core *c, const struct svc_sample *s, double db,
-			      double dep_lat, double *x)
-{
-	double all[N_FEATURES] = { s->rps, c->cpu, db, dep_lat, (double)s->active };
-	unsigned i, n = 0;
-
-	for (i = 0; i < N_FEATURES; i++)
-		if (c->cfg.features & features[i].flag)
-			x[n++] = all[i];
-	return n;
-}
-
-static void svc_model(struct core *c, struct series *se, const struct svc_sample *s,
-		      const double *x, const double *scores)
-{
-	double y[MODEL_OUTS] = { s->lat_mean_us, s->lat_p99_us };
-	struct model_pred p;
-	unsigned o;
-	int rc, ev;
-
-	/* While either latency alert is firing the model learns nothing: an
-	 * anomaly in progress is not the new normal. (Pending, it learns: the
-	 * model's own Huber clipping bounds what a few odd samples teach, and
-	 * holding on every noisy p99 sample starved the fit of the samples that
-	 * pin its load coefficients.) */
-	model__hold(&se->model, se->al[SA_MODEL].phase == ALERT_FIRING ||
-				       se->al[SA_MODEL + 1].phase == ALERT_FIRING);
-	rc = model__update(&se->model, &c->cfg.model, x, y, &p);
-	if (rc < 0)
-		return;
-	se->view.ready = p.ready;
-	memcpy(se->view.expected_us, p.expected, sizeof(p.expected));
-	if (rc > 0) {
-		c->st.model_resets++;
-		emit_reset(c, se);
-	}
-	for (o = 0; o < MODEL_OUTS; o++) {
-		/* Hysteresis: a firing alert stays bad down to clear_frac of the
-		 * bound, so a slow drift hovering at the bound does not flap. */
-		double bound = c->cfg.anomaly_z *
-			       (se->al[SA_MODEL + o].phase == ALERT_FIRING ? c->cfg.clear_frac : 1);
-		bool bad = p.ready && p.z[o] >= bound;
-
-		ev = alert__observe(se->al + SA_MODEL + o, &c->cfg.policy[ALERT_ANOMALY], bad, false,
-				    c->now);
-		if (ev)
-			model_alert(c, se, o, ev, y[o], x, &p, scores);
-	}
-	/* A slowdown that lasts model_adopt_s is the new normal: the fit takes
-	 * its level, the alert resolves, and the model learns again. */
-	for (o = 0; o < MODEL_OUTS; o++)
-		if (se->al[SA_MODEL + o].phase == ALERT_FIRING && c->cfg.model_adopt_s > 0 &&
-		    c->now - se->al[SA_MODEL + o].since >= c->cfg.model_adopt_s) {
-			model__adopt(&se->model);
-			break;
-		}
-}
-
 /* ---- per interval ---- */
 
 static bool sample_ok(const struct svc_sample *s)
@@ -782,21 +330,21 @@ static void svc_step(struct core *c, struct series *se, const struct svc_sample 
 		se->view.score[m] = (float)scores[m];
 	}
 	if (s->has_latency) {
-		load_features(c, s, db, dep_lat, x);
-		svc_model(c, se, s, x, scores);
+		core_load_features(c, s, db, dep_lat, x);
+		core_svc_model(c, se, s, x, scores);
 	}
 	for (m = 0; m < METRIC_SVC_COUNT; m++) {
 		v = svc_value(s, m);
 		if (!isnan(v))
-			detect_alert(c, m, &se->det[m], se->al + SA_DETECT + m, v, scores[m], &se->id);
+			core_detect_alert(c, m, &se->det[m], se->al + SA_DETECT + m, v, scores[m], &se->id);
 	}
 	if (c->cfg.conn_limit > 0)
-		forecast_alert(c, &se->conns, se->al + SA_FORECAST, METRIC_ACTIVE,
+		core_forecast_alert(c, &se->conns, se->al + SA_FORECAST, METRIC_ACTIVE,
 			       (double)s->active, c->cfg.conn_limit, &se->id);
 	for (i = 0; i < c->cfg.n_rules; i++) {
 		m = c->cfg.rules[i].metric;
 		if (!metric__is_host(m))
-			rule_alert(c, i, se->al + SA_RULE + i, svc_value(s, m), &se->id);
+			core_rule_alert(c, i, se->al + SA_RULE + i, svc_value(s, m), &se->id);
 	}
 }
 
@@ -811,15 +359,15 @@ static void host_step(struct core *c, const struct host_sample *h)
 		scores[i] = detect__update(&c->hdet[i], &c->dcfg[m], h->ts, v);
 		c->hscore[i] = (float)scores[i];
 		if (isfinite(v))
-			detect_alert(c, m, &c->hdet[i], c->hal + HA_DETECT + i, v, scores[i], NULL);
+			core_detect_alert(c, m, &c->hdet[i], c->hal + HA_DETECT + i, v, scores[i], NULL);
 	}
 	if (isfinite(h->mem_pct))
-		forecast_alert(c, &c->mem_fc, c->hal + HA_FORECAST, METRIC_MEM, h->mem_pct,
+		core_forecast_alert(c, &c->mem_fc, c->hal + HA_FORECAST, METRIC_MEM, h->mem_pct,
 			       c->cfg.mem_limit_pct, NULL);
 	for (i = 0; i < c->cfg.n_rules; i++) {
 		m = c->cfg.rules[i].metric;
 		if (metric__is_host(m))
-			rule_alert(c, i, c->hal + HA_RULE + i, host_value(h, m), NULL);
+			core_rule_alert(c, i, c->hal + HA_RULE + i, host_value(h, m), NULL);
 	}
 }
 
@@ -849,7 +397,7 @@ static void slot_meta(unsigned slot, const struct core_config *cfg, unsigned *ki
 {
 	if (slot < SA_DETECT) {
 		*kind = ALERT_ANOMALY;
-		*metric = model_targets[slot - SA_MODEL];
+		*metric = core_model_targets[slot - SA_MODEL];
 	} else if (slot < SA_FORECAST) {
 		*kind = ALERT_ANOMALY;
 		*metric = metric__name(slot - SA_DETECT);
@@ -869,7 +417,7 @@ static void resolve_all(struct core *c, struct series *se, const char *why)
 	char msg[MSG_LEN], who[WHO_LEN];
 	unsigned kind, a;
 
-	svc_label(&se->id, who, sizeof(who));
+	core_svc_label(&se->id, who, sizeof(who));
 	for (a = 0; a < SA_COUNT; a++) {
 		if (alert__expire(se->al + a) != ALERT_EV_RESOLVED)
 			continue;
@@ -880,7 +428,7 @@ static void resolve_all(struct core *c, struct series *se, const char *why)
 			 why);
 		info.message = msg;
 		info.details = NULL;
-		emit_alert(c, se->al + a, ALERT_EV_RESOLVED, &info);
+		core_emit_alert(c, se->al + a, ALERT_EV_RESOLVED, &info);
 	}
 }
 

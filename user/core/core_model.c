@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * The latency model's step for one service: its load features, learning,
+ * and the alerts of a latency the load does not explain.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/core_int.h"
+#include "lib/line.h"
+
+/* 1 - 2^-(u^2): 0.5 at the bound u = 1 (docs/alerts.md). */
+static double model_score(double u)
+{
+	if (!(u > 0))
+		return 0;
+	return u > 6 ? 1 : 1 - exp2(-u * u);
+}
+
+static cJSON *model_json(const struct series *se, unsigned out, const double *x,
+			 const struct model_pred *p, const double *scores, unsigned nfeat_mask)
+{
+	double coef[MODEL_MAX_K];
+	cJSON *o = cJSON_CreateObject(), *co, *ct, *fx, *ds;
+	unsigned i, j = 0;
+
+	if (!o)
+		return NULL;
+	model__coef(&se->model, out, coef);
+	cJSON_AddStringToObject(o, "target", core_model_targets[out]);
+	core_add_round(o, "residual_z", p->z[out]);
+	core_add_round(o, "r2", model__r2(&se->model, out));
+	cJSON_AddNumberToObject(o, "n", se->model.n);
+	cJSON_AddNumberToObject(o, "resets", se->model.resets);
+	co = cJSON_AddObjectToObject(o, "coefficients");
+	ct = cJSON_AddObjectToObject(o, "contributions");
+	fx = cJSON_AddObjectToObject(o, "features");
+	if (co && ct && fx) {
+		core_add_round(co, "intercept", coef[0]);
+		core_add_round(ct, "intercept", coef[0]);
+		for (i = 0; i < N_FEATURES; i++) {
+			if (!(nfeat_mask & core_features[i].flag))
+				continue;
+			core_add_round(co, core_features[i].name, coef[1 + j]);
+			core_add_round(ct, core_features[i].name, coef[1 + j] * x[j]);
+			core_add_round(fx, core_features[i].name, x[j]);
+			j++;
+		}
+	}
+	ds = cJSON_AddObjectToObject(o, "detector_scores");
+	if (ds)
+		for (i = METRIC_LAT_MEAN; i <= METRIC_LAT_P99; i++)
+			core_add_round(ds, metric__name(i), scores[i]);
+	return o;
+}
+
+static void emit_reset(struct core *c, const struct series *se)
+{
+	cJSON *o = line__header(c->now, "agent", c->host);
+
+	if (o) {
+		cJSON_AddStringToObject(o, "event", "model_reset");
+		cJSON_AddItemToObject(o, "service", line__service(&se->id));
+		cJSON_AddStringToObject(o, "reason", "latency model covariance degenerated; fit restarted");
+		cJSON_AddNumberToObject(o, "resets", se->model.resets);
+	}
+	core_deliver(c, o);
+}
+
+static void model_alert(struct core *c, struct series *se, unsigned out, int ev, double y,
+			const double *x, const struct model_pred *p, const double *scores)
+{
+	const struct core_config *cfg = &c->cfg;
+	struct alert_info info = { .kind = ALERT_ANOMALY, .severity = SEV_WARNING,
+				   .metric = core_model_targets[out], .svc = &se->id, .value = y,
+				   .expected = p->expected[out], .threshold = cfg->anomaly_z };
+	char msg[MSG_LEN], who[WHO_LEN];
+
+	core_svc_label(&se->id, who, sizeof(who));
+	info.score = model_score(p->z[out] / cfg->anomaly_z);
+	if (p->z[out] >= cfg->critical_z)
+		info.severity = SEV_CRITICAL;
+	if (ev == ALERT_EV_RESOLVED)
+		snprintf(msg, sizeof(msg),
+			 "%s of %s is %.4g us, back in line with the %.4g us its load explains.",
+			 info.metric, who, y, p->expected[out]);
+	else
+		snprintf(msg, sizeof(msg),
+			 "%s of %s is %.4g us where its load explains %.4g us (%.1f robust sigmas).",
+			 info.metric, who, y, p->expected[out], p->z[out]);
+	info.message = msg;
+	info.details = cJSON_CreateObject();
+	if (info.details)
+		cJSON_AddItemToObject(info.details, "model",
+				      model_json(se, out, x, p, scores, cfg->features));
+	core_emit_alert(c, se->al + SA_MODEL + out, ev, &info);
+}
+
+/* Load features of sample s in CORE_F_* order; returns their count. */
+unsigned core_load_features(const struct core *c, const struct svc_sample *s, double db,
+			      double dep_lat, double *x)
+{
+	double all[N_FEATURES] = { s->rps, c->cpu, db, dep_lat, (double)s->active };
+	unsigned i, n = 0;
+
+	for (i = 0; i < N_FEATURES; i++)
+		if (c->cfg.features & core_features[i].flag)
+			x[n++] = all[i];
+	return n;
+}
+
+void core_svc_model(struct core *c, struct series *se, const struct svc_sample *s,
+		      const double *x, const double *scores)
+{
+	double y[MODEL_OUTS] = { s->lat_mean_us, s->lat_p99_us };
+	struct model_pred p;
+	unsigned o;
+	int rc, ev;
+
+	/* While either latency alert is firing the model learns nothing: an
+	 * anomaly in progress is not the new normal. (Pending, it learns: the
+	 * model's own Huber clipping bounds what a few odd samples teach, and
+	 * holding on every noisy p99 sample starved the fit of the samples that
+	 * pin its load coefficients.) */
+	model__hold(&se->model, se->al[SA_MODEL].phase == ALERT_FIRING ||
+				       se->al[SA_MODEL + 1].phase == ALERT_FIRING);
+	rc = model__update(&se->model, &c->cfg.model, x, y, &p);
+	if (rc < 0)
+		return;
+	se->view.ready = p.ready;
+	memcpy(se->view.expected_us, p.expected, sizeof(p.expected));
+	if (rc > 0) {
+		c->st.model_resets++;
+		emit_reset(c, se);
+	}
+	for (o = 0; o < MODEL_OUTS; o++) {
+		/* Hysteresis: a firing alert stays bad down to clear_frac of the
+		 * bound, so a slow drift hovering at the bound does not flap. */
+		double bound = c->cfg.anomaly_z *
+			       (se->al[SA_MODEL + o].phase == ALERT_FIRING ? c->cfg.clear_frac : 1);
+		bool bad = p.ready && p.z[o] >= bound;
+
+		ev = alert__observe(se->al + SA_MODEL + o, &c->cfg.policy[ALERT_ANOMALY], bad, false,
+				    c->now);
+		if (ev)
+			model_alert(c, se, o, ev, y[o], x, &p, scores);
+	}
+	/* A slowdown that lasts model_adopt_s is the new normal: the fit takes
+	 * its level, the alert resolves, and the model learns again. */
+	for (o = 0; o < MODEL_OUTS; o++)
+		if (se->al[SA_MODEL + o].phase == ALERT_FIRING && c->cfg.model_adopt_s > 0 &&
+		    c->now - se->al[SA_MODEL + o].since >= c->cfg.model_adopt_s) {
+			model__adopt(&se->model);
+			break;
+		}
+}
+
