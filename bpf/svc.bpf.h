@@ -8,16 +8,23 @@
 #define TT_SVC_BPF_H
 
 /*
- * Per-service counters and latency histogram, one slot per service in a
- * per-CPU array: a socket remembers its service's slot, so the hot path finds
- * the counters with an array index the verifier inlines instead of a hash
- * lookup. A new service takes a slot from svc_free, a queue the loader fills
- * with every regular slot, so no service is refused while one is free;
- * svc_index maps key to slot (the first BPF_NOEXIST insert of a key wins)
- * and svc_owner slot to key, for the user side. A service that finds the
- * queue empty is counted in the overflow service of its namespace and role
+ * Per-service counters, one slot per service in a per-CPU array, and the
+ * slot's generation and latency histogram in a shared one: a socket
+ * remembers its service's slot, so the hot path finds both with array
+ * indexes the verifier inlines instead of a hash lookup. A new service
+ * takes a slot from svc_free, a queue the loader fills with every regular
+ * slot, so no service is refused while one is free; svc_index maps key to
+ * slot and generation (the first BPF_NOEXIST insert of a key wins) and
+ * svc_owner slot to key, for the user side. A service that finds the queue
+ * empty is counted in the overflow service of its namespace and role
  * (TT_SVC_F_OTHER), in the slots past the regular ones; an event that finds
  * no slot at all is counted in TT_CNT_SVC_OVERFLOW.
+ *
+ * Retiring (the loader, for a service idle long enough): mark the owner
+ * TT_SVC_F_RETIRED, delete the index entry, raise the generation; one
+ * interval later, when no program can still be writing to it, zero the
+ * slot, delete the owner and push the slot back on svc_free. A socket whose
+ * generation is behind its slot's looks its service up again first.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -25,6 +32,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct tt_svc_stats);
 } svcs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TT_MAX_SERVICES + TT_OTHER_SLOTS);
+	__type(key, __u32);
+	__type(value, struct tt_svc_shared);
+} svc_shared SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -37,7 +51,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, TT_MAX_SERVICES + TT_OTHER_SLOTS);
 	__type(key, struct tt_svc_key);
-	__type(value, __u32);
+	__type(value, struct tt_svc_ref);
 } svc_index SEC(".maps");
 
 struct {
@@ -94,51 +108,84 @@ static __always_inline __u32 svc_hash(const struct tt_svc_key *key)
 	return h ^ (h >> 15);
 }
 
-/* The slot of the overflow service of key's namespace and role, claimed in
+static __always_inline __u32 slot_gen(__u32 slot)
+{
+	struct tt_svc_shared *sh = bpf_map_lookup_elem(&svc_shared, &slot);
+
+	return sh ? sh->gen : 0;
+}
+
+/* Enters key at slot c in the index; if another CPU entered it first, its
+ * place wins. Returns false when the key has no place after all. */
+static __always_inline bool index_insert(const struct tt_svc_key *key, __u32 c,
+					 struct tt_svc_ref *ref)
+{
+	struct tt_svc_ref *idx;
+
+	ref->slot = c;
+	ref->gen = slot_gen(c);
+	if (!bpf_map_update_elem(&svc_index, key, ref, BPF_NOEXIST))
+		return true;
+	idx = bpf_map_lookup_elem(&svc_index, key);
+	if (idx)
+		*ref = *idx;
+	return idx != NULL;
+}
+
+/* The place of the overflow service of key's namespace and role, claimed in
  * the slots past the regular ones on first need. */
-static __always_inline __u32 other_slot(const struct tt_svc_key *key)
+static __always_inline void other_slot(const struct tt_svc_key *key, struct tt_svc_ref *ref)
 {
 	struct tt_svc_key other = { .netns = key->netns, .role = key->role,
 				    .flags = TT_SVC_F_OTHER };
-	__u32 *idx = bpf_map_lookup_elem(&svc_index, &other);
+	struct tt_svc_ref *idx = bpf_map_lookup_elem(&svc_index, &other);
 	__u32 h = svc_hash(&other), c, i;
 	struct tt_svc_key *owner;
 
-	if (idx)
-		return *idx;
+	ref->slot = TT_NO_SLOT;
+	if (idx) {
+		*ref = *idx;
+		return;
+	}
 	for (i = 0; i < TT_SLOT_PROBES; i++) {
 		c = targ_max_services + (h + i) % TT_OTHER_SLOTS;
 		if (!bpf_map_update_elem(&svc_owner, &c, &other, BPF_NOEXIST))
 			break;
-		/* Taken: by this service on another CPU just now, or another. */
+		/* Taken: by this service on another CPU just now, or another
+		 * (a retired owner has TT_SVC_F_RETIRED, so is another). */
 		owner = bpf_map_lookup_elem(&svc_owner, &c);
 		if (owner && same_svc(owner, &other))
 			break;
 	}
-	if (i == TT_SLOT_PROBES)
-		return TT_NO_SLOT;
-	bpf_map_update_elem(&svc_index, &other, &c, BPF_NOEXIST);
-	return c;
+	if (i < TT_SLOT_PROBES && !index_insert(&other, c, ref))
+		ref->slot = TT_NO_SLOT;
 }
 
-/* The slot of a service, claiming a free one on first sight. */
-static __always_inline __u32 svc_slot(const struct tt_svc_key *key)
+/* The place of a service, claiming a free slot on first sight. */
+static __always_inline void svc_slot(const struct tt_svc_key *key, struct tt_svc_ref *ref)
 {
-	__u32 *idx = bpf_map_lookup_elem(&svc_index, key);
+	struct tt_svc_ref *idx = bpf_map_lookup_elem(&svc_index, key);
 	__u32 c;
 
-	if (idx)
-		return *idx;
-	if (bpf_map_pop_elem(&svc_free, &c))
-		return other_slot(key);
-	if (bpf_map_update_elem(&svc_index, key, &c, BPF_NOEXIST)) {
+	if (idx) {
+		*ref = *idx;
+		return;
+	}
+	if (bpf_map_pop_elem(&svc_free, &c)) {
+		other_slot(key, ref);
+		return;
+	}
+	if (!index_insert(key, c, ref)) {
+		ref->slot = TT_NO_SLOT;
+		bpf_map_push_elem(&svc_free, &c, BPF_ANY);
+		return;
+	}
+	if (ref->slot != c) {
 		/* Another CPU placed this service just now: give the slot back. */
 		bpf_map_push_elem(&svc_free, &c, BPF_ANY);
-		idx = bpf_map_lookup_elem(&svc_index, key);
-		return idx ? *idx : TT_NO_SLOT;
+		return;
 	}
 	bpf_map_update_elem(&svc_owner, &c, key, BPF_ANY);
-	return c;
 }
 
 /* Every event that finds no slot is counted, so the loss is visible. */
@@ -153,7 +200,30 @@ static __always_inline struct tt_svc_stats *slot_stats(__u32 slot)
 
 static __always_inline struct tt_svc_stats *svc_stats(const struct tt_svc_key *key)
 {
-	return slot_stats(svc_slot(key));
+	struct tt_svc_ref ref;
+
+	svc_slot(key, &ref);
+	return slot_stats(ref.slot);
+}
+
+/* The counters of a socket's service, and its shared half in *sh if asked.
+ * A socket whose slot has since been retired looks its service up again:
+ * the new place is where its events go from now on. */
+static __always_inline struct tt_svc_stats *sock_stats(struct tt_sock *s,
+						       struct tt_svc_shared **sh)
+{
+	struct tt_svc_shared *x = bpf_map_lookup_elem(&svc_shared, &s->slot);
+	struct tt_svc_ref ref;
+
+	if (x && x->gen != s->gen) {
+		svc_slot(&s->svc, &ref);
+		s->slot = ref.slot;
+		s->gen = ref.gen;
+		x = bpf_map_lookup_elem(&svc_shared, &s->slot);
+	}
+	if (sh)
+		*sh = x;
+	return slot_stats(s->slot);
 }
 
 /* The socket's network namespace and cgroup v2 id into key. Both are fixed

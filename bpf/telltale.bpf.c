@@ -47,6 +47,7 @@ static __always_inline void track_open(struct sock *sk, bool btf, __u8 role, __u
 {
 	struct tt_sock init = { .flags = TT_SOCK_F_COUNTED };
 	struct tt_svc_stats *st;
+	struct tt_svc_ref ref;
 
 	svc_place(sk, &init.svc);
 	init.svc.port = port;
@@ -55,7 +56,9 @@ static __always_inline void track_open(struct sock *sk, bool btf, __u8 role, __u
 	 * is learnt as listening when it accepts. */
 	if (role == TT_ROLE_SERVER)
 		learn_listen_port(init.svc.netns, port);
-	init.slot = svc_slot(&init.svc);
+	svc_slot(&init.svc, &ref);
+	init.slot = ref.slot;
+	init.gen = ref.gen;
 	if (sock_set(sk, btf, &init))
 		count(TT_CNT_SOCK_NEW);
 	st = slot_stats(init.slot);
@@ -93,7 +96,7 @@ static __always_inline void on_state(struct sock *sk, bool btf, int oldstate, in
 	 * through on its way out, whichever side closes first. */
 	if (oldstate == BPF_TCP_ESTABLISHED && s && (s->flags & TT_SOCK_F_COUNTED)) {
 		s->flags &= ~TT_SOCK_F_COUNTED;
-		st = slot_stats(s->slot);
+		st = sock_stats(s, NULL);
 		if (st)
 			st->closed++;
 	}
@@ -107,12 +110,15 @@ static __always_inline void on_state(struct sock *sk, bool btf, int oldstate, in
 static __always_inline void adopt(struct sock *sk, bool btf, struct tt_sock *s)
 {
 	struct tt_svc_stats *st;
+	struct tt_svc_ref ref;
 	__u16 lport, rport;
 	__u8 state;
 
 	sock_ports(sk, btf, &lport, &rport);
 	classify(sk, lport, rport, &s->svc);
-	s->slot = svc_slot(&s->svc);
+	svc_slot(&s->svc, &ref);
+	s->slot = ref.slot;
+	s->gen = ref.gen;
 	state = SK_READ(btf, sk, __sk_common.skc_state);
 	s->flags = 0;
 	if (state == BPF_TCP_ESTABLISHED)
@@ -160,17 +166,21 @@ static __always_inline struct tt_sock *sock_state(struct sock *sk, bool btf)
 static __always_inline void record_latency(struct tt_sock *s, __u64 now)
 {
 	__u64 lat = now - s->start_ns;
+	struct tt_svc_shared *sh;
 	struct tt_svc_stats *st;
 
 	s->start_ns = 0;
-	st = slot_stats(s->slot);
+	st = sock_stats(s, &sh);
 	if (!st)
 		return;
 	st->requests++;
 	st->lat_sum_ns += lat;
 	if (lat > st->lat_max_ns)
 		st->lat_max_ns = lat;
-	st->hist[tt_hist_slot(lat) & TT_HIST_MASK]++;
+	/* Shared by every CPU, so added atomically: a per-CPU histogram
+	 * would cost its 2 KiB once per possible CPU and service. */
+	if (sh)
+		__sync_fetch_and_add(&sh->hist[tt_hist_slot(lat) & TT_HIST_MASK], 1);
 	/* The process answering or asking names the service; write it once
 	 * per socket, not per request. */
 	if (!(s->flags & TT_SOCK_F_COMM)) {
@@ -239,7 +249,7 @@ static __always_inline struct tt_svc_stats *svc_of(struct sock *sk, bool btf, __
 	struct tt_svc_key key;
 
 	if (s)
-		return slot_stats(s->slot);
+		return sock_stats(s, NULL);
 	classify(sk, lport, rport, &key);
 	return svc_stats(&key);
 }

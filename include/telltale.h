@@ -56,6 +56,9 @@ struct tt_svc_key {
 /* The overflow service of (netns, role): port and cgroup 0. It carries the
  * traffic of services that find no slot free, so host totals stay exact. */
 #define TT_SVC_F_OTHER 0x1
+/* In svc_owner only: the slot's service has retired and the slot waits one
+ * interval, so that no program still holds it, before it is freed. */
+#define TT_SVC_F_RETIRED 0x2
 
 /* A listening port in its network namespace. */
 struct tt_listen_key {
@@ -64,9 +67,11 @@ struct tt_listen_key {
 	__u16 pad;
 };
 
-/* Per-service counters, per CPU, cumulative since load, in the slot the
- * service claimed (svc_owner maps slots to keys). The user side sums CPUs and
- * takes deltas between intervals. */
+/* Per-service counters, per CPU, cumulative since the slot was last
+ * freed, in the slot the service claimed (svc_owner maps slots to keys). The
+ * user side sums CPUs and takes deltas between intervals. Small on purpose:
+ * a per-CPU map costs its value size once per possible CPU and slot, so the
+ * histogram lives in tt_svc_shared, once per slot. */
 struct tt_svc_stats {
 	__u64 requests;		  /* completed request/response turns */
 	__u64 lat_sum_ns;	  /* sum of request latencies, ns */
@@ -78,7 +83,24 @@ struct tt_svc_stats {
 	__u64 resets;		  /* RSTs sent or received */
 	__u64 retransmits;	  /* retransmitted segments */
 	char comm[TT_COMM_LEN];	  /* last process seen on the data path */
-	__u64 hist[TT_HIST_SLOTS]; /* latency histogram, see TT_HIST_* */
+};
+
+/* Per slot, shared by all CPUs: the slot's generation and its latency
+ * histogram (see TT_HIST_*), counted with atomic adds. The generation goes
+ * up when the loader retires the slot's service; a socket that remembers an
+ * older one looks its service up again, so a late event of a closed socket
+ * can never land in the slot's next owner. */
+struct tt_svc_shared {
+	__u32 gen;
+	__u32 pad;
+	__u64 hist[TT_HIST_SLOTS];
+};
+
+/* A service's place: its slot and the slot's generation when it was
+ * claimed (the value of svc_index). */
+struct tt_svc_ref {
+	__u32 slot;
+	__u32 gen;
 };
 
 /* Socket request state. */
@@ -98,8 +120,9 @@ struct tt_sock {
 	__u64 start_ns;		/* start of the pending request, 0 when idle */
 	struct tt_svc_key svc;	/* service the socket belongs to */
 	__u32 slot;		/* the service's slot in svcs, or TT_NO_SLOT */
+	__u32 gen;		/* the slot's generation when the socket took it */
 	__u8 flags;		/* TT_SOCK_F_* */
-	__u8 pad[3];
+	__u8 pad[7];
 };
 
 /* A way of the tp_btf programs' socket table: the socket's address (0 when

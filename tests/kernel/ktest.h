@@ -97,7 +97,7 @@ static inline int load(struct loader *l, const char *hooks, uint32_t max_sockets
 		return -1;
 	}
 	CHECK(!strcmp(l->hooks, hooks));
-	col = collect__new(l->svcs_fd, l->owner_fd, l->slots);
+	col = collect__new(l->svcs_fd, l->shared_fd, l->owner_fd, l->slots);
 	CHECK(col != NULL);
 	return 0;
 }

@@ -11,11 +11,14 @@
 #include "agent/workload.h"
 
 _Static_assert(sizeof(struct tt_svc_key) == 16, "tt_svc_key is ABI");
-_Static_assert(sizeof(struct tt_sock) == 32, "tt_sock is ABI");
+_Static_assert(sizeof(struct tt_sock) == 40, "tt_sock is ABI");
+_Static_assert(sizeof(struct tt_svc_ref) == 8, "tt_svc_ref is ABI");
 _Static_assert(sizeof(struct tt_svc_stats) % 8 == 0, "per-CPU values are 8-byte aligned");
 _Static_assert((TT_HIST_SLOTS & TT_HIST_MASK) == 0, "TT_HIST_SLOTS is a power of two");
-_Static_assert(sizeof(struct tt_svc_stats) == 9 * 8 + TT_COMM_LEN + TT_HIST_SLOTS * 8,
+_Static_assert(sizeof(struct tt_svc_stats) == 9 * 8 + TT_COMM_LEN,
 	       "tt_svc_stats has no hidden padding");
+_Static_assert(sizeof(struct tt_svc_shared) == 8 + TT_HIST_SLOTS * 8,
+	       "tt_svc_shared has no hidden padding");
 
 /* What the collector knows of one kernel slot: its owner, the last
  * cumulative reading, and the owner's names and idleness. */
@@ -25,52 +28,63 @@ struct slot_state {
 	bool named;	  /* names final: resolved, or known to be unresolvable */
 	bool held;	  /* held back once, waiting for names */
 	bool retired;	  /* listed as retired; activity brings it back as new */
+	bool released;	  /* retired in the kernel too: freed at the next read */
 	double carry_s;	  /* interval time held back, s */
 	double active_ts; /* end of the last interval it was active in */
 	struct svc_id id;
-	struct tt_svc_stats stats;
+	struct svc_reading stats;
 };
 
 struct collector {
 	int svcs_fd;
+	int shared_fd;
 	int owner_fd;
 	int ncpus;
-	struct slot_state *slots;    /* max_services of them, by slot */
+	struct slot_state *slots;    /* nslots of them, by slot */
 	struct tt_svc_stats *percpu; /* one lookup's values, ncpus of them */
-	struct svc_sample *samples;  /* max_services of them */
+	struct svc_sample *samples;  /* nslots of them */
 	uint64_t (*hists)[TT_HIST_SLOTS]; /* each sample's interval histogram */
-	struct svc_id *retired;	     /* max_services of them */
+	struct svc_id *retired;	     /* nslots of them */
 	size_t count, nretired;
-	uint32_t max_services;
+	uint32_t nslots;
 	struct workload *wl;
 	double idle_s;
-	collect_retire_fn retire_fn;
-	void *retire_ctx;
+	const struct collect_slot_ops *ops;
+	void *ops_ctx;
+	uint32_t *to_retire, *to_release; /* slots, acted on after the walk */
+	size_t nto_retire, nto_release;
+	uint64_t released, late;
+	struct tt_svc_shared shared; /* one slot's shared half, as read */
+	struct svc_reading cur;	     /* one slot's reading */
 	double ts, interval_s; /* the interval being read */
 };
 
-struct collector *collect__new(int svcs_fd, int owner_fd, uint32_t max_services)
+struct collector *collect__new(int svcs_fd, int shared_fd, int owner_fd, uint32_t nslots)
 {
 	struct collector *c = calloc(1, sizeof(*c));
 
 	if (!c)
 		return NULL;
 	c->svcs_fd = svcs_fd;
+	c->shared_fd = shared_fd;
 	c->owner_fd = owner_fd;
 	c->ncpus = libbpf_num_possible_cpus();
-	c->max_services = max_services;
+	c->nslots = nslots;
 	if (c->ncpus <= 0) {
 		errno = c->ncpus ? -c->ncpus : EINVAL;
 		free(c);
 		return NULL;
 	}
-	c->slots = calloc(max_services, sizeof(*c->slots));
+	c->slots = calloc(nslots, sizeof(*c->slots));
 	c->percpu = calloc(c->ncpus, sizeof(*c->percpu));
-	c->samples = calloc(max_services, sizeof(*c->samples));
+	c->samples = calloc(nslots, sizeof(*c->samples));
 	/* Large and zeroed: pages are backed only as services become active. */
-	c->hists = calloc(max_services, sizeof(*c->hists));
-	c->retired = calloc(max_services, sizeof(*c->retired));
-	if (!c->slots || !c->percpu || !c->samples || !c->hists || !c->retired) {
+	c->hists = calloc(nslots, sizeof(*c->hists));
+	c->retired = calloc(nslots, sizeof(*c->retired));
+	c->to_retire = calloc(nslots, sizeof(*c->to_retire));
+	c->to_release = calloc(nslots, sizeof(*c->to_release));
+	if (!c->slots || !c->percpu || !c->samples || !c->hists || !c->retired || !c->to_retire ||
+	    !c->to_release) {
 		collect__free(c);
 		errno = ENOMEM;
 		return NULL;
@@ -87,6 +101,8 @@ void collect__free(struct collector *c)
 	free(c->samples);
 	free(c->hists);
 	free(c->retired);
+	free(c->to_retire);
+	free(c->to_release);
 	free(c);
 }
 
@@ -95,17 +111,18 @@ void collect__set_workload(struct collector *c, struct workload *w)
 	c->wl = w;
 }
 
-void collect__set_idle(struct collector *c, double idle_s, collect_retire_fn fn, void *ctx)
+void collect__set_idle(struct collector *c, double idle_s, const struct collect_slot_ops *ops,
+		       void *ctx)
 {
 	c->idle_s = idle_s;
-	c->retire_fn = fn;
-	c->retire_ctx = ctx;
+	c->ops = ops;
+	c->ops_ctx = ctx;
 }
 
-void collect__forget_slot(struct collector *c, uint32_t slot)
+void collect__slot_stats(const struct collector *c, uint64_t *released, uint64_t *late)
 {
-	if (slot < c->max_services)
-		c->slots[slot].used = false;
+	*released = c->released;
+	*late = c->late;
 }
 
 void collect__key_id(const struct tt_svc_key *key, struct svc_id *id)
@@ -127,9 +144,9 @@ static bool same_owner(const struct slot_state *p, const struct tt_svc_key *key,
 }
 
 /* Sums the per-CPU values into *sum; max and comm are taken across CPUs. */
-static void sum_cpus(const struct tt_svc_stats *percpu, int ncpus, struct tt_svc_stats *sum)
+static void sum_cpus(const struct tt_svc_stats *percpu, int ncpus, struct svc_reading *sum)
 {
-	int cpu, i;
+	int cpu;
 
 	memset(sum, 0, sizeof(*sum));
 	for (cpu = 0; cpu < ncpus; cpu++) {
@@ -147,8 +164,6 @@ static void sum_cpus(const struct tt_svc_stats *percpu, int ncpus, struct tt_svc
 		sum->retransmits += v->retransmits;
 		if (v->comm[0] && !sum->comm[0])
 			memcpy(sum->comm, v->comm, sizeof(sum->comm));
-		for (i = 0; i < TT_HIST_SLOTS; i++)
-			sum->hist[i] += v->hist[i];
 	}
 }
 
@@ -157,7 +172,7 @@ static double clamp(double v, double hi)
 	return v > hi ? hi : v;
 }
 
-void collect__delta(const struct tt_svc_stats *prev, const struct tt_svc_stats *cur,
+void collect__delta(const struct svc_reading *prev, const struct svc_reading *cur,
 		    double interval_s, struct svc_sample *s)
 {
 	uint64_t hist[TT_HIST_SLOTS];
@@ -194,7 +209,7 @@ void collect__delta(const struct tt_svc_stats *prev, const struct tt_svc_stats *
 	s->lat_p99_us = clamp(hist__quantile(hist, 0.99), max_ns) / 1e3;
 }
 
-static void hist_delta(const struct tt_svc_stats *prev, const struct tt_svc_stats *cur,
+static void hist_delta(const struct svc_reading *prev, const struct svc_reading *cur,
 		       uint64_t *out)
 {
 	int i;
@@ -215,8 +230,17 @@ static int by_service(const void *a, const void *b)
 			   &((const struct svc_sample *)b)->id);
 }
 
+/* Events between two readings of one slot. */
+static uint64_t events_between(const struct svc_reading *prev, const struct svc_reading *cur)
+{
+	return (cur->requests - prev->requests) + (cur->opened - prev->opened) +
+	       (cur->closed - prev->closed) + (cur->adopted - prev->adopted) +
+	       (cur->failed - prev->failed) + (cur->resets - prev->resets) +
+	       (cur->retransmits - prev->retransmits);
+}
+
 /* A cumulative counter below the last reading: the slot started over. */
-static bool went_back(const struct tt_svc_stats *prev, const struct tt_svc_stats *cur)
+static bool went_back(const struct svc_reading *prev, const struct svc_reading *cur)
 {
 	return cur->requests < prev->requests || cur->opened < prev->opened ||
 	       cur->closed < prev->closed || cur->adopted < prev->adopted ||
@@ -253,12 +277,46 @@ static bool name_slot(struct collector *c, struct slot_state *p)
 	return true;
 }
 
+/* The kernel side of retiring waits for the end of the walk: changing the
+ * owner map under bpf_map_get_next_key would make it revisit entries. */
 static void retire(struct collector *c, uint32_t slot, struct slot_state *p)
 {
 	p->retired = true;
 	c->retired[c->nretired++] = p->id;
-	if (c->retire_fn && !c->retire_fn(slot, &p->key, c->retire_ctx))
-		p->used = false;
+	if (c->ops)
+		c->to_retire[c->nto_retire++] = slot;
+}
+
+/* A slot the kernel shows retired, one read after its service retired:
+ * count what reached it since, and free it after the walk. A slot this
+ * collector did not retire is left alone. */
+static void release(struct collector *c, uint32_t slot, struct slot_state *p,
+		    const struct svc_reading *cur)
+{
+	if (!p->used || !p->released)
+		return;
+	if (!went_back(&p->stats, cur))
+		c->late += events_between(&p->stats, cur);
+	p->stats = *cur;
+	c->to_release[c->nto_release++] = slot;
+}
+
+static void act_on_slots(struct collector *c)
+{
+	struct slot_state *p;
+	size_t i;
+
+	for (i = 0; i < c->nto_retire; i++) {
+		p = &c->slots[c->to_retire[i]];
+		p->released = !c->ops->retire(c->to_retire[i], &p->key, c->ops_ctx);
+	}
+	for (i = 0; i < c->nto_release; i++) {
+		if (c->ops->release(c->to_release[i], c->ops_ctx))
+			continue; /* tried again at the next read */
+		c->released++;
+		memset(&c->slots[c->to_release[i]], 0, sizeof(c->slots[0]));
+	}
+	c->nto_retire = c->nto_release = 0;
 }
 
 void collect__begin(struct collector *c, double ts, double interval_s)
@@ -267,17 +325,22 @@ void collect__begin(struct collector *c, double ts, double interval_s)
 	c->interval_s = interval_s;
 	c->count = 0;
 	c->nretired = 0;
+	c->nto_retire = c->nto_release = 0;
 }
 
 int collect__slot(struct collector *c, uint32_t slot, const struct tt_svc_key *key,
-		  const struct svc_id *id, const struct tt_svc_stats *cur)
+		  const struct svc_id *id, const struct svc_reading *cur)
 {
 	struct slot_state *p;
 	struct svc_sample *s;
 
-	if (slot >= c->max_services)
+	if (slot >= c->nslots)
 		return -EINVAL;
 	p = &c->slots[slot];
+	if (key->flags & TT_SVC_F_RETIRED) {
+		release(c, slot, p, cur);
+		return 0;
+	}
 	if (!p->used || !same_owner(p, key, id))
 		slot_init(c, p, key, id);
 	else if (went_back(&p->stats, cur))
@@ -309,6 +372,7 @@ int collect__slot(struct collector *c, uint32_t slot, const struct tt_svc_key *k
 
 void collect__end(struct collector *c, const struct svc_sample **out, size_t *n)
 {
+	act_on_slots(c);
 	/* Map order is the kernel's hash order: sort for stable output. */
 	qsort(c->samples, c->count, sizeof(*c->samples), by_service);
 	*out = c->samples;
@@ -325,7 +389,6 @@ int collect__read(struct collector *c, double ts, double interval_s,
 		  const struct svc_sample **out, size_t *n)
 {
 	__u32 slot, next, *cursor = NULL;
-	struct tt_svc_stats cur;
 	struct tt_svc_key key;
 	struct svc_id id;
 	int err;
@@ -335,11 +398,13 @@ int collect__read(struct collector *c, double ts, double interval_s,
 		slot = next;
 		cursor = &slot;
 		if (bpf_map_lookup_elem(c->owner_fd, &slot, &key) ||
-		    bpf_map_lookup_elem(c->svcs_fd, &slot, c->percpu))
+		    bpf_map_lookup_elem(c->svcs_fd, &slot, c->percpu) ||
+		    bpf_map_lookup_elem(c->shared_fd, &slot, &c->shared))
 			continue;
-		sum_cpus(c->percpu, c->ncpus, &cur);
+		sum_cpus(c->percpu, c->ncpus, &c->cur);
+		memcpy(c->cur.hist, c->shared.hist, sizeof(c->cur.hist));
 		collect__key_id(&key, &id);
-		collect__slot(c, slot, &key, &id, &cur);
+		collect__slot(c, slot, &key, &id, &c->cur);
 	}
 	if (err != -ENOENT)
 		return err;

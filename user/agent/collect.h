@@ -2,8 +2,9 @@
 /*
  * Turns the kernel's cumulative per-service counters into per-interval
  * samples: sums CPUs, takes deltas against the previous read, computes rates
- * and percentiles. Nothing is ever deleted from the kernel maps, so no
- * increment is lost between a read and a reset.
+ * and percentiles. Nothing is reset while its service lives, so no increment
+ * is lost between a read and a reset; a retired service's slot is zeroed
+ * for its next owner only once no program can still write to it.
  */
 #ifndef TT_COLLECT_H
 #define TT_COLLECT_H
@@ -12,23 +13,34 @@
 #include <stdint.h>
 
 #include "lib/sample.h"
+#include "telltale.h"
 
 struct collector;
 struct workload;
-struct tt_svc_key;
-struct tt_svc_stats;
 
-/* Called when a service retires (see collect__set_idle) with its slot and
- * kernel key. Returns 0 when the kernel slot has been freed for a new
- * service, whose counters must then start from zero: the collector forgets
- * the slot's reading. Any other value keeps the slot (and its reading) as it
- * is: a later event brings the service back as a new one. */
-typedef int (*collect_retire_fn)(uint32_t slot, const struct tt_svc_key *key, void *ctx);
+/* One slot's cumulative reading: the per-CPU counters summed over CPUs
+ * (the largest maximum, the first name), and the shared histogram. */
+struct svc_reading {
+	uint64_t requests, lat_sum_ns, lat_max_ns;
+	uint64_t opened, closed, adopted, failed, resets, retransmits;
+	char comm[TT_COMM_LEN];
+	uint64_t hist[TT_HIST_SLOTS];
+};
 
-/* A collector for the per-CPU service stats array svcs_fd and the slot
- * owners map owner_fd, both of max_services entries. Returns NULL and sets
- * errno on failure. */
-struct collector *collect__new(int svcs_fd, int owner_fd, uint32_t max_services);
+/* What frees a retired service's kernel slot, in two steps (bpf/svc.bpf.h):
+ * retire hides the slot from new events (0 on success; otherwise the slot
+ * stays as it is, and a later event brings the service back as a new one);
+ * release, called at the next read, when no program can still be writing to
+ * it, zeroes the slot and hands it back for a new service. */
+struct collect_slot_ops {
+	int (*retire)(uint32_t slot, const struct tt_svc_key *key, void *ctx);
+	int (*release)(uint32_t slot, void *ctx);
+};
+
+/* A collector for the per-CPU service counters svcs_fd, the shared
+ * histograms shared_fd and the slot owners owner_fd, all of nslots entries.
+ * Returns NULL and sets errno on failure. */
+struct collector *collect__new(int svcs_fd, int shared_fd, int owner_fd, uint32_t nslots);
 
 void collect__free(struct collector *c);
 
@@ -39,9 +51,15 @@ void collect__free(struct collector *c);
 void collect__set_workload(struct collector *c, struct workload *w);
 
 /* A service with no open connection and no event for idle_s seconds (0 =
- * never) retires: it is listed once by collect__retired, fn (may be NULL)
- * is called, and if it comes back it is a new service. */
-void collect__set_idle(struct collector *c, double idle_s, collect_retire_fn fn, void *ctx);
+ * never) retires: it is listed once by collect__retired, its slot freed
+ * through ops (NULL: kept), and if it comes back it is a new service. */
+void collect__set_idle(struct collector *c, double idle_s, const struct collect_slot_ops *ops,
+		       void *ctx);
+
+/* Slots freed for new services since start, and events that reached a
+ * retired slot after its service retired (counted, not reported: the
+ * service was gone). */
+void collect__slot_stats(const struct collector *c, uint64_t *released, uint64_t *late);
 
 /* Reads the map and fills *out with one sample per service that was active
  * in the interval ending at ts (seconds since the epoch) and lasting
@@ -61,21 +79,15 @@ void collect__key_id(const struct tt_svc_key *key, struct svc_id *id);
 
 /* collect__read in three steps, for callers that read the map themselves
  * (and tests): begin an interval, feed every slot's owner key, its identity
- * (collect__key_id) and its CPU-summed cumulative reading, end it to get the
- * samples. collect__slot returns 0, or -EINVAL for a slot past
- * max_services. */
+ * (collect__key_id) and its cumulative reading, end it to get the samples.
+ * collect__slot returns 0, or -EINVAL for a slot past nslots. */
 void collect__begin(struct collector *c, double ts, double interval_s);
 int collect__slot(struct collector *c, uint32_t slot, const struct tt_svc_key *key,
-		  const struct svc_id *id, const struct tt_svc_stats *cur);
+		  const struct svc_id *id, const struct svc_reading *cur);
 void collect__end(struct collector *c, const struct svc_sample **out, size_t *n);
 
-/* Forgets slot's previous reading: the kernel gave the slot to a new service
- * whose counters start from zero. A slot whose owner key changes, or whose
- * counters go back, is forgotten by itself. */
-void collect__forget_slot(struct collector *c, uint32_t slot);
-
 /* Fills s from the change between two cumulative readings of one service. */
-void collect__delta(const struct tt_svc_stats *prev, const struct tt_svc_stats *cur,
+void collect__delta(const struct svc_reading *prev, const struct svc_reading *cur,
 		    double interval_s, struct svc_sample *s);
 
 #endif /* TT_COLLECT_H */

@@ -132,6 +132,7 @@ static int load_set(struct loader *l, const struct loader_opts *opts, const stru
 		return err;
 	}
 	bpf_map__set_max_entries(l->skel->maps.svcs, l->slots);
+	bpf_map__set_max_entries(l->skel->maps.svc_shared, l->slots);
 	bpf_map__set_max_entries(l->skel->maps.svc_owner, l->slots);
 	bpf_map__set_max_entries(l->skel->maps.svc_index, l->slots);
 	bpf_map__set_max_entries(l->skel->maps.svc_free, l->max_services);
@@ -339,7 +340,8 @@ int loader__open(struct loader *l, const struct loader_opts *opts)
 	int err, i;
 
 	memset(l, 0, sizeof(*l));
-	l->svcs_fd = l->owner_fd = l->counters_fd = l->socks_fd = -1;
+	l->svcs_fd = l->shared_fd = l->owner_fd = l->index_fd = l->free_fd = -1;
+	l->counters_fd = l->socks_fd = -1;
 	for (i = 0; i < LOADER_NPROGS; i++) {
 		l->progs[i].category = progsets_hooks[i].category;
 		l->progs[i].name = progsets_hooks[i].name;
@@ -390,7 +392,10 @@ int loader__open(struct loader *l, const struct loader_opts *opts)
 		goto cleanup;
 	}
 	l->svcs_fd = bpf_map__fd(l->skel->maps.svcs);
+	l->shared_fd = bpf_map__fd(l->skel->maps.svc_shared);
 	l->owner_fd = bpf_map__fd(l->skel->maps.svc_owner);
+	l->index_fd = bpf_map__fd(l->skel->maps.svc_index);
+	l->free_fd = bpf_map__fd(l->skel->maps.svc_free);
 	l->counters_fd = bpf_map__fd(l->skel->maps.counters);
 	l->socks_fd = l->btf ? -1 : bpf_map__fd(l->skel->maps.socks);
 	if (!opts->quiet)
@@ -407,7 +412,8 @@ void loader__close(struct loader *l)
 	l->skel = NULL;
 	free(l->listen.ports);
 	l->listen.ports = NULL;
-	l->svcs_fd = l->owner_fd = l->counters_fd = l->socks_fd = -1;
+	l->svcs_fd = l->shared_fd = l->owner_fd = l->index_fd = l->free_fd = -1;
+	l->counters_fd = l->socks_fd = -1;
 }
 
 uint64_t loader__counter(const struct loader *l, uint32_t idx)

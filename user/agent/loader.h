@@ -37,7 +37,10 @@ struct loader_prog {
 struct loader {
 	struct telltale_bpf *skel;
 	int svcs_fd;	 /* per-service counters by slot, struct tt_svc_stats per CPU */
+	int shared_fd;	 /* slot -> struct tt_svc_shared (generation, histogram) */
 	int owner_fd;	 /* slot -> struct tt_svc_key */
+	int index_fd;	 /* struct tt_svc_key -> struct tt_svc_ref */
+	int free_fd;	 /* queue of free regular slots */
 	int counters_fd; /* global counters, enum tt_counter */
 	int socks_fd;
 	const char *hooks;     /* the program set loaded, a name of agent/progsets.h */

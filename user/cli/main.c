@@ -27,6 +27,7 @@
 #include "agent/privs.h"
 #include "agent/probe.h"
 #include "agent/procfs.h"
+#include "agent/slots.h"
 #include "cli/replay.h"
 #include "cli/score.h"
 #include "cli/telemetry.h"
@@ -218,7 +219,7 @@ static void report_stats(struct agent *a, bool stop)
 {
 	double uptime = clock_s(CLOCK_MONOTONIC) - a->start_mono;
 
-	struct telemetry_exp exp = { .am = a->am, .http = a->http, .prom = a->prom };
+	struct telemetry_exp exp = { .col = a->col, .am = a->am, .http = a->http, .prom = a->prom };
 
 	put(a, OUT_METRICS, telemetry__stats(clock_s(CLOCK_REALTIME), a->cfg->host, uptime, stop,
 					     &a->loader, a->core, a->out, &exp));
@@ -311,7 +312,8 @@ static int agent_start(struct agent *a)
 		err = loader__open(&a->loader, &lo);
 	if (err)
 		return err;
-	a->col = collect__new(a->loader.svcs_fd, a->loader.owner_fd, a->loader.slots);
+	a->col = collect__new(a->loader.svcs_fd, a->loader.shared_fd, a->loader.owner_fd,
+				 a->loader.slots);
 	a->wl = workload__new(&(struct workload_opts){ .min_walk_gap_s = 1 });
 	a->kept = calloc(a->loader.slots, sizeof(*a->kept));
 	a->core = core__new(&cfg->core);
@@ -326,7 +328,7 @@ static int agent_start(struct agent *a)
 	if (err)
 		return err;
 	collect__set_workload(a->col, a->wl);
-	collect__set_idle(a->col, cfg->service_idle_s, NULL, NULL);
+	collect__set_idle(a->col, cfg->service_idle_s, &slots_ops, &a->loader);
 	/* After the drop: the walker thread must not keep capabilities. */
 	err = workload__start(a->wl);
 	if (err)

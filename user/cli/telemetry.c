@@ -10,6 +10,7 @@
 
 #include "core/core.h"
 #include "lib/line.h"
+#include "agent/collect.h"
 #include "agent/loader.h"
 #include "out/alertmanager.h"
 #include "out/http.h"
@@ -74,8 +75,9 @@ static long map_entries(int fd, size_t key_size)
 	return n;
 }
 
-static void add_maps(cJSON *o, const struct loader *l)
+static void add_maps(cJSON *o, const struct loader *l, const struct collector *col)
 {
+	uint64_t freed = 0, late = 0;
 	uint64_t created = loader__counter(l, TT_CNT_SOCK_NEW);
 	uint64_t deleted = loader__counter(l, TT_CNT_SOCK_DEL);
 	long svcs = map_entries(l->owner_fd, sizeof(__u32));
@@ -105,6 +107,10 @@ static void add_maps(cJSON *o, const struct loader *l)
 	cJSON_AddNumberToObject(m, "services_max", l->max_services);
 	cJSON_AddNumberToObject(m, "service_overflows",
 				(double)loader__counter(l, TT_CNT_SVC_OVERFLOW));
+	if (col)
+		collect__slot_stats(col, &freed, &late);
+	cJSON_AddNumberToObject(m, "service_slots_freed", (double)freed);
+	cJSON_AddNumberToObject(m, "service_late_events", (double)late);
 }
 
 static void add_events(cJSON *o, const struct loader *l)
@@ -238,7 +244,7 @@ cJSON *telemetry__stats(double ts, const char *host, double uptime_s, bool stop,
 	cJSON_AddStringToObject(o, "event", stop ? "stop" : "stats");
 	cJSON_AddNumberToObject(o, "uptime_s", line__round(uptime_s, 3));
 	add_events(o, l);
-	add_maps(o, l);
+	add_maps(o, l, exp ? exp->col : NULL);
 	add_core(o, core);
 	add_sinks(o, out);
 	if (exp && exp->am)

@@ -19,6 +19,7 @@ struct prom_state;
 
 /* The exporters, for the stats line and /metrics; any may be NULL. */
 struct telemetry_exp {
+	const struct collector *col; /* slots freed, late events */
 	struct am *am;
 	struct http_server *http;
 	struct prom_state *prom;

@@ -16,9 +16,9 @@
 
 #define ID "3f1d7c2a9b8e4f60a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718"
 
-static struct tt_svc_stats reading(uint64_t requests, uint64_t opened, uint64_t closed)
+static struct svc_reading reading(uint64_t requests, uint64_t opened, uint64_t closed)
 {
-	struct tt_svc_stats s = { .requests = requests, .lat_sum_ns = requests * 1000,
+	struct svc_reading s = { .requests = requests, .lat_sum_ns = requests * 1000,
 				  .opened = opened, .closed = closed };
 
 	strcpy(s.comm, "srv");
@@ -33,7 +33,7 @@ static struct svc_id ident(uint16_t port, uint32_t netns, uint64_t cgroup)
 
 /* One interval of one slot; returns the number of samples. */
 static size_t one(struct collector *c, double ts, uint32_t slot, const struct svc_id *id,
-		  const struct tt_svc_stats *cur, const struct svc_sample **s)
+		  const struct svc_reading *cur, const struct svc_sample **s)
 {
 	struct tt_svc_key key = { .port = id->port, .role = id->role };
 	size_t n;
@@ -47,10 +47,10 @@ static size_t one(struct collector *c, double ts, uint32_t slot, const struct sv
 /* Two services on one port in two namespaces stay two, in identity order. */
 static void test_identity(void)
 {
-	struct collector *c = collect__new(-1, -1, 16);
+	struct collector *c = collect__new(-1, -1, -1, 16);
 	struct svc_id a = ident(8080, 4026532200u, 0), b = ident(8080, 4026532100u, 0);
 	struct tt_svc_key key = { .port = 8080 };
-	struct tt_svc_stats ra = reading(10, 1, 0), rb = reading(3, 1, 0);
+	struct svc_reading ra = reading(10, 1, 0), rb = reading(3, 1, 0);
 	const struct svc_sample *s;
 	size_t n;
 
@@ -83,14 +83,10 @@ static void test_identity(void)
 	/* The same owner whose counters went back: the slot started over. */
 	rb = reading(2, 1, 0);
 	CHECK(one(c, 103, 1, &b, &rb, &s) == 1 && s[0].requests == 2);
-	/* Forgotten by the kernel side's call: from zero again. */
-	collect__forget_slot(c, 1);
-	rb = reading(6, 1, 0);
-	CHECK(one(c, 104, 1, &b, &rb, &s) == 1 && s[0].requests == 6);
 	collect__free(c);
 }
 
-static int hook_calls, hook_rc;
+static int hook_calls, hook_rc, release_calls;
 static uint32_t hook_slot;
 
 static int on_retire(uint32_t slot, const struct tt_svc_key *key, void *ctx)
@@ -102,19 +98,46 @@ static int on_retire(uint32_t slot, const struct tt_svc_key *key, void *ctx)
 	return hook_rc;
 }
 
-/* No open connection and no event for idle_s: retired once, listed once. */
+static int on_release(uint32_t slot, void *ctx)
+{
+	(void)ctx;
+	release_calls++;
+	hook_slot = slot;
+	return 0;
+}
+
+static const struct collect_slot_ops hooks = { .retire = on_retire, .release = on_release };
+
+/* The slot as the kernel shows it once retired: its owner marked. */
+static size_t one_retired(struct collector *c, double ts, uint32_t slot, const struct svc_id *id,
+			  const struct svc_reading *cur)
+{
+	struct tt_svc_key key = { .port = id->port, .role = id->role,
+				  .flags = TT_SVC_F_RETIRED };
+	const struct svc_sample *s;
+	size_t n;
+
+	collect__begin(c, ts, 1.0);
+	CHECK(collect__slot(c, slot, &key, id, cur) == 0);
+	collect__end(c, &s, &n);
+	return n;
+}
+
+/* No open connection and no event for idle_s: retired once, listed once;
+ * the kernel slot freed one read later, late events counted. */
 static void test_idle(void)
 {
-	struct collector *c = collect__new(-1, -1, 16);
+	struct collector *c = collect__new(-1, -1, -1, 16);
 	struct svc_id a = ident(9000, 0, 0);
-	struct tt_svc_stats r = reading(5, 1, 1);
+	struct svc_reading r = reading(5, 1, 1);
 	const struct svc_sample *s;
 	const struct svc_id *ids;
+	uint64_t freed, late;
 	size_t nr, i;
 
 	if (!c)
 		return;
-	collect__set_idle(c, 3, on_retire, NULL);
+	collect__set_idle(c, 3, &hooks, NULL);
 	hook_rc = -EBUSY;
 	CHECK(one(c, 10, 2, &a, &r, &s) == 1);
 	for (i = 11; i <= 12; i++) {
@@ -128,8 +151,8 @@ static void test_idle(void)
 	CHECK(one(c, 14, 2, &a, &r, &s) == 0);
 	collect__retired(c, &ids, &nr);
 	CHECK(nr == 0 && hook_calls == 1);
-	/* The slot stayed (the hook said so): activity brings it back with
-	 * the right delta, and it can retire again. */
+	/* The kernel kept the slot (the hook failed): activity brings it back
+	 * with the right delta, and it can retire again. */
 	r.requests = 7;
 	r.lat_sum_ns = 7000;
 	CHECK(one(c, 15, 2, &a, &r, &s) == 1 && s[0].requests == 2);
@@ -137,16 +160,23 @@ static void test_idle(void)
 	for (i = 16; i <= 18; i++)
 		one(c, (double)i, 2, &a, &r, &s);
 	collect__retired(c, &ids, &nr);
-	CHECK(nr == 1 && hook_calls == 2);
-	/* This time the hook freed the slot: a new service there counts from
-	 * zero. */
+	CHECK(nr == 1 && hook_calls == 2 && release_calls == 0);
+	/* Next read: the owner shows retired, and one request arrived late.
+	 * No sample, the slot released, the late request counted. */
+	r.requests = 8;
+	CHECK(one_retired(c, 19, 2, &a, &r) == 0);
+	collect__slot_stats(c, &freed, &late);
+	CHECK(release_calls == 1 && hook_slot == 2 && freed == 1 && late == 1);
+	/* A new service in the freed slot counts from zero. */
 	r = reading(3, 1, 0);
-	CHECK(one(c, 19, 2, &a, &r, &s) == 1 && s[0].requests == 3 && s[0].active == 1);
+	CHECK(one(c, 20, 2, &a, &r, &s) == 1 && s[0].requests == 3 && s[0].active == 1);
 	/* Open connections keep a service from retiring. */
-	for (i = 20; i <= 30; i++)
+	for (i = 21; i <= 31; i++)
 		CHECK(one(c, (double)i, 2, &a, &r, &s) == 1);
 	collect__retired(c, &ids, &nr);
 	CHECK(nr == 0 && hook_calls == 2);
+	/* A retired owner this collector never retired is left alone. */
+	CHECK(one_retired(c, 32, 5, &a, &r) == 0 && release_calls == 1);
 	collect__free(c);
 }
 
@@ -157,7 +187,7 @@ static void test_names(void)
 {
 	char base[64] = "/tmp/telltale-collect.XXXXXX", dir[256], cmd[128];
 	struct svc_id a = ident(8080, 4026531840u, 0), b;
-	struct tt_svc_stats r = reading(4, 1, 0);
+	struct svc_reading r = reading(4, 1, 0);
 	const struct svc_sample *s;
 	struct workload *w;
 	struct collector *c;
@@ -173,7 +203,7 @@ static void test_names(void)
 	CHECK(stat(dir, &st) == 0);
 	a.cgroup = st.st_ino;
 	w = workload__new(&(struct workload_opts){ .cgroup_root = base });
-	c = collect__new(-1, -1, 16);
+	c = collect__new(-1, -1, -1, 16);
 	CHECK(w && c);
 	if (!w || !c)
 		goto out;

@@ -108,7 +108,7 @@ static void test_empty(void)
  * from the interval's own counts, the maximum is exact when it is new. */
 static void test_delta(void)
 {
-	static struct tt_svc_stats prev, cur;
+	static struct svc_reading prev, cur;
 	struct svc_sample s;
 
 	memset(&prev, 0, sizeof(prev));
