@@ -290,16 +290,6 @@ static long retrans_segs(void)
 	return found;
 }
 
-static int enter_netns(void)
-{
-	if (unshare(CLONE_NEWNET) || system("ip link set lo up")) {
-		fprintf(stderr, "cannot make a network namespace\n");
-		CHECK(0);
-		return -1;
-	}
-	return 0;
-}
-
 /* Segments to the server are dropped for a while in a network namespace of
  * our own (the caller has moved this process into it): the kernel
  * retransmits them. */
@@ -427,7 +417,7 @@ int main(void)
 		}
 	}
 	/* Last: this moves the process into a network namespace of its own. */
-	if (enter_netns())
+	if (!ktest_own_netns())
 		return check_done("ktest_counts");
 	for (i = 0; i < KTEST_NSETS; i++) {
 		printf("-- %s programs, retransmits\n", ktest_sets[i]);

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * Kernel test: a retired slot never mixes two services. A connection of
+ * service A stays open while A's slot is retired, zeroed and handed to a new
+ * service B; then A's old sockets answer three more turns and close with a
+ * RST. B's slot must hold B's one turn and nothing of A's; A's late events
+ * go where a service without a slot goes (the overflow service of its
+ * namespace and role, the free queue being empty), exactly. Runs in a
+ * network namespace of its own, so no other traffic shares those services.
+ * On every program set.
+ */
+#define _GNU_SOURCE
+#include <bpf/bpf.h>
+
+#include "ktest.h"
+#include "agent/slots.h"
+
+static uint32_t own_netns;
+
+/* One request/response turn on a connected pair, both ends driven here. */
+static void turn(int client, int server)
+{
+	char b;
+
+	CHECK(write(client, "q", 1) == 1);
+	CHECK(read(server, &b, 1) == 1);
+	CHECK(write(server, "a", 1) == 1);
+	CHECK(read(client, &b, 1) == 1);
+}
+
+/* A connected pair to port, accepted on lfd. */
+static void pair(int lfd, uint16_t port, int *client, int *server)
+{
+	*client = connect_to(port);
+	CHECK(*client >= 0);
+	*server = accept(lfd, NULL, NULL);
+	CHECK(*server >= 0);
+}
+
+/* The slot of a service of this namespace in the owner map, or TT_NO_SLOT. */
+static uint32_t slot_of(const struct loader *l, uint8_t role, uint16_t port)
+{
+	uint32_t slot, next, *cursor = NULL;
+	struct tt_svc_key key;
+
+	while (!bpf_map_get_next_key(l->owner_fd, cursor, &next)) {
+		slot = next;
+		cursor = &slot;
+		if (!bpf_map_lookup_elem(l->owner_fd, &slot, &key) && key.netns == own_netns &&
+		    key.role == role && key.port == port && !key.flags)
+			return slot;
+	}
+	return TT_NO_SLOT;
+}
+
+static struct svc_sample sample(const struct svc_sample *all, size_t n, uint8_t role,
+				uint16_t port, bool other)
+{
+	struct svc_sample none = { 0 };
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (all[i].id.netns == own_netns && all[i].id.role == role &&
+		    all[i].id.port == port && !!(all[i].id.flags & SVC_F_OTHER) == other)
+			return all[i];
+	return none;
+}
+
+/* Retires and releases a service's slot as the collector would, at once. */
+static void free_slot(struct loader *l, uint32_t slot)
+{
+	struct tt_svc_key key;
+
+	CHECK(bpf_map_lookup_elem(l->owner_fd, &slot, &key) == 0);
+	CHECK(slots_ops.retire(slot, &key, l) == 0);
+	CHECK(slots_ops.release(slot, l) == 0);
+}
+
+/* Empties the free queue, then puts back only the slots given. */
+static void only_free(struct loader *l, uint32_t a, uint32_t b)
+{
+	uint32_t v;
+
+	while (!bpf_map_lookup_and_delete_elem(l->free_fd, NULL, &v))
+		;
+	CHECK(bpf_map_update_elem(l->free_fd, NULL, &a, BPF_ANY) == 0);
+	CHECK(bpf_map_update_elem(l->free_fd, NULL, &b, BPF_ANY) == 0);
+}
+
+static void test_reuse(struct loader *l)
+{
+	int lfd_a, lfd_b, ca, sa, cb, sb, i;
+	uint16_t pa, pb;
+	uint32_t srv, cli;
+	struct linger rst = { .l_onoff = 1, .l_linger = 0 };
+	const struct svc_sample *s;
+	struct svc_sample x;
+	size_t n;
+
+	lfd_a = listen_any(&pa);
+	lfd_b = listen_any(&pb);
+	pair(lfd_a, pa, &ca, &sa);
+	for (i = 0; i < 2; i++)
+		turn(ca, sa);
+	n = read_interval(&s);
+	CHECK(sample(s, n, TT_ROLE_SERVER, pa, false).requests == 2);
+	srv = slot_of(l, TT_ROLE_SERVER, pa);
+	cli = slot_of(l, TT_ROLE_CLIENT, pa);
+	CHECK(srv != TT_NO_SLOT && cli != TT_NO_SLOT);
+	if (srv == TT_NO_SLOT || cli == TT_NO_SLOT)
+		return;
+	/* A's slots retired and freed while its connection is still open,
+	 * and given to B, the only slots left. */
+	free_slot(l, srv);
+	free_slot(l, cli);
+	only_free(l, srv, cli);
+	pair(lfd_b, pb, &cb, &sb);
+	turn(cb, sb);
+	/* A's old sockets: three turns and a RST, after the reuse. */
+	for (i = 0; i < 3; i++)
+		turn(ca, sa);
+	CHECK(setsockopt(ca, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst)) == 0);
+	close(ca);
+	usleep(20000);
+	n = read_interval(&s);
+	CHECK(slot_of(l, TT_ROLE_SERVER, pb) == srv || slot_of(l, TT_ROLE_SERVER, pb) == cli);
+	CHECK(slot_of(l, TT_ROLE_CLIENT, pb) == srv || slot_of(l, TT_ROLE_CLIENT, pb) == cli);
+	x = sample(s, n, TT_ROLE_SERVER, pb, false);
+	printf("B server: requests %lu resets %lu\n", x.requests, x.resets);
+	CHECK(x.requests == 1 && x.resets == 0 && x.closed == 0);
+	x = sample(s, n, TT_ROLE_CLIENT, pb, false);
+	printf("B client: requests %lu resets %lu\n", x.requests, x.resets);
+	CHECK(x.requests == 1 && x.resets == 0 && x.closed == 0);
+	CHECK(sample(s, n, TT_ROLE_SERVER, pa, false).requests == 0);
+	x = sample(s, n, TT_ROLE_SERVER, 0, true);
+	printf("other server: requests %lu resets %lu closed %lu\n", x.requests, x.resets,
+	       x.closed);
+	CHECK(x.requests == 3 && x.resets == 1 && x.closed == 1);
+	x = sample(s, n, TT_ROLE_CLIENT, 0, true);
+	printf("other client: requests %lu resets %lu closed %lu\n", x.requests, x.resets,
+	       x.closed);
+	CHECK(x.requests == 3 && x.resets == 1 && x.closed == 1);
+	close(sa);
+	close(cb);
+	close(sb);
+	close(lfd_a);
+	close(lfd_b);
+}
+
+int main(void)
+{
+	struct loader l = { 0 };
+	size_t i;
+
+	if (geteuid()) {
+		fprintf(stderr, "skip: needs root to load BPF programs\n");
+		return 77;
+	}
+	own_netns = ktest_own_netns();
+	if (!own_netns)
+		return check_done("ktest_retire");
+	for (i = 0; i < KTEST_NSETS; i++) {
+		printf("-- %s programs\n", ktest_sets[i]);
+		if (load(&l, ktest_sets[i], 0))
+			continue;
+		test_reuse(&l);
+		unload(&l);
+	}
+	return check_done("ktest_retire");
+}
