@@ -108,7 +108,7 @@ static __always_inline __u32 svc_hash(const struct tt_svc_key *key)
 	return h ^ (h >> 15);
 }
 
-static __always_inline __u32 slot_gen(__u32 slot)
+static __always_inline __u16 slot_gen(__u32 slot)
 {
 	struct tt_svc_shared *sh = bpf_map_lookup_elem(&svc_shared, &slot);
 

@@ -85,22 +85,30 @@ struct tt_svc_stats {
 	char comm[TT_COMM_LEN];	  /* last process seen on the data path */
 };
 
-/* Per slot, shared by all CPUs: the slot's generation and its latency
- * histogram (see TT_HIST_*), counted with atomic adds. The generation goes
- * up when the loader retires the slot's service; a socket that remembers an
- * older one looks its service up again, so a late event of a closed socket
- * can never land in the slot's next owner. */
+/*
+ * Per slot, shared by all CPUs: the slot's generation and its latency
+ * histogram (see TT_HIST_*), counted with atomic adds, modulo 2^32 (the
+ * user side takes deltas in 32 bits, exact while a bucket gains fewer than
+ * 2^32 in an interval). The generation goes up when the loader retires the
+ * slot's service; a socket that remembers another looks its service up
+ * again, so a late event of a closed socket never lands in the slot's next
+ * owner. 16 bits are enough: late events of a closed socket come within
+ * TCP's own timers (a RST, a retransmit, TIME_WAIT's 60 s), and 65,536
+ * retirements of one slot take far longer, each needing an idle period and
+ * a turn through the free queue.
+ */
 struct tt_svc_shared {
-	__u32 gen;
-	__u32 pad;
-	__u64 hist[TT_HIST_SLOTS];
+	__u16 gen;
+	__u16 pad;
+	__u32 hist[TT_HIST_SLOTS];
 };
 
 /* A service's place: its slot and the slot's generation when it was
  * claimed (the value of svc_index). */
 struct tt_svc_ref {
 	__u32 slot;
-	__u32 gen;
+	__u16 gen;
+	__u16 pad;
 };
 
 /* Socket request state. */
@@ -120,9 +128,9 @@ struct tt_sock {
 	__u64 start_ns;		/* start of the pending request, 0 when idle */
 	struct tt_svc_key svc;	/* service the socket belongs to */
 	__u32 slot;		/* the service's slot in svcs, or TT_NO_SLOT */
-	__u32 gen;		/* the slot's generation when the socket took it */
+	__u16 gen;		/* the slot's generation when the socket took it */
 	__u8 flags;		/* TT_SOCK_F_* */
-	__u8 pad[7];
+	__u8 pad;
 };
 
 /* A way of the tp_btf programs' socket table: the socket's address (0 when

@@ -11,13 +11,13 @@
 #include "agent/workload.h"
 
 _Static_assert(sizeof(struct tt_svc_key) == 16, "tt_svc_key is ABI");
-_Static_assert(sizeof(struct tt_sock) == 40, "tt_sock is ABI");
+_Static_assert(sizeof(struct tt_sock) == 32, "tt_sock is ABI");
 _Static_assert(sizeof(struct tt_svc_ref) == 8, "tt_svc_ref is ABI");
 _Static_assert(sizeof(struct tt_svc_stats) % 8 == 0, "per-CPU values are 8-byte aligned");
 _Static_assert((TT_HIST_SLOTS & TT_HIST_MASK) == 0, "TT_HIST_SLOTS is a power of two");
 _Static_assert(sizeof(struct tt_svc_stats) == 9 * 8 + TT_COMM_LEN,
 	       "tt_svc_stats has no hidden padding");
-_Static_assert(sizeof(struct tt_svc_shared) == 8 + TT_HIST_SLOTS * 8,
+_Static_assert(sizeof(struct tt_svc_shared) == 4 + TT_HIST_SLOTS * 4,
 	       "tt_svc_shared has no hidden padding");
 
 /* What the collector knows of one kernel slot: its owner, the last
@@ -194,7 +194,7 @@ void collect__delta(const struct svc_reading *prev, const struct svc_reading *cu
 	if (!s->has_latency)
 		return;
 	for (i = 0; i < TT_HIST_SLOTS; i++)
-		hist[i] = cur->hist[i] - prev->hist[i];
+		hist[i] = (uint32_t)(cur->hist[i] - prev->hist[i]);
 	/* A new all-time maximum happened in this interval and is exact;
 	 * otherwise the top slot's bound and the all-time maximum both bound
 	 * the interval's maximum from above. */
@@ -215,7 +215,7 @@ static void hist_delta(const struct svc_reading *prev, const struct svc_reading 
 	int i;
 
 	for (i = 0; i < TT_HIST_SLOTS; i++)
-		out[i] = cur->hist[i] - prev->hist[i];
+		out[i] = (uint32_t)(cur->hist[i] - prev->hist[i]);
 }
 
 static bool is_active(const struct svc_sample *s)

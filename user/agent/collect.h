@@ -19,12 +19,13 @@ struct collector;
 struct workload;
 
 /* One slot's cumulative reading: the per-CPU counters summed over CPUs
- * (the largest maximum, the first name), and the shared histogram. */
+ * (the largest maximum, the first name), and the shared histogram as the
+ * kernel counts it, modulo 2^32. */
 struct svc_reading {
 	uint64_t requests, lat_sum_ns, lat_max_ns;
 	uint64_t opened, closed, adopted, failed, resets, retransmits;
 	char comm[TT_COMM_LEN];
-	uint64_t hist[TT_HIST_SLOTS];
+	uint32_t hist[TT_HIST_SLOTS];
 };
 
 /* What frees a retired service's kernel slot, in two steps (bpf/svc.bpf.h):

@@ -287,7 +287,7 @@ const struct key config_keys[] = {
 	STR("host", host, "Host name in every line; `\"\"` uses gethostname()."),
 	U32("max_services", max_services, 16, 65536, "Service map entries in the kernel."),
 	{ .name = "service_idle_s", .kind = K_DOUBLE, .zero_ok = true, .off = OFF(service_idle_s),
-	  .lo = 1, .hi = 1e7,
+	  .lo = 0.1, .hi = 1e7,
 	  .doc = "A service with no open connection and no event for this long is retired: its "
 		 "state is dropped and an `agent` line with `event:\"service_retired\"` names it; "
 		 "0 never retires." },

@@ -660,8 +660,8 @@ static void test_identity_keys(void)
 			  "services.exclude_netns[0]: also in include_netns");
 	expect_file_error("{\"services\": {\"include_unit\": []}}",
 			  "services.include_unit: unknown key (did you mean include_units?)");
-	expect_file_error("{\"service_idle_s\": 0.5}",
-			  "service_idle_s: expected 0 or a number from 1 to 10000000, got 0.5");
+	expect_file_error("{\"service_idle_s\": 0.05}",
+			  "service_idle_s: expected 0 or a number from 0.1 to 10000000, got 0.05");
 	k = (size_t)snprintf(many, sizeof(many), "{\"services\": {\"include_cgroups\": [");
 	for (i = 0; i <= CONFIG_MAX_NAMES; i++)
 		k += (size_t)snprintf(many + k, sizeof(many) - k, "%s\"/c%d\"", i ? "," : "", i);
