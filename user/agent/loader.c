@@ -10,6 +10,7 @@
 #include <bpf/libbpf.h>
 
 #include "agent/loader.h"
+#include "agent/mapmem.h"
 #include "agent/procfs.h"
 #include "agent/probe.h"
 #include "agent/progsets.h"
@@ -95,25 +96,34 @@ static void inject_fault(struct telltale_bpf *skel)
 	}
 }
 
-/* Bytes the maps to be created hold at least (keys and values, per CPU
- * for per-CPU maps; the kernel's own overhead comes on top). */
-static uint64_t maps_bytes(const struct bpf_object *obj)
+/* Kernel memory the maps to be created take with ncpus possible CPUs. */
+static uint64_t maps_bytes(const struct bpf_object *obj, int ncpus)
 {
-	int ncpus = libbpf_num_possible_cpus();
 	const struct bpf_map *m;
-	uint64_t sum = 0, one;
+	uint64_t sum = 0;
 
-	bpf_object__for_each_map(m, obj) {
-		if (!bpf_map__autocreate(m))
-			continue;
-		one = (uint64_t)bpf_map__max_entries(m) *
-		      (bpf_map__key_size(m) + bpf_map__value_size(m));
-		if (bpf_map__type(m) == BPF_MAP_TYPE_PERCPU_ARRAY ||
-		    bpf_map__type(m) == BPF_MAP_TYPE_PERCPU_HASH)
-			one *= ncpus > 0 ? (uint64_t)ncpus : 1;
-		sum += one;
-	}
+	bpf_object__for_each_map(m, obj)
+		if (bpf_map__autocreate(m))
+			sum += mapmem__bytes(m, ncpus > 0 ? ncpus : 1);
 	return sum;
+}
+
+/* Sizes every map as configured, for a set that keeps socket state in the
+ * table (btf) or in the hash. */
+static void size_maps(const struct loader *l, struct telltale_bpf *skel, bool btf)
+{
+	bpf_map__set_max_entries(skel->maps.svcs, l->slots);
+	bpf_map__set_max_entries(skel->maps.svc_shared, l->slots);
+	bpf_map__set_max_entries(skel->maps.svc_owner, l->slots);
+	bpf_map__set_max_entries(skel->maps.svc_index, l->slots);
+	bpf_map__set_max_entries(skel->maps.svc_free, l->max_services);
+	skel->rodata->targ_max_services = l->max_services;
+	bpf_map__set_max_entries(skel->maps.socks, l->max_sockets);
+	bpf_map__set_autocreate(skel->maps.socks, !btf);
+	bpf_map__set_max_entries(skel->maps.sock_table, l->sock_table_size);
+	bpf_map__set_autocreate(skel->maps.sock_table, btf);
+	bpf_map__set_max_entries(skel->maps.listen_ports, l->listen_size);
+	skel->rodata->targ_sock_set_mask = l->sock_table_size / TT_SOCK_WAYS - 1;
 }
 
 /* Opens the object and loads set s (its request programs only if `data`).
@@ -131,18 +141,7 @@ static int load_set(struct loader *l, const struct loader_opts *opts, const stru
 		fprintf(stderr, "telltale: cannot open the BPF object: %s\n", strerror(-err));
 		return err;
 	}
-	bpf_map__set_max_entries(l->skel->maps.svcs, l->slots);
-	bpf_map__set_max_entries(l->skel->maps.svc_shared, l->slots);
-	bpf_map__set_max_entries(l->skel->maps.svc_owner, l->slots);
-	bpf_map__set_max_entries(l->skel->maps.svc_index, l->slots);
-	bpf_map__set_max_entries(l->skel->maps.svc_free, l->max_services);
-	l->skel->rodata->targ_max_services = l->max_services;
-	bpf_map__set_max_entries(l->skel->maps.socks, l->max_sockets);
-	bpf_map__set_autocreate(l->skel->maps.socks, !s->btf);
-	bpf_map__set_max_entries(l->skel->maps.sock_table, l->sock_table_size);
-	bpf_map__set_max_entries(l->skel->maps.listen_ports, l->listen_size);
-	bpf_map__set_autocreate(l->skel->maps.sock_table, s->btf);
-	l->skel->rodata->targ_sock_set_mask = l->sock_table_size / TT_SOCK_WAYS - 1;
+	size_maps(l, l->skel, s->btf);
 	bpf_object__for_each_program(prog, l->skel->obj)
 		bpf_program__set_autoload(prog, false);
 	for (i = 0; i < LOADER_NPROGS; i++) {
@@ -156,7 +155,7 @@ static int load_set(struct loader *l, const struct loader_opts *opts, const stru
 			bpf_program__set_autoload(prog, l->progs[i].attached);
 	}
 	inject_fault(l->skel);
-	l->maps_bytes = maps_bytes(l->skel->obj);
+	l->maps_bytes = maps_bytes(l->skel->obj, libbpf_num_possible_cpus());
 	memset(&refusal, 0, sizeof(refusal));
 	err = telltale_bpf__load(l->skel);
 	if (err) {
@@ -335,6 +334,14 @@ static uint32_t sock_table_size(uint32_t max_sockets)
 	return (uint32_t)n;
 }
 
+static void set_sizes(struct loader *l, const struct loader_opts *opts)
+{
+	l->max_services = opts->max_services ? opts->max_services : TT_MAX_SERVICES;
+	l->slots = l->max_services + TT_OTHER_SLOTS;
+	l->max_sockets = opts->max_sockets ? opts->max_sockets : TT_MAX_SOCKETS;
+	l->sock_table_size = sock_table_size(l->max_sockets);
+}
+
 int loader__open(struct loader *l, const struct loader_opts *opts)
 {
 	int err, i;
@@ -347,10 +354,7 @@ int loader__open(struct loader *l, const struct loader_opts *opts)
 		l->progs[i].name = progsets_hooks[i].name;
 		l->progs[i].metrics = progsets_hooks[i].metrics;
 	}
-	l->max_services = opts->max_services ? opts->max_services : TT_MAX_SERVICES;
-	l->slots = l->max_services + TT_OTHER_SLOTS;
-	l->max_sockets = opts->max_sockets ? opts->max_sockets : TT_MAX_SOCKETS;
-	l->sock_table_size = sock_table_size(l->max_sockets);
+	set_sizes(l, opts);
 	libbpf_verbose = opts->verbose;
 	libbpf_set_print(libbpf_print);
 
@@ -433,4 +437,69 @@ uint64_t loader__counter(const struct loader *l, uint32_t idx)
 	for (i = 0; i < ncpus; i++)
 		sum += vals[i];
 	return sum;
+}
+
+/* One row of the memory table: MiB for 2, 64 and 128 possible CPUs and
+ * for this host's. */
+static void print_row(FILE *f, const char *name, const char *sets, const uint64_t *bytes)
+{
+	int i;
+
+	fprintf(f, "%-14s %-11s", name, sets);
+	for (i = 0; i < 4; i++)
+		fprintf(f, " %10.2f", (double)bytes[i] / (1 << 20));
+	fputc('\n', f);
+}
+
+int loader__print_memory(const struct loader_opts *opts, FILE *f)
+{
+	const int cpus[4] = { 2, 64, 128, libbpf_num_possible_cpus() };
+	struct telltale_bpf *skel[2] = { NULL, NULL };
+	uint64_t total[2][4] = { { 0 } }, row[4];
+	static const char *sets[2] = { "tp_btf", "tracepoint" };
+	struct bpf_map *m, *m2;
+	struct loader l;
+	int err, i, s;
+
+	memset(&l, 0, sizeof(l));
+	set_sizes(&l, opts);
+	err = procfs__listen_scan("/proc", &l.listen);
+	free(l.listen.ports);
+	if (err)
+		return err;
+	l.listen_size = listen_table_size(l.listen.n);
+	for (s = 0; s < 2; s++) {
+		skel[s] = telltale_bpf__open();
+		if (!skel[s]) {
+			err = -errno;
+			goto out;
+		}
+		size_maps(&l, skel[s], s == 0);
+	}
+	fprintf(f, "kernel memory of telltale's maps, MiB, at max_services %u, max_sockets %u, "
+		   "%u listening-port entries:\n", l.max_services, l.max_sockets, l.listen_size);
+	fprintf(f, "%-14s %-11s %10s %10s %10s %6s %3d\n", "map", "sets", "2 CPUs", "64 CPUs",
+		"128 CPUs", "here,", cpus[3]);
+	m2 = bpf_object__next_map(skel[1]->obj, NULL);
+	bpf_object__for_each_map(m, skel[0]->obj) {
+		bool in0 = bpf_map__autocreate(m), in1 = bpf_map__autocreate(m2);
+
+		for (i = 0; i < 4; i++) {
+			row[i] = mapmem__bytes(in0 ? m : m2, cpus[i]);
+			total[0][i] += in0 ? row[i] : 0;
+			total[1][i] += in1 ? mapmem__bytes(m2, cpus[i]) : 0;
+		}
+		print_row(f, bpf_map__name(m), in0 && in1 ? "both" : sets[!in0], row);
+		m2 = bpf_object__next_map(skel[1]->obj, m2);
+	}
+	for (s = 0; s < 2; s++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "total %s", sets[s]);
+		print_row(f, name, "", total[s]);
+	}
+out:
+	telltale_bpf__destroy(skel[0]);
+	telltale_bpf__destroy(skel[1]);
+	return err;
 }

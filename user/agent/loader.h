@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "agent/procfs.h"
 #include "agent/progsets.h"
@@ -62,6 +63,12 @@ int loader__open(struct loader *l, const struct loader_opts *opts);
 
 /* Detaches and unloads; safe on a closed or failed loader. */
 void loader__close(struct loader *l);
+
+/* Prints the kernel memory the maps would take at opts' sizes (listening
+ * ports sized for this host), per map and in total for each program set,
+ * for 2, 64 and 128 possible CPUs and this host's; loads nothing. Returns
+ * 0 or a negative errno. */
+int loader__print_memory(const struct loader_opts *opts, FILE *f);
 
 /* Sum over CPUs of global counter idx (enum tt_counter). */
 uint64_t loader__counter(const struct loader *l, uint32_t idx);

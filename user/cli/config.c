@@ -203,6 +203,8 @@ static void usage(FILE *f)
 		"      --alertmanager URL   send alerts to this Alertmanager too (repeatable)\n"
 		"      --check-config       validate the configuration and exit\n"
 		"      --print-config       print the effective configuration as JSON and exit\n"
+		"      --print-memory       print the kernel memory the maps take at these sizes\n"
+		"                           for 2, 64 and 128 CPUs and this host's, and exit\n"
 		"  -v, --verbose            print libbpf's debug output\n"
 		"  -V, --version            print the version and exit\n"
 		"  -h, --help               print this help and exit\n",
@@ -220,6 +222,7 @@ enum {
 	OPT_USER,
 	OPT_CHECK,
 	OPT_PRINT,
+	OPT_PRINT_MEMORY,
 	OPT_ALLOW_MULTIPLE,
 	OPT_LISTEN,
 	OPT_ALERTMANAGER,
@@ -242,6 +245,7 @@ static const struct option longopts[] = {
 	{ "alertmanager", required_argument, NULL, OPT_ALERTMANAGER },
 	{ "check-config", no_argument, NULL, OPT_CHECK },
 	{ "print-config", no_argument, NULL, OPT_PRINT },
+	{ "print-memory", no_argument, NULL, OPT_PRINT_MEMORY },
 	{ "allow-multiple", no_argument, NULL, OPT_ALLOW_MULTIPLE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "version", no_argument, NULL, 'V' },
@@ -382,6 +386,9 @@ int config__load(struct config *cfg, int argc, char **argv)
 			break;
 		case OPT_PRINT:
 			cfg->print_config = true;
+			break;
+		case OPT_PRINT_MEMORY:
+			cfg->print_memory = true;
 			break;
 		case OPT_ALLOW_MULTIPLE:
 			cfg->allow_multiple = true;

@@ -57,6 +57,7 @@ struct config {
 	struct am_config am;	  /* alerts to Alertmanager */
 	char config_path[4096];	  /* the file read, "" if none */
 	bool check_config, print_config;
+	bool print_memory; /* main prints the maps' memory and exits */
 };
 
 /* The file read when --config is not given, if it exists. Tests point it

@@ -276,6 +276,18 @@ static int start_exporters(struct agent *a)
 	return 0;
 }
 
+/* --print-memory: nothing loaded, no privileges needed. */
+static int print_memory(const struct config *cfg)
+{
+	struct loader_opts lo = { .max_services = cfg->max_services,
+				  .max_sockets = cfg->max_sockets };
+	int err = loader__print_memory(&lo, stdout);
+
+	if (err)
+		fprintf(stderr, "telltale: cannot size the maps: %s\n", strerror(-err));
+	return err ? 1 : 0;
+}
+
 /* Checks, takes the single-instance lock, opens the outputs, loads,
  * attaches, then drops privileges. Nothing is loaded before the outputs are
  * known to open. Returns 0, or a negative errno after printing the problem. */
@@ -448,6 +460,8 @@ int main(int argc, char **argv)
 	rc = config__load(&cfg, argc, argv);
 	if (rc)
 		return rc == 1 ? 0 : 2;
+	if (cfg.print_memory)
+		return print_memory(&cfg);
 	if (!cfg.host[0] && gethostname(cfg.host, sizeof(cfg.host)))
 		snprintf(cfg.host, sizeof(cfg.host), "unknown");
 	return run_agent(&cfg);
