@@ -1,0 +1,82 @@
+#!/bin/bash
+# A host with 6,000 listening ports (more than the listening-port map's
+# minimum of 4,096), each with a connection opened before the agent starts:
+# the agent seeds every port and says so with room to spare, and after it
+# starts one request on each connection is counted on server:PORT and
+# client:PORT, exactly: every accepted socket is classified a server from the
+# seeded ports, none becomes a client of its ephemeral peer.
+. "$(dirname "$0")/lib.sh"
+need python3 jq
+
+N=6000
+ulimit -n 65536 || fail "cannot raise the open-file limit to 65536"
+mkfifo "$WORK/go"
+python3 - "$N" "$WORK/ports" "$WORK/ready" "$WORK/go" "$WORK/done" <<'EOF2' &
+import random, socket, sys
+n, ports_file, ready, go, done = int(sys.argv[1]), *sys.argv[2:]
+pairs, ports = [], []
+while len(ports) < n:
+    p = random.randint(20000, 32000)
+    if p in ports:
+        continue
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+    except OSError:
+        s.close()
+        continue
+    s.listen(2)
+    c = socket.create_connection(("127.0.0.1", p))
+    a, _ = s.accept()
+    pairs.append((s, c, a))
+    ports.append(p)
+open(ports_file, "w").write(" ".join(map(str, ports)))
+open(ready, "w").close()
+open(go).read()
+for s, c, a in pairs:
+    c.sendall(b"q")
+    assert a.recv(1) == b"q"
+    a.sendall(b"a")
+    assert c.recv(1) == b"a"
+open(done, "w").close()
+open(go).read()
+EOF2
+PY=$!
+on_exit "kill $PY"
+for i in $(seq 300); do [ -e "$WORK/ready" ] && break; sleep 0.1; done
+[ -e "$WORK/ready" ] || fail "the $N servers did not start in 30 s"
+
+start_agent --allow-multiple --max-services 16384
+SEEDED=$(sed -n 's/.* \([0-9]*\) listening ports seeded from .* (room for \([0-9]*\)).*/\1 \2/p' "$WORK/agent.err")
+read -r FOUND ROOM <<<"$SEEDED"
+[ -n "$FOUND" ] || fail "no seeding figure in the start message: $(cat "$WORK/agent.err")"
+expect_range "listening ports seeded" "$FOUND" "$N" 100000
+expect_range "room in the listening-port map" "$ROOM" "$FOUND" 100000000
+echo >"$WORK/go"
+for i in $(seq 300); do [ -e "$WORK/done" ] && break; sleep 0.1; done
+[ -e "$WORK/done" ] || fail "the requests did not finish in 30 s"
+sleep 2.5
+stop_agent
+echo >"$WORK/go"
+
+python3 - "$WORK/ports" "$WORK/agent.jsonl" <<'EOF2' || fail "connections opened before the agent misclassified or miscounted"
+import json, sys
+ports = set(map(int, open(sys.argv[1]).read().split()))
+got, strays = {}, 0
+for l in open(sys.argv[2]):
+    d = json.loads(l)
+    if d["type"] != "metrics":
+        continue
+    k = (d["service"]["role"], d["service"]["port"])
+    got[k] = got.get(k, 0) + d["requests"]
+    if d["service"]["comm"].startswith("python") and d["service"]["port"] not in ports:
+        strays += 1
+bad = [(r, p, got.get((r, p), 0)) for p in sorted(ports) for r in ("server", "client")
+       if got.get((r, p), 0) != 1]
+for b in bad[:10]:
+    print("%s:%d counted %d requests, the client made 1" % b)
+print("%d of %d services exact; %d lines of the test's sockets on other ports" %
+      (2 * len(ports) - len(bad), 2 * len(ports), strays))
+sys.exit(1 if bad or strays else 0)
+EOF2
+echo "ok: $N listening ports seeded, every connection opened before the agent a server, exact"
