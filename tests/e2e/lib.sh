@@ -27,12 +27,14 @@ need() {
 	done
 }
 
-# A TCP port on 127.0.0.1 nothing listens on.
+# A TCP port on 127.0.0.1 no socket uses.
 free_port() {
 	local p
 	while :; do
 		p=$(( 20000 + RANDOM % 20000 ))
-		ss -Htln "sport = :$p" | grep -q . || { echo $p; return; }
+		# Any socket on it, not just a listener: a connection left closing
+		# by an earlier test still holds its port against bind().
+		ss -Htan "sport = :$p" | grep -q . || { echo $p; return; }
 	done
 }
 
