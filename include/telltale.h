@@ -21,7 +21,10 @@
 
 /* Default map sizes; the loader may change them before load. */
 #define TT_MAX_SERVICES 1024
-#define TT_MAX_SOCKETS 65536
+/* 49,152: the classic programs' LRU hash of this many sockets keeps their
+ * maps within 8 MiB on 2 CPUs; the tp_btf table has 131,072 ways either way
+ * (twice this, rounded up to a power of two). */
+#define TT_MAX_SOCKETS 49152
 #define TT_MAX_LISTEN_PORTS 4096 /* at least; the loader sizes it for the host */
 
 /*

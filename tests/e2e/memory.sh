@@ -3,8 +3,7 @@
 # map definitions; here its figure for this host's CPU count must match what
 # the kernel charges the running agent (the memlock of each map in
 # /proc/PID/fdinfo), on both socket-state layouts, and its 128-CPU and 2-CPU
-# totals at the default caps must stay within 64 MiB and 8 MiB for the
-# preferred set.
+# totals at the default caps must stay within 64 MiB and 8 MiB for both.
 . "$(dirname "$0")/lib.sh"
 need python3
 
@@ -12,12 +11,14 @@ need python3
 cat "$WORK/mem.txt"
 # total SET: columns 2, 64, 128 CPUs and this host's, MiB.
 col() { awk -v s="total $1" -v c="$2" 'index($0, s) == 1 { print $(2 + c) }' "$WORK/mem.txt"; }
-python3 - "$(col tp_btf 1)" "$(col tp_btf 3)" <<'EOF2' || fail "the preferred set's maps exceed their budget"
+for set in tp_btf tracepoint; do
+	python3 - "$set" "$(col $set 1)" "$(col $set 3)" <<'EOF2' || fail "the $set set's maps exceed their budget"
 import sys
-two, big = map(float, sys.argv[1:])
-print("tp_btf set: %.2f MiB on 2 CPUs (budget 8), %.2f MiB on 128 (budget 64)" % (two, big))
+s, two, big = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+print("%s set: %.2f MiB on 2 CPUs (budget 8), %.2f MiB on 128 (budget 64)" % (s, two, big))
 sys.exit(0 if two <= 8 and big <= 64 else 1)
 EOF2
+done
 
 # The kernel's own figure for the running agent's maps, MiB.
 charged() {
