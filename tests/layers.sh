@@ -30,7 +30,7 @@ for f in user/*/*.[ch]; do
 		elif [ "$t" -gt "$r" ] || { [ "$t" -eq "$r" ] && [ "$to" != "$stage" ]; }; then
 			echo "$f: $stage includes $inc, from a stage above or beside it"; bad=1
 		fi
-	done < <(sed -n 's/^#include "\([^"]*\)".*/\1/p' "$f")
+	done < <(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$f")
 done
 [ $bad -eq 0 ] && echo "layers: every include points down ($(ls user/*/*.[ch] | wc -l) files)"
 exit $bad

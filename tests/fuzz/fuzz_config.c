@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/config_keys.h"
+#include "cli/config_file.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {

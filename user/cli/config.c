@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/config_file.h"
 #include "cli/config_keys.h"
 #include "telltale.h"
 

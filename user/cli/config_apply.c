@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/config_file.h"
 #include "cli/config_keys.h"
 
 #define PATH_MAX_KEY 256

@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli/config_keys.h"
+#include "cli/config_file.h"
 
 #define FILE_MAX (1u << 20)
 

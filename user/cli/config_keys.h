@@ -2,10 +2,11 @@
 /*
  * The table of configuration keys, private to the config files of cli/: one
  * entry per key (its name, type, range and meaning) drives the file parser
- * (config_file.c, config_apply.c), the flags' range checks (config.c), the JSON printer and
- * the key reference in docs/config.md (config_print.c). A key's default is
- * set by the module that owns its field (config__default, and the core's
- * *__default_config), so the core has the same defaults without a config.
+ * (config_file.c, config_apply.c), the flags' range checks (config.c), the
+ * JSON printer (config_print.c) and the key reference in docs/config.md
+ * (config_doc.c). A key's default is set by the module that owns its field
+ * (config__default, and the core's *__default_config), so the core has the
+ * same defaults without a config.
  */
 #ifndef TT_CONFIG_KEYS_H
 #define TT_CONFIG_KEYS_H
@@ -89,21 +90,5 @@ const char *config_key__fmt_num(double v, char *buf, size_t n);
 
 /* The closest of names to s when it is a plausible typo, else NULL. */
 const char *config_key__closest(const char *s, const char *const *names, size_t n);
-
-/* Reads and applies a config file (config_file.c). Returns 0, -ENOENT when
- * it does not exist and quiet_enoent is set, or another negative errno after
- * printing the problem with the file and key path. */
-int config_file__load(struct config *cfg, const char *path, bool quiet_enoent);
-
-/* Parses and applies the config text buf (len bytes, buf[len] == '\0'), src
- * naming it in messages: the file's checks end, the text's begin here.
- * Returns 0 or -EINVAL after printing the problem with line, column or key
- * path. */
-int config_file__parse(struct config *cfg, const char *src, const char *buf, size_t len);
-
-/* Applies a parsed document (the top-level object) to cfg through the key
- * table, naming src and the key path in every message. Returns 0 or
- * -EINVAL after printing the first problem. */
-int config_file__apply(struct config *cfg, const char *src, const cJSON *root);
 
 #endif /* TT_CONFIG_KEYS_H */

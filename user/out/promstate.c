@@ -2,9 +2,9 @@
 /*
  * The Prometheus state: per service, counters summed from the interval
  * samples since the service was first seen, and the latency histogram
- * reduced to the configured buckets; the host gauges; the firing alerts; and
- * once per interval a snapshot of all of it for the HTTP thread. Only the
- * collection loop calls in here.
+ * reduced to the configured buckets; the host gauges; the firing alerts
+ * (prom_alerts.c); and once per interval a snapshot of all of it for the
+ * HTTP thread. Only the collection loop calls in here.
  */
 #include <errno.h>
 #include <math.h>
@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "agent/hist.h"
+#include "out/prom_alerts.h"
 #include "out/prom_snap.h"
 
 #define HOST_METRICS (METRIC_COUNT - METRIC_SVC_COUNT)
@@ -31,11 +32,6 @@ struct entry {
 	uint32_t last_step;
 };
 
-struct firing {
-	char id[24];
-	char *labels;
-};
-
 struct prom_state {
 	struct prom_config cfg;
 	uint32_t slot_of_bucket[PROM_MAX_BUCKETS]; /* last kernel slot each bucket holds */
@@ -47,8 +43,7 @@ struct prom_state {
 	size_t n_entries, cap_entries;
 	uint32_t *index; /* open addressing: entry index + 1, 0 = empty */
 	uint32_t mask;
-	struct firing *alerts;
-	size_t n_alerts, cap_alerts;
+	struct prom_alerts alerts;
 	struct prom_point *points; /* the next snapshot's; labels in pool */
 	size_t n_points, cap_points;
 	char *pool;
@@ -116,9 +111,7 @@ void prom__free(struct prom_state *st)
 		free(st->entries[i]->counts);
 		free(st->entries[i]);
 	}
-	for (i = 0; i < st->n_alerts; i++)
-		free(st->alerts[i].labels);
-	free(st->alerts);
+	prom_alerts__free(&st->alerts);
 	free(st->entries);
 	free(st->index);
 	free(st->points);
@@ -314,83 +307,9 @@ static void expire(struct prom_state *st)
 	}
 }
 
-/* ---- alerts ---- */
-
-static struct firing *find_alert(struct prom_state *st, const char *id)
-{
-	size_t i;
-
-	for (i = 0; i < st->n_alerts; i++)
-		if (!strcmp(st->alerts[i].id, id))
-			return &st->alerts[i];
-	return NULL;
-}
-
-static char *alert_labels(const cJSON *line)
-{
-	static const char *const keys[] = { "id", "kind", "metric", "severity" };
-	struct label l[LABELS_MAX + 4];
-	const cJSON *v;
-	size_t n = 0, i, len;
-	char *p;
-
-	for (i = 0; i < 4; i++) {
-		v = cJSON_GetObjectItemCaseSensitive(line, keys[i]);
-		if (!cJSON_IsString(v))
-			continue;
-		snprintf(l[n].name, sizeof(l[n].name), "%s", keys[i]);
-		snprintf(l[n].value, sizeof(l[n].value), "%s", v->valuestring);
-		n++;
-	}
-	n += labels__from_json(cJSON_GetObjectItemCaseSensitive(line, "service"), l + n);
-	len = labels__format(l, n, NULL, 0);
-	p = malloc(len + 1);
-	if (p)
-		labels__format(l, n, p, len + 1);
-	return p;
-}
-
 int prom__alert_line(struct prom_state *st, const cJSON *line)
 {
-	const cJSON *type = cJSON_GetObjectItemCaseSensitive(line, "type");
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(line, "id");
-	const cJSON *state = cJSON_GetObjectItemCaseSensitive(line, "state");
-	struct firing *a;
-	char *labels;
-
-	if (!cJSON_IsString(type) || strcmp(type->valuestring, "alert") || !cJSON_IsString(id) ||
-	    !cJSON_IsString(state) || strlen(id->valuestring) >= sizeof(a->id))
-		return 0;
-	a = find_alert(st, id->valuestring);
-	if (strcmp(state->valuestring, "firing")) {
-		if (a) {
-			free(a->labels);
-			*a = st->alerts[--st->n_alerts];
-		}
-		return 0;
-	}
-	labels = alert_labels(line);
-	if (!labels)
-		return -ENOMEM;
-	if (!a) {
-		if (st->n_alerts == st->cap_alerts) {
-			size_t cap = st->cap_alerts ? 2 * st->cap_alerts : 16;
-			struct firing *g = realloc(st->alerts, cap * sizeof(*g));
-
-			if (!g) {
-				free(labels);
-				return -ENOMEM;
-			}
-			st->alerts = g;
-			st->cap_alerts = cap;
-		}
-		a = &st->alerts[st->n_alerts++];
-		snprintf(a->id, sizeof(a->id), "%s", id->valuestring);
-		a->labels = NULL;
-	}
-	free(a->labels);
-	a->labels = labels;
-	return 0;
+	return prom_alerts__line(&st->alerts, line);
 }
 
 /* ---- points and the snapshot ---- */
@@ -542,8 +461,8 @@ static int own_points(struct prom_state *st, double ts, double interval_s, uint6
 	int err = 0;
 	size_t i;
 
-	for (i = 0; i < st->n_alerts; i++)
-		err |= add_point(st, PF_ALERT_FIRING, st->alerts[i].labels, 1);
+	for (i = 0; i < st->alerts.n; i++)
+		err |= add_point(st, PF_ALERT_FIRING, st->alerts.v[i].labels, 1);
 	err |= add_point(st, PF_INTERVAL, "", interval_s);
 	err |= add_point(st, PF_LAST_TS, "", ts);
 	err |= add_point(st, PF_EXP_SERIES, "", (double)series);
@@ -579,7 +498,7 @@ struct prom_snap *prom__snapshot(struct prom_state *st, double ts, double interv
 	expire(st);
 	st->step++;
 	err = host_points(st);
-	series = st->n_points + st->n_alerts + OWN_POINTS;
+	series = st->n_points + st->alerts.n + OWN_POINTS;
 	if (!err)
 		err = add_services(st, s, &series);
 	st->overflow += st->dropped;
