@@ -444,16 +444,17 @@ int handle_tcp_retransmit_skb(void *ctx)
  * moved: a non-blocking read's EAGAIN must start no turn, a failed send end
  * none. It is also where the TCP clock is fresh: recvmsg and sendmsg
  * refresh it, so at a send's entry it still holds the previous call's time.
- * peek_arg: which argument holds the flags (0: the call has none).
+ * peek_arg: which argument holds the flags (0: the call has none); cnt: the
+ * program's event counter.
  */
 static __always_inline int on_sys_exit(struct trace_event_raw_sys_exit *ctx, bool btf,
-				       bool is_recv, int peek_arg)
+				       bool is_recv, int peek_arg, __u32 cnt)
 {
 	struct task_struct *task;
 	struct pt_regs *regs;
 	struct sock *sk;
 
-	count(is_recv ? TT_CNT_EV_RECV : TT_CNT_EV_SEND);
+	count(cnt);
 	if (ctx->ret <= 0)
 		return 0;
 	task = bpf_get_current_task_btf();
@@ -470,27 +471,29 @@ static __always_inline int on_sys_exit(struct trace_event_raw_sys_exit *ctx, boo
 }
 
 /* Two programs per call, one for each set's socket state: btf_sys_NAME
- * beside the tp_btf programs, handle_sys_NAME beside the classic ones. */
-#define SYS_DATA(call, is_recv, peek_arg)                                              \
+ * beside the tp_btf programs, handle_sys_NAME beside the classic ones. nr:
+ * the call's place among the syscall hooks (agent/progsets.c), for its
+ * event counter. */
+#define SYS_DATA(call, is_recv, peek_arg, nr)                                          \
 	SEC("tracepoint/syscalls/sys_exit_" #call)                                    \
 	int btf_sys_##call(struct trace_event_raw_sys_exit *ctx)                           \
 	{                                                                              \
-		return on_sys_exit(ctx, true, is_recv, peek_arg);                      \
+		return on_sys_exit(ctx, true, is_recv, peek_arg, TT_CNT_EV_SYS + nr);  \
 	}                                                                              \
 	SEC("tracepoint/syscalls/sys_exit_" #call)                                    \
 	int handle_sys_##call(struct trace_event_raw_sys_exit *ctx)                      \
 	{                                                                              \
-		return on_sys_exit(ctx, false, is_recv, peek_arg);                     \
+		return on_sys_exit(ctx, false, is_recv, peek_arg, TT_CNT_EV_SYS + nr); \
 	}
 
-SYS_DATA(read, true, 0)
-SYS_DATA(readv, true, 0)
-SYS_DATA(recvfrom, true, 4)
-SYS_DATA(recvmsg, true, 3)
-SYS_DATA(recvmmsg, true, 4)
-SYS_DATA(write, false, 0)
-SYS_DATA(writev, false, 0)
-SYS_DATA(sendto, false, 0)
-SYS_DATA(sendmsg, false, 0)
-SYS_DATA(sendmmsg, false, 0)
-SYS_DATA(sendfile64, false, 0)
+SYS_DATA(read, true, 0, 0)
+SYS_DATA(readv, true, 0, 1)
+SYS_DATA(recvfrom, true, 4, 2)
+SYS_DATA(recvmsg, true, 3, 3)
+SYS_DATA(recvmmsg, true, 4, 4)
+SYS_DATA(write, false, 0, 5)
+SYS_DATA(writev, false, 0, 6)
+SYS_DATA(sendto, false, 0, 7)
+SYS_DATA(sendmsg, false, 0, 8)
+SYS_DATA(sendmmsg, false, 0, 9)
+SYS_DATA(sendfile64, false, 0, 10)

@@ -145,18 +145,20 @@ struct tt_sock_way {
 };
 
 /* Global counters, per CPU, one array slot each. */
+#define TT_SYS_HOOKS 11 /* syscall programs: the agent's hooks past the first six */
 enum tt_counter {
-	TT_CNT_SVC_OVERFLOW = 0, /* events dropped: service map full */
+	TT_CNT_SVC_OVERFLOW = 0, /* events dropped: no slot, not even an overflow one */
 	TT_CNT_SOCK_NEW,	 /* socket entries created */
 	TT_CNT_SOCK_DEL,	 /* socket entries deleted at close */
-	TT_CNT_EV_STATE,	 /* events seen per program, in the */
-	TT_CNT_EV_RECV,		 /* loader's program order */
+	TT_CNT_SOCK_FULL,	 /* events of sockets not tracked: table set full */
+	TT_CNT_EV_STATE,	 /* events seen per program, one each, in the */
+	TT_CNT_EV_RECV,		 /* loader's hook order (agent/progsets.c) */
 	TT_CNT_EV_SEND,
 	TT_CNT_EV_RESET_IN,
 	TT_CNT_EV_RESET_OUT,
 	TT_CNT_EV_RETRANS,
-	TT_CNT_SOCK_FULL,	 /* events of sockets not tracked: table set full */
-	TT_CNT_MAX,
+	TT_CNT_EV_SYS,		 /* then the syscall programs', TT_SYS_HOOKS of them */
+	TT_CNT_MAX = TT_CNT_EV_SYS + TT_SYS_HOOKS,
 };
 
 /* Slot of a value in the log-linear histogram; shared so both sides agree.

@@ -145,15 +145,24 @@ static void run(enum mode m, int turns, struct svc_sample *srv, struct svc_sampl
 }
 
 /* Each call on each side: one turn each, with every send and receive call
- * among them. */
-static void test_calls(void)
+ * among them; and each data program counts its own events (the stats line's
+ * "events"), every one having had calls. */
+static void test_calls(const struct loader *l)
 {
 	struct svc_sample srv, cli;
+	int i;
 
 	run(CALLS, 2 * NSEND, &srv, &cli);
 	printf("calls: server %lu, client %lu turns of %d\n", srv.requests, cli.requests,
 	       2 * NSEND);
 	CHECK(srv.requests == 2 * NSEND && cli.requests == 2 * NSEND);
+	for (i = 0; i < LOADER_NPROGS; i++)
+		if (l->progs[i].attached && progsets_hooks[i].role != HOOK_CONN &&
+		    !hook_events(l, i)) {
+			printf("no events counted for %s/%s\n", l->progs[i].category,
+			       l->progs[i].name);
+			CHECK(0);
+		}
 }
 
 /* The server's EAGAIN read comes DELAY_US before the request, the client's
@@ -230,7 +239,7 @@ int main(void)
 		printf("-- %s programs\n", ktest_sets[i]);
 		if (load(&l, ktest_sets[i], 0))
 			continue;
-		test_calls();
+		test_calls(&l);
 		test_nonblocking();
 		test_peek();
 		test_not_sockets(&l);

@@ -2,6 +2,13 @@
 #include <string.h>
 
 #include "agent/progsets.h"
+#include "telltale.h"
+
+/* The kernel side counts each hook's events in its own counter, in the
+ * order of progsets_hooks: the six tracepoints, then the syscalls in the
+ * order of telltale.bpf.c's SYS_DATA numbers. */
+_Static_assert(TT_CNT_EV_SYS - TT_CNT_EV_STATE + TT_SYS_HOOKS == PROGSETS_NHOOKS,
+	       "one event counter a hook");
 
 #define SYS(call, what)                                                              \
 	{ "syscalls", "sys_exit_" #call, what, "btf_sys_" #call, "handle_sys_" #call, \
