@@ -188,13 +188,16 @@ static __always_inline void svc_slot(const struct tt_svc_key *key, struct tt_svc
 	bpf_map_update_elem(&svc_owner, &c, key, BPF_ANY);
 }
 
-/* Every event that finds no slot is counted, so the loss is visible. */
+/* Every event that finds no slot is counted, so the loss is visible, and
+ * every event of an overflow service, so a full map shows in the stats. */
 static __always_inline struct tt_svc_stats *slot_stats(__u32 slot)
 {
 	if (slot == TT_NO_SLOT) {
 		count(TT_CNT_SVC_OVERFLOW);
 		return NULL;
 	}
+	if (slot >= targ_max_services)
+		count(TT_CNT_SVC_OTHER);
 	return bpf_map_lookup_elem(&svcs, &slot);
 }
 
@@ -264,13 +267,17 @@ static __always_inline void classify(struct sock *sk, __u16 lport, __u16 rport,
 	}
 }
 
+/* A port that finds the map full is not learnt, and the accept is counted:
+ * sockets of that port seen later without their handshake would be taken
+ * for clients. */
 static __always_inline void learn_listen_port(__u32 netns, __u16 port)
 {
 	struct tt_listen_key lk = { .netns = netns, .port = port };
 	__u8 one = 1;
 
-	if (!bpf_map_lookup_elem(&listen_ports, &lk))
-		bpf_map_update_elem(&listen_ports, &lk, &one, BPF_ANY);
+	if (!bpf_map_lookup_elem(&listen_ports, &lk) &&
+	    bpf_map_update_elem(&listen_ports, &lk, &one, BPF_ANY))
+		count(TT_CNT_LISTEN_FULL);
 }
 
 #endif /* TT_SVC_BPF_H */

@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
+
 #include "ktest.h"
 
 #define TURNS 20
@@ -224,6 +226,64 @@ static void test_preexisting(void)
 	CHECK(srv.closed == 1 && srv.active == 0);
 }
 
+/* Fills listen_ports from here (namespace inodes 1, 2, ... that no real
+ * namespace has), up to the kernel's E2BIG. Returns how many went in. */
+static uint32_t fill_listen_ports(struct loader *l)
+{
+	struct tt_listen_key k = { 0 };
+	uint8_t one = 1;
+	uint32_t i;
+
+	for (i = 0; i <= l->listen_size; i++) {
+		k.netns = 1 + i / 65536;
+		k.port = (uint16_t)i;
+		if (bpf_map_update_elem(l->listen_fd, &k, &one, BPF_NOEXIST))
+			break;
+	}
+	CHECK(i <= l->listen_size && errno == E2BIG);
+	return i;
+}
+
+/* A port that accepts while listen_ports is full is not learnt, and the
+ * accept is counted (the stats line's listen_ports_full); once there is
+ * room the next accept learns it. */
+static void test_listen_full(struct loader *l)
+{
+	struct tt_listen_key k = { 0 }, mine = { 0 };
+	uint64_t before = loader__counter(l, TT_CNT_LISTEN_FULL);
+	uint8_t v;
+	uint32_t n, i;
+	struct stat st;
+	int lfd, c, a;
+
+	CHECK(stat("/proc/self/ns/net", &st) == 0);
+	mine.netns = (uint32_t)st.st_ino;
+	n = fill_listen_ports(l);
+	lfd = listen_any(&mine.port);
+	c = connect_to(mine.port);
+	a = accept(lfd, NULL, NULL);
+	CHECK(c >= 0 && a >= 0);
+	close(a);
+	close(c);
+	printf("listen_ports full (%u filled): %lu accepts not learnt\n", n,
+	       loader__counter(l, TT_CNT_LISTEN_FULL) - before);
+	CHECK(loader__counter(l, TT_CNT_LISTEN_FULL) - before == 1);
+	CHECK(bpf_map_lookup_elem(l->listen_fd, &mine, &v) != 0);
+	for (i = 0; i < n; i++) {
+		k.netns = 1 + i / 65536;
+		k.port = (uint16_t)i;
+		CHECK(bpf_map_delete_elem(l->listen_fd, &k) == 0);
+	}
+	c = connect_to(mine.port);
+	a = accept(lfd, NULL, NULL);
+	CHECK(c >= 0 && a >= 0);
+	close(a);
+	close(c);
+	close(lfd);
+	CHECK(loader__counter(l, TT_CNT_LISTEN_FULL) - before == 1);
+	CHECK(bpf_map_lookup_elem(l->listen_fd, &mine, &v) == 0);
+}
+
 /* A connect to a port nobody listens on fails: SYN_SENT -> CLOSE. */
 static void test_failed_connect(void)
 {
@@ -404,6 +464,7 @@ int main(void)
 		test_failed_connect();
 		test_reset();
 		test_raw_socket(&l);
+		test_listen_full(&l);
 		unload(&l);
 	}
 	/* The sets that keep socket state in the table. */

@@ -95,6 +95,7 @@ static void test_reuse(struct loader *l)
 	struct linger rst = { .l_onoff = 1, .l_linger = 0 };
 	const struct svc_sample *s;
 	struct svc_sample x;
+	uint64_t other_before, other_events = 0;
 	size_t n;
 
 	lfd_a = listen_any(&pa);
@@ -113,6 +114,7 @@ static void test_reuse(struct loader *l)
 	 * and given to B, the only slots left. */
 	free_slot(l, srv);
 	free_slot(l, cli);
+	other_before = loader__counter(l, TT_CNT_SVC_OTHER);
 	only_free(l, srv, cli);
 	pair(lfd_b, pb, &cb, &sb);
 	turn(cb, sb);
@@ -136,10 +138,16 @@ static void test_reuse(struct loader *l)
 	printf("other server: requests %lu resets %lu closed %lu\n", x.requests, x.resets,
 	       x.closed);
 	CHECK(x.requests == 3 && x.resets == 1 && x.closed == 1);
+	other_events += x.requests + x.resets + x.closed + x.opened;
 	x = sample(s, n, TT_ROLE_CLIENT, 0, true);
 	printf("other client: requests %lu resets %lu closed %lu\n", x.requests, x.resets,
 	       x.closed);
 	CHECK(x.requests == 3 && x.resets == 1 && x.closed == 1);
+	other_events += x.requests + x.resets + x.closed + x.opened;
+	/* The stats line's service_map_full: each of them, once. */
+	printf("events counted in an overflow service: %lu\n",
+	       loader__counter(l, TT_CNT_SVC_OTHER) - other_before);
+	CHECK(loader__counter(l, TT_CNT_SVC_OTHER) - other_before == other_events);
 	close(sa);
 	close(cb);
 	close(sb);

@@ -349,7 +349,7 @@ int loader__open(struct loader *l, const struct loader_opts *opts)
 
 	memset(l, 0, sizeof(*l));
 	l->svcs_fd = l->shared_fd = l->owner_fd = l->index_fd = l->free_fd = -1;
-	l->counters_fd = l->socks_fd = -1;
+	l->counters_fd = l->socks_fd = l->listen_fd = -1;
 	for (i = 0; i < LOADER_NPROGS; i++) {
 		l->progs[i].category = progsets_hooks[i].category;
 		l->progs[i].name = progsets_hooks[i].name;
@@ -402,6 +402,7 @@ int loader__open(struct loader *l, const struct loader_opts *opts)
 	l->index_fd = bpf_map__fd(l->skel->maps.svc_index);
 	l->free_fd = bpf_map__fd(l->skel->maps.svc_free);
 	l->counters_fd = bpf_map__fd(l->skel->maps.counters);
+	l->listen_fd = bpf_map__fd(l->skel->maps.listen_ports);
 	l->socks_fd = l->btf ? -1 : bpf_map__fd(l->skel->maps.socks);
 	if (!opts->quiet)
 		print_summary(l);
@@ -418,7 +419,7 @@ void loader__close(struct loader *l)
 	free(l->listen.ports);
 	l->listen.ports = NULL;
 	l->svcs_fd = l->shared_fd = l->owner_fd = l->index_fd = l->free_fd = -1;
-	l->counters_fd = l->socks_fd = -1;
+	l->counters_fd = l->socks_fd = l->listen_fd = -1;
 }
 
 uint64_t loader__counter(const struct loader *l, uint32_t idx)

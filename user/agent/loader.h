@@ -43,6 +43,7 @@ struct loader {
 	int index_fd;	 /* struct tt_svc_key -> struct tt_svc_ref */
 	int free_fd;	 /* queue of free regular slots */
 	int counters_fd; /* global counters, enum tt_counter */
+	int listen_fd;	 /* struct tt_listen_key -> listening */
 	int socks_fd;
 	const char *hooks;     /* the program set loaded, a name of agent/progsets.h */
 	bool btf;	       /* its programs keep socket state in the socket table */
