@@ -55,12 +55,22 @@ read -r FOUND ROOM <<<"$SEEDED"
 [ -n "$FOUND" ] || fail "no seeding figure in the start message: $(cat "$WORK/agent.err")"
 expect_range "listening ports seeded" "$FOUND" "$N" 100000
 expect_range "room in the listening-port map" "$ROOM" "$FOUND" 100000000
+# The JSON start line says the same.
+jq -se --argjson n "$FOUND" --argjson room "$ROOM" '.[0].maps | .listen_ports_seeded == $n and
+	.listen_ports_max == $room and .listen_namespaces >= 1' "$WORK/agent.jsonl" >/dev/null ||
+	fail "the start line's maps are not the seeding figures: $(head -1 "$WORK/agent.jsonl")"
 echo >"$WORK/go"
 for i in $(seq 300); do [ -e "$WORK/done" ] && break; sleep 0.1; done
 [ -e "$WORK/done" ] || fail "the requests did not finish in 30 s"
 sleep 2.5
 stop_agent
 echo >"$WORK/go"
+# The stop line: every seeded port in the map, none refused for room.
+jq -se --argjson n "$FOUND" --argjson room "$ROOM" '[.[] | select(.event == "stop")][0].maps |
+	.listen_ports >= $n and .listen_ports <= $room and .listen_ports_max == $room and
+	.listen_ports_full == 0' "$WORK/agent.jsonl" >/dev/null ||
+	fail "the stop line's listening-port figures: $(grep '"stop"' "$WORK/agent.jsonl")"
+echo "ok: start and stop lines: $FOUND listening ports seeded, $(jq -s '[.[] | select(.event == "stop")][0].maps.listen_ports' "$WORK/agent.jsonl") in the map of $ROOM, none refused"
 
 python3 - "$WORK/ports" "$WORK/agent.jsonl" <<'EOF2' || fail "connections opened before the agent misclassified or miscounted"
 import json, sys

@@ -25,6 +25,21 @@ static const char *tracepoint_name(const struct loader_prog *p, char *buf, size_
 	return buf;
 }
 
+/* What each map can hold, as loaded, and what the listening-port map was
+ * sized for: the stats lines say how full they are. */
+static void add_capacity(cJSON *o, const struct loader *l)
+{
+	cJSON *m = cJSON_AddObjectToObject(o, "maps");
+
+	if (!m)
+		return;
+	cJSON_AddNumberToObject(m, "sockets_max", l->max_sockets);
+	cJSON_AddNumberToObject(m, "services_max", l->max_services);
+	cJSON_AddNumberToObject(m, "listen_ports_max", l->listen_size);
+	cJSON_AddNumberToObject(m, "listen_ports_seeded", (double)l->listen.n);
+	cJSON_AddNumberToObject(m, "listen_namespaces", l->listen.namespaces);
+}
+
 cJSON *telemetry__start(double ts, const char *host, const char *version,
 			const struct loader *l)
 {
@@ -54,6 +69,7 @@ cJSON *telemetry__start(double ts, const char *host, const char *version,
 			cJSON_AddStringToObject(h, "lost", p->metrics);
 		cJSON_AddItemToArray(hooks, h);
 	}
+	add_capacity(o, l);
 	return o;
 }
 
@@ -107,10 +123,17 @@ static void add_maps(cJSON *o, const struct loader *l, const struct collector *c
 	cJSON_AddNumberToObject(m, "services_max", l->max_services);
 	cJSON_AddNumberToObject(m, "service_overflows",
 				(double)loader__counter(l, TT_CNT_SVC_OVERFLOW));
+	cJSON_AddNumberToObject(m, "service_map_full",
+				(double)loader__counter(l, TT_CNT_SVC_OTHER));
 	if (col)
 		collect__slot_stats(col, &freed, &late);
 	cJSON_AddNumberToObject(m, "service_slots_freed", (double)freed);
 	cJSON_AddNumberToObject(m, "service_late_events", (double)late);
+	cJSON_AddNumberToObject(m, "listen_ports",
+				(double)map_entries(l->listen_fd, sizeof(struct tt_listen_key)));
+	cJSON_AddNumberToObject(m, "listen_ports_max", l->listen_size);
+	cJSON_AddNumberToObject(m, "listen_ports_full",
+				(double)loader__counter(l, TT_CNT_LISTEN_FULL));
 }
 
 static void add_events(cJSON *o, const struct loader *l)
