@@ -188,6 +188,8 @@ static const struct key detector_keys[] = {
 	    "... and kept while below this share; at least `season_select`."),
 	NUM("season_days", core.detect.season.err_days, 0.01, 1000,
 	    "Memory of the profile's error comparison, in days of points."),
+	NUM("season_episode_gain", core.detect.season.episode_gain, 0, 1,
+	    "Share of the profiles' gain a point within an episode teaches once they are 3 days old."),
 	NUM("min_scale", core.detect.min_scale, 0, 1e9,
 	    "Absolute scale floor (the core raises it per metric: 0.5 for `cpu_pct`/`mem_pct`, "
 	    "0.05 for `load1`, 1 otherwise)."),

@@ -46,7 +46,7 @@ void detect__default_config(struct detect_config *cfg)
 	cfg->level = 3.0;
 	cfg->cap = 2.0;
 	cfg->calm = 1.5;
-	cfg->tail_eta = 0.02;
+	cfg->tail_eta = 0.03;
 	cfg->episode_alpha = 0.3;
 	cfg->gap_restart = 30;
 	cfg->budget_step = 1;
@@ -236,7 +236,9 @@ static void second_opinion(struct detect *d, const struct detect_config *cfg, do
 static double judge(struct detect *d, const struct detect_config *cfg, double x,
 		    const struct view *v)
 {
-	double up, down, cap = cfg->cap * cfg->level, sum, score;
+	/* The bound moves with the rate's add-on: a 1 min series' spike can
+	 * start an episode as a 5 min one's does. */
+	double up, down, cap = cfg->cap * cfg->level + d->rate_add, sum, score;
 	bool busy = d->firing || d->refractory;
 
 	surprise(d, cfg, v->z, &up, &down);
@@ -280,6 +282,40 @@ static double sq_err(double e, double sigma, double least)
 	return e * e;
 }
 
+/* The profiles and the seasonal selection learn from every point, also
+ * within an episode: a young series' daily cycle is an episode every day until
+ * its profile knows it, and a profile that learnt nothing there would never
+ * know it (nor would the selection see where it wins). Within an episode a
+ * point teaches at full gain while the profiles are young, then at
+ * episode_gain, clipped at huber_k scales like any point. */
+static void learn_season(struct detect *d, const struct detect_config *cfg, double x,
+			 const struct view *v, bool episode)
+{
+	bool warm = d->n < cfg->warmup;
+	double sf = MAD_TO_SIGMA * d->flat_scale, ss = MAD_TO_SIGMA * max2(d->scale, v->spread);
+	double term = d->mode == SEASON_WEEKLY ? v->week : v->day, cl = cfg->huber_k;
+	double rs = x - (d->level + term), age = d->last_ts - d->season.t0, ppd, dev;
+	double share = episode && age >= EPISODE_GAIN_AFTER_S ? cfg->season.episode_gain : 1;
+
+	if (!cfg->seasonal || !v->pos.ok)
+		return;
+	ppd = d->dt > 0 ? 86400.0 / d->dt : 1;
+	season__select(&d->season, &cfg->season, sq_err(x - d->flat, sf, v->floor),
+		       sq_err(rs + term - v->day, ss, v->floor),
+		       sq_err(rs + term - v->week, ss, v->floor),
+		       min2(1, v->stride / max2(cfg->season.err_days * ppd, 50)), age);
+	d->mode = d->season.mode;
+	dev = x - d->level;
+	if (!warm) {
+		rs = clamp(rs, cl * max2(ss, v->floor));
+		dev = term + clamp(dev - term, cl * max2(ss, v->sigma));
+	}
+	season__learn(&d->season, &cfg->season, &v->pos, dev, v->day, rs,
+		      fabs(d->level) + 8 * max2(ss, v->sigma), age, share);
+}
+
+/* Outside an episode every part learns: the level, the scales and the tail
+ * (clipped: Huber), and the profiles. */
 static void learn(struct detect *d, const struct detect_config *cfg, double x,
 		  const struct view *v)
 {
@@ -289,7 +325,6 @@ static void learn(struct detect *d, const struct detect_config *cfg, double x,
 	double sf = MAD_TO_SIGMA * d->flat_scale, ss = MAD_TO_SIGMA * max2(d->scale, v->spread);
 	double term = d->mode == SEASON_WEEKLY ? v->week : v->day;
 	double rf = x - d->flat, rs = x - (d->level + term), cl = cfg->huber_k;
-	double ppd, dev;
 
 	if (!warm) {
 		/* Huber: a point teaches at most k scales' worth. */
@@ -298,26 +333,11 @@ static void learn(struct detect *d, const struct detect_config *cfg, double x,
 		tail__learn(&d->up, v->z, cfg->tail_eta);
 		tail__learn(&d->down, -v->z, cfg->tail_eta);
 	}
-	if (cfg->seasonal && v->pos.ok) {
-		ppd = d->dt > 0 ? 86400.0 / d->dt : 1;
-		season__select(&d->season, &cfg->season, sq_err(x - d->flat, sf, v->floor),
-			       sq_err(x - d->level - v->day, ss, v->floor),
-			       sq_err(x - d->level - v->week, ss, v->floor),
-			       min2(1, v->stride / max2(cfg->season.err_days * ppd, 50)),
-			       d->last_ts - d->season.t0);
-		d->mode = d->season.mode;
-	}
+	learn_season(d, cfg, x, v, false);
 	d->flat += a * rf;
 	d->flat_scale += (float)(sa * (fabs(rf) - d->flat_scale));
 	d->level += a * rs;
 	d->scale += (float)(sa * (fabs(rs) - d->scale));
-	if (!cfg->seasonal || !v->pos.ok)
-		return;
-	dev = x - d->level;
-	if (!warm)
-		dev = term + clamp(dev - term, cl * max2(ss, v->sigma));
-	season__learn(&d->season, &cfg->season, &v->pos, dev, v->day, v->week, rs,
-		      fabs(d->level) + 8 * max2(ss, v->sigma), d->last_ts - d->season.t0);
 }
 
 double detect__update(struct detect *d, const struct detect_config *cfg, double ts, double x)
@@ -357,6 +377,8 @@ double detect__update(struct detect *d, const struct detect_config *cfg, double 
 		score = judge(d, cfg, x, &v);
 	if (!d->firing)
 		learn(d, cfg, x, &v);
+	else
+		learn_season(d, cfg, x, &v, true);
 	if (d->n < UINT32_MAX)
 		d->n++;
 	return score;

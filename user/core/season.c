@@ -35,6 +35,7 @@ void season__default_config(struct season_config *cfg)
 	cfg->select = 0.8;
 	cfg->keep = 0.95;
 	cfg->err_days = 3;
+	cfg->episode_gain = 0.25;
 }
 
 void season__init(struct season *s)
@@ -191,9 +192,10 @@ static void fold(struct season *s, int16_t *cell, double mean, double gain)
 	*cell = quant(s, old + gain * (mean - old));
 }
 
+/* A spread of 0 is a bin never learnt: its first lesson is taken whole. */
 static void fold_spread(struct season *s, uint16_t *cell, double mean, double gain)
 {
-	double v = *cell * s->unit + gain * (mean - *cell * s->unit);
+	double v = *cell ? *cell * s->unit + gain * (mean - *cell * s->unit) : mean;
 
 	while (v / s->unit > 65000)
 		widen(s);
@@ -201,7 +203,8 @@ static void fold_spread(struct season *s, uint16_t *cell, double mean, double ga
 }
 
 void season__learn(struct season *s, const struct season_config *cfg, const struct season_pos *p,
-		   double dev, double day, double week, double resid, double mag, double age)
+		   double dev, double day, double resid, double mag, double age,
+		   double share)
 {
 	double gd, gw;
 
@@ -217,29 +220,42 @@ void season__learn(struct season *s, const struct season_config *cfg, const stru
 	if (p->dbin != s->cur_day) {
 		s->v_from = INFINITY; /* the table changes: look again */
 		if (s->n_day) {
+			bool known = s->day[s->cur_day] != EMPTY;
+
+			/* Each point teaches its share of the gain. */
+			gd *= s->sh_day / s->n_day;
 			fold(s, &s->day[s->cur_day], s->acc_day / s->n_day, gd);
-			fold_spread(s, &s->spread[s->cur_day], s->acc_spread / s->n_day, gd);
+			if (known)
+				fold_spread(s, &s->spread[s->cur_day], s->acc_spread / s->n_day,
+					    gd);
 		}
 		s->cur_day = p->dbin;
-		s->acc_day = s->acc_spread = 0;
+		s->acc_day = s->acc_spread = s->sh_day = 0;
 		s->n_day = 0;
 	}
 	if (p->wbin != s->cur_week) {
 		if (s->n_week)
-			fold(s, &s->week[s->cur_week], s->acc_week / s->n_week, gw);
+			fold(s, &s->week[s->cur_week], s->acc_week / s->n_week,
+			     gw * s->sh_week / s->n_week);
 		s->cur_week = p->wbin;
-		s->acc_week = 0;
+		s->acc_week = s->sh_week = 0;
 		s->n_week = 0;
 	}
-	/* The day profile learns what the week does not explain, and the
-	 * week what the day does not. */
-	s->acc_day += (float)(dev - (week - day));
+	/* The day profile learns the average day, the week how each hour of
+	 * the week differs from it. A day profile that learnt only what the
+	 * week does not explain would chase the week's corrections while they
+	 * are young (asd: 45.1 against 52.9). */
+	s->acc_day += (float)dev;
 	s->acc_spread += (float)fabs(resid);
 	s->acc_week += (float)(dev - day);
-	if (s->n_day < UINT16_MAX - 1)
+	if (s->n_day < UINT16_MAX - 1) {
 		s->n_day++;
-	if (s->n_week < UINT16_MAX - 1)
+		s->sh_day += (float)share;
+	}
+	if (s->n_week < UINT16_MAX - 1) {
 		s->n_week++;
+		s->sh_week += (float)share;
+	}
 }
 
 void season__select(struct season *s, const struct season_config *cfg, double e_flat,

@@ -45,6 +45,7 @@ struct season {
 	double v_from, v_until;		/* ... serve points in [v_from, v_until) */
 	int16_t v_dbin, v_wbin;		/* ... in these bins */
 	float acc_day, acc_week, acc_spread; /* sums over the current bins */
+	float sh_day, sh_week;		     /* the points' summed shares of the gain */
 	float err_flat, err_day, err_week;   /* mean |one-step error| of each forecast */
 	double t0;			     /* first timestamp */
 	uint16_t n_day, n_week;		     /* points in the sums */
@@ -62,7 +63,14 @@ struct season_config {
 	double select;	   /* use a profile when its error is below this share of the simpler one's */
 	double keep;	   /* ... and keep it while below this share (hysteresis, >= select) */
 	double err_days;   /* memory of the error comparison, in days of points */
+	double episode_gain; /* share of the gain a point within an episode teaches, once the
+			      * profiles are EPISODE_GAIN_AFTER_S old */
 };
+
+/* Age of the profiles from which a point within an episode teaches them at
+ * episode_gain only: before it, at full gain, so an unlearnt daily cycle,
+ * which is an episode every day while young, is learnt at all. */
+#define EPISODE_GAIN_AFTER_S (3 * 86400)
 
 /* Sets the defaults. */
 void season__default_config(struct season_config *cfg);
@@ -82,14 +90,18 @@ void season__set_interval(struct season *s, double dt);
 void season__view(struct season *s, double ts, struct season_pos *p, double *day, double *week,
 		  double *spread);
 
-/* Teaches the profiles one point: dev = x - level, day and week the terms
- * season__view gave, resid = the point's residual against the full forecast
- * (already clipped), mag = a magnitude of
- * the series (|level| + a few scales) that sets the step at the first lesson,
- * age = time since the first point, s (the first periods are averaged with
- * equal weights: 1/2 on the second visit, 1/3 on the third, down to gain). */
+/* Teaches the profiles one point: dev = x - level, day the daily term
+ * season__view gave, resid = the point's residual against the full
+ * forecast (already clipped), mag = a magnitude of the series (|level| + a few
+ * scales) that sets the step at the first lesson, age = time since the first
+ * point, s (the first periods are averaged with equal weights: 1/2 on the
+ * second visit, 1/3 on the third, down to gain), share = the share of that
+ * gain the point teaches (1, or episode_gain within an episode). A bin's
+ * spread is learnt only once the bin holds a value: before, the residual is
+ * the whole cycle, not the profile's error. */
 void season__learn(struct season *s, const struct season_config *cfg, const struct season_pos *p,
-		   double dev, double day, double week, double resid, double mag, double age);
+		   double dev, double day, double resid, double mag, double age,
+		   double share);
 
 /* Feeds the one-step errors of the level-only, daily and daily+weekly
  * forecasts (clipped) and re-decides the mode; weight is the EWMA weight of

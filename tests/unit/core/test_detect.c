@@ -235,6 +235,34 @@ static void test_seasonal(void)
 	CHECK(r.mismatch == 0);
 }
 
+/* A young series whose daily cycle has a sharp night trough: the trough is an
+ * episode on the first nights, before the profile knows it. The profiles and
+ * the selection learn within episodes too, so from the fourth day on no
+ * night alerts (the detector that froze them there kept alerting: 5 in these
+ * eleven days). */
+static void test_young_cycle(void)
+{
+	struct detect d;
+	struct run r = { 0 };
+	struct rng g = { 7 };
+	double ts = T0, h;
+	int i, empty = 0;
+
+	detect__init(&d);
+	for (i = 0; i < 14 * 288; i++, ts += 300) {
+		if (i == 3 * 288)
+			r = (struct run){ 0 };
+		h = fmod(ts, 86400) / 3600;
+		feed(&d, &r, ts, 0.6 - 0.45 * exp(-pow((h - 3) / 1.5, 2)) + 0.02 * rng_normal(&g));
+	}
+	CHECK(r.starts == 0);
+	CHECK(r.mismatch == 0);
+	CHECK(d.season.mode != SEASON_NONE);
+	for (i = 0; i < SEASON_DAY_BINS; i++)
+		empty += d.season.day[i] == INT16_MIN;
+	CHECK(empty == 0);
+}
+
 static void test_gaps(void)
 {
 	struct detect d;
@@ -310,6 +338,7 @@ int main(void)
 	test_refractory();
 	test_adopt();
 	test_seasonal();
+	test_young_cycle();
 	test_gaps();
 	test_direction();
 	test_score_map();
