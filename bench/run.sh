@@ -15,6 +15,8 @@ if [ -x "$OUT/tools/core_bench" ]; then
 fi
 echo "== detection (bench/detection: NAB-method scores on ../shared/corpora)"
 bench/detection/run.sh "$OUT" || rc=1
+echo "== detection on short files (the same series cut into 4,000 rows, each from a fresh detector)"
+bench/detection/run.sh "$OUT" --cut 4000 | grep -F '**' || rc=1
 echo
 if [ -x "$OUT/tools/scrape_bench" ]; then
 	echo "== scrape_bench"

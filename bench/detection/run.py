@@ -4,7 +4,7 @@
 corpora and scores its output with bench/detection/nab.py.
 
   bench/detection/run.py [--telltale build/telltale] [--corpora build/corpora]
-                         [--config PATH] [--files] [--only CORPUS]
+                         [--config PATH] [--files] [--only CORPUS] [--cut ROWS]
 
 Per corpus and per category (mscloud: its domain folder; asd: the metric
 index, metric-01 ... metric-19, across the 12 servers) it prints the series,
@@ -14,6 +14,11 @@ alert; negative = before it, inside the window; windows that end in
 probation are not scored and are counted apart), the NAB standard score of
 `alert` and, for the corpus, the best-threshold score of `anomaly_score`
 with its threshold (one threshold per corpus, swept over every value).
+
+--cut ROWS scores every series cut into files of ROWS rows (the last one
+takes the rest), each from a fresh detector with its own windows and
+probation: short series like most public benchmark files, where what a
+detector does in its first days weighs as much as the rest.
 """
 import argparse
 import concurrent.futures
@@ -87,9 +92,27 @@ def series_list(corpora, only):
     return out
 
 
-def one(binary, config, item):
+def pieces(n, cut):
+    """(start, end) row ranges of a series of n rows cut into files of cut
+    rows, the last one taking the rest; the whole series when cut is 0."""
+    if not cut:
+        return [(0, n)]
+    out, at = [], 0
+    while n - at >= 2 * cut:
+        out.append((at, at + cut))
+        at += cut
+    return out + [(at, n)]
+
+
+def one(binary, config, item, cut=0):
+    """The results of one series, one per piece (see pieces())."""
     corpus, cat, path = item
     ts, vals, labels = read_series(path)
+    return [one_piece(binary, config, corpus, cat, path, ts[lo:hi], vals[lo:hi], labels[lo:hi])
+            for lo, hi in pieces(len(ts), cut)]
+
+
+def one_piece(binary, config, corpus, cat, path, ts, vals, labels):
     scores, alerts = run_score(binary, config, ts, vals)
     f = nab.File(labels, path)
     r = nab.score_file(f, alerts)
@@ -136,6 +159,8 @@ def main():
     ap.add_argument("--config")
     ap.add_argument("--only", choices=["mscloud", "asd"])
     ap.add_argument("--files", action="store_true", help="also one row per series")
+    ap.add_argument("--cut", type=int, default=0, metavar="ROWS",
+                    help="score each series cut into files of ROWS rows")
     ap.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1)
     a = ap.parse_args()
     items = series_list(a.corpora, a.only)
@@ -143,7 +168,10 @@ def main():
         raise SystemExit(f"no series under {a.corpora}: unpack the corpora first "
                          "(see ../shared/corpora/README.md)")
     with concurrent.futures.ThreadPoolExecutor(a.jobs) as ex:
-        done = list(ex.map(lambda it: one(a.telltale, a.config, it), items))
+        done = [x for xs in ex.map(lambda it: one(a.telltale, a.config, it, a.cut), items)
+                for x in xs]
+    if a.cut:
+        print(f"Every series cut into files of {a.cut} rows, each scored from a fresh detector.")
     print("| corpus / category | series | windows | hits | false alerts | mean delay, points "
           "| NAB score, alert | best-threshold score, anomaly_score (threshold) |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
@@ -168,7 +196,7 @@ def main():
         if quiet:
             n = sum(sum(1 for v in x["alerts"] if v) for x in quiet)
             loud = sum(1 for x in quiet if any(x["alerts"]))
-            print(f"| {corpus}: {len(quiet)} series without labels | {n} alerts "
+            print(f"| {corpus}: {len(quiet)} {'files' if a.cut else 'series'} without labels | {n} alerts "
                   f"(probation included) on {loud} of them | | | | | | |")
         if a.files:
             for x in xs:

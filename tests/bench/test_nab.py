@@ -9,6 +9,7 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
                                 "bench", "detection"))
 import nab  # noqa: E402
+import run  # noqa: E402
 
 # e^-3.75 = 0.0235177, e^-5 = 0.0067379, e^(10/3) = 28.031625 (by hand, a
 # calculator's exp): sig(-0.75) = 2/1.0235177 - 1, sig(-1) = 2/1.0067379 - 1,
@@ -121,6 +122,16 @@ class Score(unittest.TestCase):
         sc[18] = 0.3
         best, thr, _ = nab.sweep([self.f], [sc])
         self.assertEqual((round(best, 6), thr), (100.0, 0.3))
+
+
+class Pieces(unittest.TestCase):
+    def test_cut(self):
+        # 10,000 rows in files of 4,000: one of 4,000, the last takes 6,000
+        # (a piece of 2,000 would be shorter than the cut).
+        self.assertEqual(run.pieces(10000, 4000), [(0, 4000), (4000, 10000)])
+        self.assertEqual(run.pieces(12960, 4000), [(0, 4000), (4000, 8000), (8000, 12960)])
+        self.assertEqual(run.pieces(7999, 4000), [(0, 7999)])
+        self.assertEqual(run.pieces(500, 0), [(0, 500)])
 
 
 if __name__ == "__main__":

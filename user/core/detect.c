@@ -295,7 +295,6 @@ static void learn_season(struct detect *d, const struct detect_config *cfg, doub
 	double sf = MAD_TO_SIGMA * d->flat_scale, ss = MAD_TO_SIGMA * max2(d->scale, v->spread);
 	double term = d->mode == SEASON_WEEKLY ? v->week : v->day, cl = cfg->huber_k;
 	double rs = x - (d->level + term), age = d->last_ts - d->season.t0, ppd, dev;
-	double share = episode && age >= EPISODE_GAIN_AFTER_S ? cfg->season.episode_gain : 1;
 
 	if (!cfg->seasonal || !v->pos.ok)
 		return;
@@ -311,7 +310,8 @@ static void learn_season(struct detect *d, const struct detect_config *cfg, doub
 		dev = term + clamp(dev - term, cl * max2(ss, v->sigma));
 	}
 	season__learn(&d->season, &cfg->season, &v->pos, dev, v->day, rs,
-		      fabs(d->level) + 8 * max2(ss, v->sigma), age, share);
+		      fabs(d->level) + 8 * max2(ss, v->sigma), age,
+		      episode && age >= EPISODE_GAIN_AFTER_S);
 }
 
 /* Outside an episode every part learns: the level, the scales and the tail

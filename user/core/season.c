@@ -204,7 +204,7 @@ static void fold_spread(struct season *s, uint16_t *cell, double mean, double ga
 
 void season__learn(struct season *s, const struct season_config *cfg, const struct season_pos *p,
 		   double dev, double day, double resid, double mag, double age,
-		   double share)
+		   bool partial)
 {
 	double gd, gw;
 
@@ -222,24 +222,26 @@ void season__learn(struct season *s, const struct season_config *cfg, const stru
 		if (s->n_day) {
 			bool known = s->day[s->cur_day] != EMPTY;
 
-			/* Each point teaches its share of the gain. */
-			gd *= s->sh_day / s->n_day;
+			if (s->part & SEASON_PART_DAY)
+				gd *= cfg->episode_gain;
 			fold(s, &s->day[s->cur_day], s->acc_day / s->n_day, gd);
 			if (known)
 				fold_spread(s, &s->spread[s->cur_day], s->acc_spread / s->n_day,
 					    gd);
 		}
 		s->cur_day = p->dbin;
-		s->acc_day = s->acc_spread = s->sh_day = 0;
+		s->acc_day = s->acc_spread = 0;
 		s->n_day = 0;
+		s->part &= (uint8_t)~SEASON_PART_DAY;
 	}
 	if (p->wbin != s->cur_week) {
 		if (s->n_week)
 			fold(s, &s->week[s->cur_week], s->acc_week / s->n_week,
-			     gw * s->sh_week / s->n_week);
+			     s->part & SEASON_PART_WEEK ? gw * cfg->episode_gain : gw);
 		s->cur_week = p->wbin;
-		s->acc_week = s->sh_week = 0;
+		s->acc_week = 0;
 		s->n_week = 0;
+		s->part &= (uint8_t)~SEASON_PART_WEEK;
 	}
 	/* The day profile learns the average day, the week how each hour of
 	 * the week differs from it. A day profile that learnt only what the
@@ -248,14 +250,12 @@ void season__learn(struct season *s, const struct season_config *cfg, const stru
 	s->acc_day += (float)dev;
 	s->acc_spread += (float)fabs(resid);
 	s->acc_week += (float)(dev - day);
-	if (s->n_day < UINT16_MAX - 1) {
+	if (s->n_day < UINT16_MAX - 1)
 		s->n_day++;
-		s->sh_day += (float)share;
-	}
-	if (s->n_week < UINT16_MAX - 1) {
+	if (s->n_week < UINT16_MAX - 1)
 		s->n_week++;
-		s->sh_week += (float)share;
-	}
+	if (partial)
+		s->part |= SEASON_PART_DAY | SEASON_PART_WEEK;
 }
 
 void season__select(struct season *s, const struct season_config *cfg, double e_flat,

@@ -35,6 +35,9 @@ struct season_pos {
  * profile moves too little in a minute to matter. */
 #define SEASON_VIEW_S 60
 
+#define SEASON_PART_DAY 0x1
+#define SEASON_PART_WEEK 0x2
+
 /* Per-series profiles. Values are int16 steps of `unit`, a per-series step
  * set at the first lesson and doubled (halving every value) when a value
  * would not fit, so the memory is fixed whatever the unit. The header comes
@@ -45,14 +48,13 @@ struct season {
 	double v_from, v_until;		/* ... serve points in [v_from, v_until) */
 	int16_t v_dbin, v_wbin;		/* ... in these bins */
 	float acc_day, acc_week, acc_spread; /* sums over the current bins */
-	float sh_day, sh_week;		     /* the points' summed shares of the gain */
 	float err_flat, err_day, err_week;   /* mean |one-step error| of each forecast */
 	double t0;			     /* first timestamp */
 	uint16_t n_day, n_week;		     /* points in the sums */
 	int16_t cur_day, cur_week;	     /* bins being summed, -1 none */
 	uint16_t bw;			     /* day bin width, s: 1800, 3600, 0 = no profile */
 	uint8_t mode;			     /* enum season_mode */
-	uint8_t pad;
+	uint8_t part;			     /* SEASON_PART_*: a partial point is in the sums */
 	int16_t day[SEASON_DAY_BINS];	/* mean deviation from the level */
 	int16_t week[SEASON_WEEK_BINS]; /* mean deviation from level + day */
 	uint16_t spread[SEASON_DAY_BINS]; /* mean |residual| per day bin */
@@ -95,13 +97,14 @@ void season__view(struct season *s, double ts, struct season_pos *p, double *day
  * forecast (already clipped), mag = a magnitude of the series (|level| + a few
  * scales) that sets the step at the first lesson, age = time since the first
  * point, s (the first periods are averaged with equal weights: 1/2 on the
- * second visit, 1/3 on the third, down to gain), share = the share of that
- * gain the point teaches (1, or episode_gain within an episode). A bin's
+ * second visit, 1/3 on the third, down to gain), partial = the point is
+ * within an episode (a bin's lesson with such a point in it is taught at
+ * episode_gain of the gain). A bin's
  * spread is learnt only once the bin holds a value: before, the residual is
  * the whole cycle, not the profile's error. */
 void season__learn(struct season *s, const struct season_config *cfg, const struct season_pos *p,
 		   double dev, double day, double resid, double mag, double age,
-		   double share);
+		   bool partial);
 
 /* Feeds the one-step errors of the level-only, daily and daily+weekly
  * forecasts (clipped) and re-decides the mode; weight is the EWMA weight of
