@@ -3,7 +3,8 @@
  * Benchmark of the anomaly core on one core:
  *   1. series-updates/s: one service sample through the latency model, the
  *      nine per-metric detectors, rules and alert states;
- *   2. bytes of state per series;
+ *   2. bytes of state per series: as run (no names), and when every service
+ *      is named in its own cgroup (a names entry each);
  *   3. replay lines/s over a generated 1,000,000-line metrics stream.
  *
  *   build/tools/core_bench [services] [intervals]
@@ -102,6 +103,37 @@ static double bench_updates(int services, long intervals, size_t *bytes, long *l
 	return (double)services * (double)intervals / spent;
 }
 
+/* Bytes per series when each of services is named in a cgroup of its own. */
+static size_t named_bytes(int services)
+{
+	struct svc_sample *s = calloc((size_t)services, sizeof(*s));
+	struct core_config cfg;
+	struct rng r = { 19 };
+	struct core *c;
+	size_t bytes;
+	int k;
+
+	core__default_config(&cfg);
+	cfg.max_series = (uint32_t)services;
+	c = core__new(&cfg);
+	if (!c || !s) {
+		fprintf(stderr, "out of memory\n");
+		exit(1);
+	}
+	for (k = 0; k < services; k++) {
+		fill(&s[k], k, 0, &r);
+		s[k].id.cgroup = 1000 + (uint64_t)k;
+		snprintf(s[k].id.names.unit, sizeof(s[k].id.names.unit), "svc%d.service", k);
+		snprintf(s[k].id.names.cgroup, sizeof(s[k].id.names.cgroup),
+			 "/system.slice/svc%d.service", k);
+	}
+	core__step(c, NULL, s, (size_t)services, "bench", NULL, NULL);
+	bytes = core__series_bytes(c);
+	core__free(c);
+	free(s);
+	return bytes;
+}
+
 /* Writes a metrics stream of about n lines into memory. */
 static char *make_stream(long n, int services, size_t *len)
 {
@@ -151,6 +183,7 @@ int main(int argc, char **argv)
 	printf("series-updates/s: %.0f (%d services x %ld intervals, %ld lines emitted)\n", ups,
 	       services, intervals, alerts);
 	printf("bytes per series: %zu\n", bytes);
+	printf("bytes per series, each named in its own cgroup: %zu\n", named_bytes(services));
 
 	stream = make_stream(1000000, 999, &len);
 	in = fmemopen(stream, len, "r");

@@ -3,8 +3,8 @@
  * Per service: the latency model, a detector per metric, the connection
  * forecast and an alert state per fingerprint, in one allocation found by an
  * open-addressing table keyed by the service's identity (role, port, netns,
- * cgroup, overflow flag: svc_id__same). Per host: detectors, threshold rules
- * and the memory forecast.
+ * cgroup, overflow flag: svc_id__same); its names are shared per cgroup
+ * (names.c). Per host: detectors, threshold rules and the memory forecast.
  */
 #include <errno.h>
 #include <math.h>
@@ -166,6 +166,7 @@ void core__free(struct core *c)
 		free(c->series[i]);
 	free(c->series);
 	free(c->slots);
+	names__free(&c->names);
 	deps__free(&c->deps);
 	free(c);
 }
@@ -173,28 +174,38 @@ void core__free(struct core *c)
 void core__stats(const struct core *c, struct core_stats *st)
 {
 	*st = c->st;
+	st->names = c->names.n;
 }
 
 size_t core__series_bytes(const struct core *c)
 {
-	/* The table keeps two slots per series and one pointer. */
+	size_t n = c->st.series, names = n ? (names__bytes(&c->names) + n - 1) / n : 0;
+
+	/* The table keeps two slots per series and one pointer; the names
+	 * table's bytes are shared by every series, rounded up. */
 	return sizeof(struct series) + (c->mask + 1) / c->cfg.max_series * sizeof(uint32_t) +
-	       sizeof(struct series *);
+	       sizeof(struct series *) + names;
 }
 
-static uint32_t slot_of(const struct core *c, const struct svc_id *id)
+/* svc_id__same of a series' key and a service. */
+static bool key_is(const struct series_key *k, const struct svc_id *id)
 {
-	return svc_id__hash(id) & c->mask;
+	return k->port == id->port && k->role == id->role && k->netns == id->netns &&
+	       k->cgroup == id->cgroup && (k->flags & SVC_F_OTHER) == (id->flags & SVC_F_OTHER);
 }
 
-/* The table slot holding id, or the empty slot where it would go. */
-static uint32_t find(const struct core *c, const struct svc_id *id)
+/* The table slot holding the service of hash h, id, or the empty slot where
+ * it would go. */
+static uint32_t find(const struct core *c, uint32_t h, const struct svc_id *id)
 {
-	uint32_t i = slot_of(c, id), idx;
+	uint32_t i = h & c->mask, idx;
+	const struct series *se;
 
-	for (; (idx = c->slots[i]); i = (i + 1) & c->mask)
-		if (svc_id__same(&c->series[idx - 1]->id, id))
+	for (; (idx = c->slots[i]); i = (i + 1) & c->mask) {
+		se = c->series[idx - 1];
+		if (se->hash == h && key_is(&se->key, id))
 			break;
+	}
 	return i;
 }
 
@@ -202,7 +213,7 @@ static uint32_t find(const struct core *c, const struct svc_id *id)
  * or out of memory. */
 static struct series *lookup(struct core *c, const struct svc_id *id)
 {
-	uint32_t i = find(c, id);
+	uint32_t h = svc_id__hash(id), i = find(c, h, id);
 	struct series *se;
 	unsigned m;
 
@@ -213,7 +224,9 @@ static struct series *lookup(struct core *c, const struct svc_id *id)
 	se = calloc(1, sizeof(*se));
 	if (!se)
 		return NULL;
-	se->id = *id;
+	se->key = (struct series_key){ .cgroup = id->cgroup, .netns = id->netns,
+				       .port = id->port, .role = id->role, .flags = id->flags };
+	se->hash = h;
 	se->last_step = UINT32_MAX;
 	se->view.expected_us[0] = se->view.expected_us[1] = NAN;
 	model__init(&se->model, c->nx);
@@ -226,7 +239,7 @@ static struct series *lookup(struct core *c, const struct svc_id *id)
 
 int core__view(const struct core *c, const struct svc_id *id, struct core_view *v)
 {
-	uint32_t i = find(c, id);
+	uint32_t i = find(c, svc_id__hash(id), id);
 
 	if (!c->slots[i])
 		return -ENOENT;
@@ -249,7 +262,7 @@ static void unslot(struct core *c, uint32_t i)
 		j = (j + 1) & c->mask;
 		if (!c->slots[j])
 			break;
-		home = slot_of(c, &c->series[c->slots[j] - 1]->id);
+		home = c->series[c->slots[j] - 1]->hash & c->mask;
 		/* The entry at j may fill the hole at i unless its home lies
 		 * cyclically in (i, j]. */
 		if (((j - home) & c->mask) >= ((j - i) & c->mask)) {
@@ -336,15 +349,16 @@ static void svc_step(struct core *c, struct series *se, const struct svc_sample 
 	for (m = 0; m < METRIC_SVC_COUNT; m++) {
 		v = svc_value(s, m);
 		if (!isnan(v))
-			core_detect_alert(c, m, &se->det[m], se->al + SA_DETECT + m, v, scores[m], &se->id);
+			core_detect_alert(c, m, &se->det[m], se->al + SA_DETECT + m, v, scores[m],
+					  se);
 	}
 	if (c->cfg.conn_limit > 0)
 		core_forecast_alert(c, &se->conns, se->al + SA_FORECAST, METRIC_ACTIVE,
-			       (double)s->active, c->cfg.conn_limit, &se->id);
+				    (double)s->active, c->cfg.conn_limit, se);
 	for (i = 0; i < c->cfg.n_rules; i++) {
 		m = c->cfg.rules[i].metric;
 		if (!metric__is_host(m))
-			core_rule_alert(c, i, se->al + SA_RULE + i, svc_value(s, m), &se->id);
+			core_rule_alert(c, i, se->al + SA_RULE + i, svc_value(s, m), se);
 	}
 }
 
@@ -416,14 +430,16 @@ static void resolve_all(struct core *c, struct series *se, const char *why)
 	struct alert_info info = { .expected = NAN, .value = NAN, .threshold = NAN };
 	char msg[MSG_LEN], who[WHO_LEN];
 	unsigned kind, a;
+	struct svc_id id;
 
-	core_svc_label(&se->id, who, sizeof(who));
+	core_series_id(se, &id);
+	core_svc_label(&id, who, sizeof(who));
 	for (a = 0; a < SA_COUNT; a++) {
 		if (alert__expire(se->al + a) != ALERT_EV_RESOLVED)
 			continue;
 		slot_meta(a, &c->cfg, &kind, &info.metric);
 		info.kind = (uint8_t)kind;
-		info.svc = &se->id;
+		info.svc = &id;
 		snprintf(msg, sizeof(msg), "%s of %s resolved: the service %s.", info.metric, who,
 			 why);
 		info.message = msg;
@@ -449,7 +465,7 @@ static void expire_stale(struct core *c)
 
 int core__forget(struct core *c, const struct svc_id *id, core_line_fn cb, void *ctx)
 {
-	uint32_t i = find(c, id), idx, last;
+	uint32_t i = find(c, svc_id__hash(id), id), idx, last;
 	struct series *se;
 
 	if (!c->slots[i])
@@ -464,12 +480,17 @@ int core__forget(struct core *c, const struct svc_id *id, core_line_fn cb, void 
 	/* The last series takes the freed place, so series stays dense. */
 	last = (uint32_t)c->st.series - 1;
 	if (idx != last) {
+		/* Its slot is the one on its probe run that holds last + 1. */
 		c->series[idx] = c->series[last];
-		c->slots[find(c, &c->series[idx]->id)] = idx + 1;
+		for (i = c->series[idx]->hash & c->mask; c->slots[i] != last + 1;
+		     i = (i + 1) & c->mask)
+			;
+		c->slots[i] = idx + 1;
 	}
 	c->series[last] = NULL;
 	c->st.series--;
 	c->st.forgotten++;
+	names__put(&c->names, se->names);
 	free(se);
 	return c->err;
 }
@@ -480,14 +501,17 @@ static bool unnamed(const struct svc_names *n)
 }
 
 /* A sample of the same service brings the latest comm, and names once they
- * are known: a cgroup's names never change, and copying them every
- * interval would cost the core a tenth of its speed. */
-static void take_labels(struct svc_id *se, const struct svc_id *s)
+ * are known: a cgroup's names never change, so the series takes the first
+ * it is given, shared with the other services of its cgroup. */
+static void take_labels(struct core *c, struct series *se, const struct svc_id *s)
 {
-	memcpy(se->comm, s->comm, TT_COMM_LEN);
-	se->host_netns = s->host_netns;
-	if (unnamed(&se->names) && !unnamed(&s->names))
-		se->names = s->names;
+	memcpy(se->key.comm, s->comm, TT_COMM_LEN);
+	se->key.host_netns = s->host_netns;
+	if (se->names || unnamed(&s->names))
+		return;
+	se->names = names__get(&c->names, s->cgroup, &s->names);
+	if (!se->names && !c->err)
+		c->err = -ENOMEM;
 }
 
 static double step_time(const struct host_sample *h, const struct svc_sample *s, size_t n)
@@ -545,7 +569,7 @@ int core__step(struct core *c, const struct host_sample *h, const struct svc_sam
 		}
 		se->last_step = c->step;
 		se->stale = 0;
-		take_labels(&se->id, &s[i].id);
+		take_labels(c, se, &s[i].id);
 		if (c->cfg.features & CORE_F_DEP_LAT)
 			dep = dep_latency(&s[i], s, n);
 		svc_step(c, se, &s[i], deps__connections(&c->deps, &s[i].id), dep);

@@ -69,6 +69,7 @@ struct core_stats {
 	uint64_t model_resets;
 	uint64_t alerts;     /* alert lines emitted (= last seq) */
 	uint64_t forgotten;  /* services dropped by core__forget */
+	uint64_t names;	     /* names entries held: one per named cgroup */
 };
 
 /* What the core last made of one service, for exporters (read-only). */
@@ -130,7 +131,10 @@ void core__host_scores(const struct core *c, float *scores);
 /* Copies the counters. */
 void core__stats(const struct core *c, struct core_stats *st);
 
-/* Bytes of state one service costs, table slots included. */
+/* Bytes of state one service costs: its series, its share of the table's
+ * slots, and the names table's bytes divided by the services tracked (a
+ * cgroup's names are held once, for all its services; unnamed services
+ * share nothing and pay nothing). */
 size_t core__series_bytes(const struct core *c);
 
 #endif /* TT_CORE_H */

@@ -12,6 +12,7 @@
 
 #include "core/core.h"
 #include "core/deps.h"
+#include "core/names.h"
 
 #define HOST_METRICS (METRIC_COUNT - METRIC_SVC_COUNT)
 #define MAX_SERIES_LIMIT (1u << 20)
@@ -36,13 +37,27 @@ enum {
 	HA_COUNT = HA_RULE + CORE_MAX_RULES,
 };
 
+/* A service as a series keeps it: struct svc_id less its names, which the
+ * series holds in the core's names table. */
+struct series_key {
+	uint64_t cgroup;
+	uint32_t netns;
+	uint16_t port;
+	uint8_t role;
+	uint8_t flags;
+	bool host_netns;
+	char comm[TT_COMM_LEN];
+};
+
 struct series {
 	struct model model;
 	struct detect det[METRIC_SVC_COUNT];
 	struct forecast conns;
 	struct alert_state al[SA_COUNT];
 	struct core_view view; /* the last step's scores and prediction */
-	struct svc_id id;
+	struct series_key key;
+	struct names_entry *names; /* NULL until a sample names the service */
+	uint32_t hash;		   /* svc_id__hash of the service */
 	uint32_t last_step;
 	uint8_t stale;
 };
@@ -54,6 +69,7 @@ struct core {
 	struct alert_policy rule_policy[CORE_MAX_RULES];
 	struct series **series; /* in order of first appearance */
 	uint32_t *slots;	/* index + 1 into series, 0 = empty */
+	struct names_table names; /* the series' names, one entry per cgroup */
 	uint32_t mask;
 	uint32_t step;
 	unsigned nx;
@@ -92,20 +108,24 @@ void core_emit_alert(struct core *c, struct alert_state *a, int ev, struct alert
 /* A service as messages name it: "server:8080 (nginx) in container ..." */
 void core_svc_label(const struct svc_id *id, char *buf, size_t len);
 
+/* The service of se as its lines print it: its key and its names. */
+void core_series_id(const struct series *se, struct svc_id *id);
+
 /* Adds name: v rounded to 4 significant decimals to o. */
 void core_add_round(cJSON *o, const char *name, double v);
 
-/* Threshold rule ri on value v of svc (NULL: the host), alert state a. */
+/* Threshold rule ri on value v of se (NULL: the host), alert state a. */
 void core_rule_alert(struct core *c, unsigned ri, struct alert_state *a, double v,
-		     const struct svc_id *svc);
+		     const struct series *se);
 
-/* A forecast of metric toward limit for svc (NULL: the host). */
+/* A forecast of metric toward limit for se (NULL: the host). */
 void core_forecast_alert(struct core *c, struct forecast *f, struct alert_state *a,
-			 unsigned metric, double v, double limit, const struct svc_id *svc);
+			 unsigned metric, double v, double limit, const struct series *se);
 
-/* Detector d of metric m scored score on v: its alert's next event. */
+/* Detector d of metric m scored score on v: its alert's next event, for se
+ * (NULL: the host). */
 void core_detect_alert(struct core *c, unsigned m, struct detect *d, struct alert_state *a,
-		       double v, double score, const struct svc_id *svc);
+		       double v, double score, const struct series *se);
 
 /* The model's load features of s into x (db: its dependency connections,
  * dep_lat: its dependencies' latency). Returns how many. */

@@ -59,10 +59,12 @@ static cJSON *model_json(const struct series *se, unsigned out, const double *x,
 static void emit_reset(struct core *c, const struct series *se)
 {
 	cJSON *o = line__header(c->now, "agent", c->host);
+	struct svc_id id;
 
 	if (o) {
+		core_series_id(se, &id);
 		cJSON_AddStringToObject(o, "event", "model_reset");
-		cJSON_AddItemToObject(o, "service", line__service(&se->id));
+		cJSON_AddItemToObject(o, "service", line__service(&id));
 		cJSON_AddStringToObject(o, "reason", "latency model covariance degenerated; fit restarted");
 		cJSON_AddNumberToObject(o, "resets", se->model.resets);
 	}
@@ -74,11 +76,14 @@ static void model_alert(struct core *c, struct series *se, unsigned out, int ev,
 {
 	const struct core_config *cfg = &c->cfg;
 	struct alert_info info = { .kind = ALERT_ANOMALY, .severity = SEV_WARNING,
-				   .metric = core_model_targets[out], .svc = &se->id, .value = y,
+				   .metric = core_model_targets[out], .value = y,
 				   .expected = p->expected[out], .threshold = cfg->anomaly_z };
 	char msg[MSG_LEN], who[WHO_LEN];
+	struct svc_id id;
 
-	core_svc_label(&se->id, who, sizeof(who));
+	core_series_id(se, &id);
+	info.svc = &id;
+	core_svc_label(&id, who, sizeof(who));
 	info.score = model_score(p->z[out] / cfg->anomaly_z);
 	if (p->z[out] >= cfg->critical_z)
 		info.severity = SEV_CRITICAL;

@@ -70,6 +70,35 @@ void core_svc_label(const struct svc_id *id, char *buf, size_t len)
 		snprintf(buf + k, len - k, " in netns %u", id->netns);
 }
 
+void core_series_id(const struct series *se, struct svc_id *id)
+{
+	id->cgroup = se->key.cgroup;
+	id->netns = se->key.netns;
+	id->port = se->key.port;
+	id->role = se->key.role;
+	id->flags = se->key.flags;
+	id->host_netns = se->key.host_netns;
+	memcpy(id->comm, se->key.comm, sizeof(id->comm));
+	if (se->names)
+		id->names = se->names->names;
+	else
+		memset(&id->names, 0, sizeof(id->names));
+}
+
+/* For an alert line of se: its service into id and " LABEL" into who.
+ * Returns id, or NULL for the host (se NULL), who then "". */
+static const struct svc_id *line_svc(const struct series *se, struct svc_id *id, char *who,
+				     size_t len)
+{
+	who[0] = '\0';
+	if (!se)
+		return NULL;
+	core_series_id(se, id);
+	who[0] = ' ';
+	core_svc_label(id, who + 1, len - 1);
+	return id;
+}
+
 void core_add_round(cJSON *o, const char *name, double v)
 {
 	cJSON_AddNumberToObject(o, name, line__round(v, 4));
@@ -100,23 +129,21 @@ static cJSON *detector_json(const struct detect *d, const struct detect_config *
 /* ---- threshold rules ---- */
 
 void core_rule_alert(struct core *c, unsigned ri, struct alert_state *a, double v,
-		       const struct svc_id *svc)
+		     const struct series *se)
 {
 	const struct rule_threshold *r = &c->cfg.rules[ri];
 	struct alert_info info = { .kind = ALERT_THRESHOLD, .severity = r->severity,
-				   .metric = metric__name(r->metric), .svc = svc, .value = v,
+				   .metric = metric__name(r->metric), .value = v,
 				   .expected = NAN, .threshold = r->fire };
 	bool firing = a->phase == ALERT_FIRING;
 	int ev = alert__observe(a, &c->rule_policy[ri], rules__breach(r, v, firing), false, c->now);
-	char msg[MSG_LEN], who[WHO_LEN] = "";
+	char msg[MSG_LEN], who[WHO_LEN];
+	struct svc_id id;
 	cJSON *d;
 
 	if (!ev)
 		return;
-	if (svc) {
-		who[0] = ' ';
-		core_svc_label(svc, who + 1, sizeof(who) - 1);
-	}
+	info.svc = line_svc(se, &id, who, sizeof(who));
 	if (ev == ALERT_EV_RESOLVED)
 		snprintf(msg, sizeof(msg), "%s%s is back at %.4g, %s the clear level %.4g.",
 			 info.metric, who, v, r->below ? "above" : "below", r->clear);
@@ -143,14 +170,15 @@ void core_rule_alert(struct core *c, unsigned ri, struct alert_state *a, double 
 /* ---- forecasts ---- */
 
 void core_forecast_alert(struct core *c, struct forecast *f, struct alert_state *a,
-			   unsigned metric, double v, double limit, const struct svc_id *svc)
+			 unsigned metric, double v, double limit, const struct series *se)
 {
 	const struct core_config *cfg = &c->cfg;
 	struct forecast_result fr;
 	struct alert_info info = { .kind = ALERT_FORECAST, .severity = SEV_WARNING,
-				   .metric = metric__name(metric), .svc = svc, .value = v,
+				   .metric = metric__name(metric), .value = v,
 				   .threshold = cfg->forecast_horizon_s };
-	char msg[MSG_LEN], who[WHO_LEN] = "";
+	char msg[MSG_LEN], who[WHO_LEN];
+	struct svc_id id;
 	bool bad;
 	cJSON *d, *o;
 	int ev;
@@ -161,10 +189,7 @@ void core_forecast_alert(struct core *c, struct forecast *f, struct alert_state 
 	ev = alert__observe(a, &cfg->policy[ALERT_FORECAST], bad, false, c->now);
 	if (!ev)
 		return;
-	if (svc) {
-		who[0] = ' ';
-		core_svc_label(svc, who + 1, sizeof(who) - 1);
-	}
+	info.svc = line_svc(se, &id, who, sizeof(who));
 	if (fr.eta_s < cfg->forecast_horizon_s / 5)
 		info.severity = SEV_CRITICAL;
 	info.expected = fr.now;
@@ -214,13 +239,14 @@ void core__detector_policy(const struct core_config *cfg, struct alert_policy *p
 }
 
 void core_detect_alert(struct core *c, unsigned m, struct detect *d, struct alert_state *a,
-			 double v, double score, const struct svc_id *svc)
+		       double v, double score, const struct series *se)
 {
 	const struct core_config *cfg = &c->cfg;
 	struct alert_info info = { .kind = ALERT_ANOMALY, .severity = SEV_WARNING,
-				   .metric = metric__name(m), .svc = svc, .value = v,
+				   .metric = metric__name(m), .value = v,
 				   .expected = NAN, .score = score, .threshold = 0.5 };
-	char msg[MSG_LEN], who[WHO_LEN] = "";
+	char msg[MSG_LEN], who[WHO_LEN];
+	struct svc_id id;
 	int ev;
 
 	if (cfg->alert_dir[m] == CORE_DIR_OFF)
@@ -228,10 +254,7 @@ void core_detect_alert(struct core *c, unsigned m, struct detect *d, struct aler
 	ev = alert__observe(a, &c->det_policy, detect__firing(d), false, c->now);
 	if (!ev)
 		return;
-	if (svc) {
-		who[0] = ' ';
-		core_svc_label(svc, who + 1, sizeof(who) - 1);
-	}
+	info.svc = line_svc(se, &id, who, sizeof(who));
 	if (score >= cfg->severe_score)
 		info.severity = SEV_CRITICAL;
 	info.expected = detect__expected(d);
