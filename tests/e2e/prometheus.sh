@@ -12,17 +12,48 @@
 #  4. The dashboard's and the rules' queries name only exported metrics.
 #  5. Bad input: a malformed --listen or --alertmanager is a usage error
 #     naming the value; a port in use is a clear error, exit 1.
+#  6. Two servers on one port in two network namespaces (same cgroup), each
+#     loaded by its own client: two series per role, told apart by their
+#     netns label, each equal to its own JSON lines' sum.
+#  7. The agent's own series against its stats lines (one a second here):
+#     telltale_build_info's version, kernel and programs, BPF events per
+#     program, map occupancy, and each stream's lines written.
 . "$(dirname "$0")/lib.sh"
-need nginx wrk jq ss curl prometheus promtool python3
+need nginx wrk jq ss curl prometheus promtool python3 ip
 TOOLS=$(dirname "$TT_BIN")/tools
-[ -x "$TOOLS/scraper" ] || skip "$TOOLS/scraper is not built"
+for t in scraper delay_server loadgen; do
+	[ -x "$TOOLS/$t" ] || skip "$TOOLS/$t is not built"
+done
 PKG="$(cd "$(dirname "$0")/../.." && pwd)/packaging/prometheus"
 
 PORT=$(free_port)
 LPORT=$(free_port)
 PPORT=$(free_port)
 start_nginx "$PORT"
-start_agent --listen "127.0.0.1:$LPORT"
+
+# 6. The namespaces' servers listen before the agent starts, like any
+# server the agent finds running.
+NSPORT=$(free_port)
+NS=()
+for n in 1 2; do
+	NS[n]=tt-e2e-prom-$$-$n
+	ip netns add "${NS[n]}" || fail "ip netns add ${NS[n]}"
+	on_exit "ip netns del ${NS[n]}"
+	ip -n "${NS[n]}" link set lo up
+	ip netns exec "${NS[n]}" "$TOOLS/delay_server" "$NSPORT" $((n * 500)) $((n * 500)) \
+		2>"$WORK/srv$n.err" &
+	on_exit "kill $!; wait $!"
+done
+for n in 1 2; do
+	for i in $(seq 100); do
+		ip netns exec "${NS[n]}" ss -Htln "sport = :$NSPORT" | grep -q . && break
+		sleep 0.1
+	done
+	ip netns exec "${NS[n]}" ss -Htln "sport = :$NSPORT" | grep -q . || fail "no server in ${NS[n]}"
+done
+
+echo '{"agent_interval_s": 1}' >"$WORK/agent.json"
+start_agent -c "$WORK/agent.json" --listen "127.0.0.1:$LPORT"
 curl -sf "http://127.0.0.1:$LPORT/healthz" | grep -q ok || fail "/healthz does not answer ok"
 curl -sf "http://127.0.0.1:$LPORT/" | grep -q 'href="/metrics"' || fail "/ does not link /metrics"
 [ "$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$LPORT/metrics")" = 405 ] ||
@@ -53,7 +84,14 @@ SEL="role=\"server\",port=\"$PORT\""
 # Load only once Prometheus scrapes the agent.
 for i in $(seq 100); do [ "$(pq 'up{job="telltale"}' | jq -r '.[0].value[1] // 0')" = 1 ] && break; sleep 0.2; done
 [ "$(pq 'up{job="telltale"}' | jq -r '.[0].value[1] // 0')" = 1 ] || fail "Prometheus does not scrape the agent"
+for n in 1 2; do
+	ip netns exec "${NS[n]}" "$TOOLS/loadgen" "$NSPORT" $((300 / n)) 2 3 >"$WORK/load$n.json" &
+	LOAD[n]=$!
+done
 wrk -t2 -c8 -d8s "http://127.0.0.1:$PORT/" >"$WORK/wrk1.txt" || fail "wrk failed"
+for n in 1 2; do
+	wait "${LOAD[n]}" || fail "loadgen in ${NS[n]} failed: $(cat "$WORK/load$n.json")"
+done
 curl -sf "http://127.0.0.1:$LPORT/metrics" >"$WORK/metrics.txt" || fail "GET /metrics failed"
 curl -sf -H 'Accept: application/openmetrics-text; version=1.0.0' \
 	"http://127.0.0.1:$LPORT/metrics" -D "$WORK/om.hdr" -o "$WORK/metrics.om" || fail "OpenMetrics GET failed"
@@ -150,6 +188,7 @@ storm_to=$(date +%s.%N)
 echo "scrapes: $(cat "$WORK/storm.json")"
 [ "$(jq .requests "$WORK/storm.json")" -ge 990 ] || fail "fewer than 990 scrapes in 10 s"
 sleep 1.5
+curl -sf "http://127.0.0.1:$LPORT/metrics" >"$WORK/final.txt" || fail "GET /metrics after the storm failed"
 stop_agent
 jq -s --argjson a "$storm_from" --argjson b "$storm_to" '
 	def t: (.[0:19] + "Z" | fromdateiso8601) + (.[20:23] | tonumber) / 1000;
@@ -163,6 +202,87 @@ echo "ok: $n intervals during the storm, interval_s $(jq -c 'min, max' "$WORK/st
 dropped=$(jq -s '[.[] | select(.type == "agent" and .event == "stop") | .sinks[].dropped] | add' "$WORK/agent.jsonl")
 [ "$dropped" = 0 ] || fail "$dropped lines dropped"
 echo "ok: no line dropped (seq contiguous, stop line: dropped 0)"
+
+# 6 and 7, on the last scrape: the interval it holds ended at T, and the
+# stats line written right after that interval's snapshot is S.
+/usr/bin/python3 - "$WORK/final.txt" "$WORK/agent.jsonl" "$WORK/agent.err" "$NSPORT" \
+	"$(stat -L -c %i "/run/netns/${NS[1]}")" "$(stat -L -c %i "/run/netns/${NS[2]}")" \
+	"$("$TT_BIN" --version | awk '{ print $2 }')" "$(uname -r)" \
+	"$(jq -s '.[0].completed + .[1].completed' "$WORK/load1.json" "$WORK/load2.json")" <<'PY' ||
+import datetime, json, re, sys
+text, jsonl, err, port, ino1, ino2, version, kernel, completed = sys.argv[1:]
+bad = []
+def check(ok, what):
+    print(("ok: " if ok else "FAIL: ") + what)
+    ok or bad.append(what)
+label = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+samples = []
+for l in open(text):
+    if not l.startswith("#"):
+        m = re.match(r'([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$', l.rstrip("\n"))
+        samples.append((m[1], dict(label.findall(m[2] or "")), float(m[3])))
+def find(name, **want):
+    return [(l, v) for n, l, v in samples if n == name and all(l.get(k) == w for k, w in want.items())]
+def ts(s):
+    return datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+        tzinfo=datetime.timezone.utc).timestamp()
+lines = [json.loads(l) for l in open(jsonl)]
+T = find("telltale_interval_end_timestamp_seconds")[0][1]
+
+# 6. One series per namespace and role, with that namespace's requests.
+for role in ("server", "client"):
+    got = find("telltale_requests_total", role=role, port=port)
+    sets = [tuple(sorted(l.items())) for l, v in got]
+    check(len(got) == 2 and len(set(sets)) == 2 and {l.get("netns") for l, v in got} == {ino1, ino2},
+          "%s :%s: two series, one per netns label %s" % (role, port, sorted(str(l.get("netns")) for l, v in got)))
+    for l, v in got:
+        mine = [x for x in lines if x["type"] == "metrics" and x["service"]["role"] == role
+                and x["service"]["port"] == int(port) and x["service"].get("netns") == int(l["netns"])
+                and ts(x["ts"]) <= T + 0.0011]
+        want = sum(x["requests"] for x in mine)
+        cg = {str(x["service"]["cgroup_id"]) if "cgroup_id" in x["service"] else None for x in mine}
+        cnt = find("telltale_request_duration_seconds_count", **l)
+        check(v == want and want > 0 and cnt and cnt[0][1] == want and cg == {l.get("cgroup_id")},
+              "%s netns %s: requests_total %d, _count %s, JSON lines %d, cgroup_id %s (JSON %s)"
+              % (role, l["netns"], v, cnt and cnt[0][1], want, l.get("cgroup_id"), cg))
+srv = sum(v for l, v in find("telltale_requests_total", role="server", port=port))
+check(srv == int(completed), "the two servers' series sum to the clients' %s requests" % completed)
+
+# 7. The agent's own series.
+start = [x for x in lines if x["type"] == "agent" and x["event"] == "start"][0]
+attached = re.search(r"attached (\S+) programs", open(err).read())[1]
+b = find("telltale_build_info")
+check(len(b) == 1 and b[0][1] == 1 and b[0][0] == {"version": version, "kernel": kernel, "programs": attached}
+      and start["version"] == version and start["programs"] == attached,
+      "telltale_build_info %s; telltale --version %s, uname -r %s, attached %s" % (b, version, kernel, attached))
+stats = [x for x in lines if x["type"] == "agent" and x["event"] == "stats"]
+after = [i for i, x in enumerate(stats) if ts(x["ts"]) >= T - 0.0011]
+ok = bool(after) and after[0] > 0 and ts(stats[after[0]]["ts"]) - T < 0.5
+check(ok, "a stats line right after the snapshot")
+ok or sys.exit(1)
+S, P = stats[after[0]], stats[after[0] - 1]
+for stream in ("metrics", "alerts"):
+    v = find("telltale_sink_lines_total", stream=stream)
+    check(len(v) == 1 and v[0][1] == S["sinks"][stream]["lines"],
+          "telltale_sink_lines_total{stream=%s} %s, stats line %d" % (stream, v and v[0][1], S["sinks"][stream]["lines"]))
+ev = {l["program"]: v for l, v in find("telltale_bpf_events_total")}
+check(set(ev) == set(S["events"]) and sum(ev.values()) > 0 and
+      all(P["events"][p] <= ev[p] <= S["events"][p] for p in ev),
+      "telltale_bpf_events_total within the stats lines around it: %s" %
+      ", ".join("%s %d <= %d <= %d" % (p, P["events"].get(p, -1), ev[p], S["events"].get(p, -1)) for p in sorted(ev)))
+# Walked at most every 15 s: the value of a walk since, which each stats line
+# repeats microseconds after.
+recent = [x["maps"] for x in stats if T - 16 <= ts(x["ts"]) <= ts(S["ts"])]
+for m in ("services", "sockets"):
+    v = find("telltale_bpf_map_entries", map=m)
+    cap = find("telltale_bpf_map_capacity", map=m)
+    # Four services at least: both namespaces' servers and clients.
+    check(len(v) == 1 and v[0][1] in {r[m] for r in recent} and (m != "services" or v[0][1] >= 4) and cap and cap[0][1] == S["maps"][m + "_max"],
+          "telltale_bpf_map_entries{map=%s} %s of capacity %s, stats lines since T-16 s: %s of %d"
+          % (m, v and v[0][1], cap and cap[0][1], sorted({r[m] for r in recent}), S["maps"][m + "_max"]))
+sys.exit(1 if bad else 0)
+PY
+	fail "the last scrape's series disagree with the agent's lines"
 
 # 5. Bad input.
 expect_exit() {

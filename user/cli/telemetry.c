@@ -330,20 +330,22 @@ static int prom_maps(struct prom_state *st, struct telemetry_maps *m, double now
 	return err;
 }
 
+/* Per stream, as the stats line counts them: two streams on one sink (both
+ * on stdout) each count their own lines, not the sink's. */
 static int prom_sinks(struct prom_state *st, const struct output *out)
 {
-	static const char *names[OUT_STREAMS] = { "metrics", "alerts" };
-	struct sink_stats ss;
-	const char *target;
+	struct output_stats os;
+	const char *target, *name;
 	int err = 0, i;
 
 	for (i = 0; i < OUT_STREAMS; i++) {
-		sink__stats(output__sink(out, i), &ss);
+		output__stats(out, i, &os);
 		target = sink__name(output__sink(out, i));
-		err |= point(st, PF_SINK_LINES, "stream", names[i], "target", target, (double)ss.lines);
-		err |= point(st, PF_SINK_BYTES, "stream", names[i], "target", target, (double)ss.bytes);
-		err |= point(st, PF_SINK_DROPPED, "stream", names[i], "target", target,
-			     (double)ss.dropped);
+		name = output__stream_name(i);
+		err |= point(st, PF_SINK_LINES, "stream", name, "target", target, (double)os.lines);
+		err |= point(st, PF_SINK_BYTES, "stream", name, "target", target, (double)os.bytes);
+		err |= point(st, PF_SINK_DROPPED, "stream", name, "target", target,
+			     (double)os.dropped);
 	}
 	return err;
 }

@@ -35,11 +35,16 @@ size_t labels__service(const struct svc_id *id, struct label *out)
 		n = set(out, n, "other", "true");
 	if (id->netns)
 		n = set(out, n, "netns", "%u", id->netns);
-	/* A cgroup no walk could name is still one service: its number. */
+	/* A cgroup no walk could name is still one service: its number. The
+	 * number also goes apart, as it is the identity: a unit restarted gets a
+	 * new cgroup at the old path, and both services live until the old
+	 * one retires. */
 	if (nm->cgroup[0])
 		n = set(out, n, "cgroup", "%s", nm->cgroup);
 	else if (id->cgroup)
 		n = set(out, n, "cgroup", "%llu", (unsigned long long)id->cgroup);
+	if (id->cgroup)
+		n = set(out, n, "cgroup_id", "%llu", (unsigned long long)id->cgroup);
 	if (nm->container[0]) {
 		n = set(out, n, "container_id", "%s", nm->container);
 		if (nm->runtime[0])

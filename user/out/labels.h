@@ -23,8 +23,10 @@ struct label {
 
 /* The label pairs of id that are known, in this order, into out[LABELS_MAX]:
  * role, port, comm, other ("true" on an overflow service), netns, cgroup
- * (the path, else the id as a number), container_id, container_runtime,
- * pod_uid, unit. Returns how many were written. */
+ * (the path, else the id as a number), cgroup_id, container_id,
+ * container_runtime, pod_uid, unit. Two services that are not svc_id__same
+ * never get the same pairs: role, port, other, netns and cgroup_id are the
+ * identity. Returns how many were written. */
 size_t labels__service(const struct svc_id *id, struct label *out);
 
 /* The label pairs of a line's "service" object (line__service's fields):

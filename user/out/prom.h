@@ -165,8 +165,8 @@ void prom__unref(struct prom_snap *s);
 double prom__snap_ts(const struct prom_snap *s);
 
 /* The snapshot as the text format 0.0.4, or OpenMetrics 1.0 with om set:
- * rendered at the first call per format and kept, so scrapes of the same
- * snapshot cost a copy. The text stays valid while the caller holds its
+ * rendered at the first call per format and kept, so later scrapes of the
+ * same snapshot send it as it is. The text stays valid while the caller holds its
  * reference. Thread-safe. Returns NULL and sets *len to 0 on out of memory. */
 const char *prom__text(struct prom_snap *s, bool om, size_t *len);
 

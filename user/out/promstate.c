@@ -21,7 +21,7 @@
 /* One service's running totals. */
 struct entry {
 	struct svc_id id;
-	char *labels;	 /* its label text, remade when comm changes */
+	char *labels;	 /* its label text, remade when comm or a name changes */
 	uint64_t *counts; /* n_buckets + 1 cumulative bucket counts */
 	double created;
 	uint64_t c[PF_SVC_COUNT];
@@ -56,18 +56,17 @@ struct prom_state {
 	uint64_t overflow;	   /* dropped, summed over snapshots */
 };
 
-/* The key of a service: everything but comm, which is a label that changes.
- * Workload identity's key fields join here. */
-static bool same_service(const struct svc_id *a, const struct svc_id *b)
+/* Whether a service's labels differ from the entry's: comm and the names
+ * change or arrive after the service was first seen, and its series follow
+ * them. Compared as strings, since the bytes past a name's end may not
+ * match. */
+static bool labels_changed(const struct svc_id *a, const struct svc_id *b)
 {
-	return a->port == b->port && a->role == b->role;
-}
+	const struct svc_names *x = &a->names, *y = &b->names;
 
-static uint32_t hash_service(const struct svc_id *id)
-{
-	uint32_t k = ((uint32_t)id->role << 16 | id->port) * 0x9e3779b1u;
-
-	return k ^ (k >> 15);
+	return strncmp(a->comm, b->comm, TT_COMM_LEN) || strcmp(x->cgroup, y->cgroup) ||
+	       strcmp(x->container, y->container) || strcmp(x->runtime, y->runtime) ||
+	       strcmp(x->pod_uid, y->pod_uid) || strcmp(x->unit, y->unit);
 }
 
 struct prom_state *prom__new(const struct prom_config *cfg, uint32_t stale_intervals,
@@ -127,8 +126,8 @@ static uint32_t *find(const struct prom_state *st, const struct svc_id *id)
 
 	if (!st->index)
 		return NULL;
-	for (i = hash_service(id) & st->mask; st->index[i]; i = (i + 1) & st->mask)
-		if (same_service(&st->entries[st->index[i] - 1]->id, id))
+	for (i = svc_id__hash(id) & st->mask; st->index[i]; i = (i + 1) & st->mask)
+		if (svc_id__same(&st->entries[st->index[i] - 1]->id, id))
 			break;
 	return &st->index[i];
 }
@@ -148,7 +147,7 @@ static int reindex(struct prom_state *st, size_t want)
 	st->index = idx;
 	st->mask = cap - 1;
 	for (e = 0; e < st->n_entries; e++) {
-		h = hash_service(&st->entries[e]->id) & st->mask;
+		h = svc_id__hash(&st->entries[e]->id) & st->mask;
 		for (i = h; idx[i]; i = (i + 1) & st->mask)
 			;
 		idx[i] = (uint32_t)e + 1;
@@ -156,10 +155,12 @@ static int reindex(struct prom_state *st, size_t want)
 	return 0;
 }
 
-static int make_labels(struct entry *e)
+/* Makes e's labels those of id, and id its identity; on failure e is left
+ * as it was. */
+static int make_labels(struct entry *e, const struct svc_id *id)
 {
 	struct label l[LABELS_MAX];
-	size_t n = labels__service(&e->id, l), len = labels__format(l, n, NULL, 0);
+	size_t n = labels__service(id, l), len = labels__format(l, n, NULL, 0);
 	char *p = malloc(len + 1);
 
 	if (!p)
@@ -167,6 +168,7 @@ static int make_labels(struct entry *e)
 	labels__format(l, n, p, len + 1);
 	free(e->labels);
 	e->labels = p;
+	e->id = *id;
 	return 0;
 }
 
@@ -191,9 +193,8 @@ static struct entry *entry_for(struct prom_state *st, const struct svc_id *id, d
 		free(e);
 		return NULL;
 	}
-	e->id = *id;
 	e->created = ts;
-	if (make_labels(e)) {
+	if (make_labels(e, id)) {
 		free(e->counts);
 		free(e);
 		return NULL;
@@ -234,11 +235,9 @@ int prom__service(struct prom_state *st, const struct svc_sample *s, const struc
 
 	if (!e)
 		return -ENOMEM;
-	if (memcmp(e->id.comm, s->id.comm, TT_COMM_LEN)) {
-		memcpy(e->id.comm, s->id.comm, TT_COMM_LEN);
-		if (make_labels(e))
-			return -ENOMEM;
-	}
+	/* The key (svc_id__same) found the entry; the labels may have moved. */
+	if (labels_changed(&e->id, &s->id) && make_labels(e, &s->id))
+		return -ENOMEM;
 	e->last_step = st->step;
 	e->c[PF_REQUESTS] += s->requests;
 	e->c[PF_CONN_ACTIVE] = s->active;

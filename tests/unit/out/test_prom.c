@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* The Prometheus state and its exposition: exact text of a small snapshot in
  * both formats, buckets that are exact sums of kernel slots, counters summed
- * over intervals, the series cap, stale and forgotten services, alerts, label
- * escaping; and how close histogram_quantile() over the default buckets comes
- * to the agent's own percentile on four latency shapes. */
+ * over intervals, the series cap, stale and forgotten services, services
+ * told apart by their whole identity, alerts, label escaping; and how close
+ * histogram_quantile() over the default buckets comes to the agent's own
+ * percentile on four latency shapes. */
 #define _GNU_SOURCE
 #include <math.h>
 #include <stdlib.h>
@@ -272,22 +273,124 @@ static void test_quantile_accuracy(void)
 	CHECK(worst < 0.10);
 }
 
-/* The labels of a line's service object are those of the service. */
+/* The telltale_requests_total lines of t, one string each ("labels} value"),
+ * into out; returns how many. Fails the test when two share a label set. */
+static size_t request_lines(const char *t, char out[][512], size_t max)
+{
+	static const char name[] = "\ntelltale_requests_total{";
+	const char *p, *end;
+	size_t n = 0, i, k;
+
+	for (p = strstr(t, name); p && n < max; p = strstr(end, name)) {
+		p += sizeof(name) - 1;
+		end = strchr(p, '\n');
+		snprintf(out[n], 512, "%.*s", (int)(end - p), p);
+		n++;
+	}
+	for (i = 0; i < n; i++)
+		for (k = i + 1; k < n; k++)
+			CHECK(strncmp(out[i], out[k], (size_t)(strchr(out[i], '}') - out[i] + 1)));
+	return n;
+}
+
+/* The whole identity keys a service: one port in two network namespaces, in
+ * two cgroups, and in a cgroup at the path of one that is gone (a unit
+ * restarted) are five services, five series with label sets of their own;
+ * forgetting one leaves the others; names resolved later relabel the series,
+ * whose totals go on. */
+static void test_identity(void)
+{
+	struct prom_config cfg = small_config();
+	struct prom_state *st = prom__new(&cfg, 60, 0);
+	struct svc_sample s[5];
+	struct prom_snap *snap;
+	char lines[8][512];
+	const char *t;
+	unsigned i;
+
+	memset(hist, 0, sizeof(hist));
+	hist[0] = 1;
+	for (i = 0; i < 5; i++) {
+		s[i] = sample(8080, "app", 1 + i, 1);
+		s[i].id.netns = i == 1 ? 4026532222u : 4026531111u;
+		s[i].id.cgroup = i == 2 ? 8 : i < 2 ? 7 : 6 + i;
+	}
+	snprintf(s[3].id.names.cgroup, SVC_CGROUP_LEN, "/system.slice/app.service");
+	snprintf(s[4].id.names.cgroup, SVC_CGROUP_LEN, "/system.slice/app.service");
+	for (i = 0; i < 5; i++)
+		CHECK(prom__service(st, &s[i], NULL) == 0);
+	snap = prom__snapshot(st, 1, 1);
+	t = text(snap, false);
+	CHECK(request_lines(t, lines, 8) == 5);
+	CHECK(strstr(t, "telltale_requests_total{role=\"server\",port=\"8080\",comm=\"app\","
+			"netns=\"4026531111\",cgroup=\"7\",cgroup_id=\"7\"} 1\n"));
+	CHECK(strstr(t, "telltale_requests_total{role=\"server\",port=\"8080\",comm=\"app\","
+			"netns=\"4026532222\",cgroup=\"7\",cgroup_id=\"7\"} 2\n"));
+	CHECK(strstr(t, "telltale_requests_total{role=\"server\",port=\"8080\",comm=\"app\","
+			"netns=\"4026531111\",cgroup=\"8\",cgroup_id=\"8\"} 3\n"));
+	CHECK(strstr(t, "netns=\"4026531111\",cgroup=\"/system.slice/app.service\","
+			"cgroup_id=\"9\"} 4\n"));
+	CHECK(strstr(t, "netns=\"4026531111\",cgroup=\"/system.slice/app.service\","
+			"cgroup_id=\"10\"} 5\n"));
+	prom__unref(snap);
+
+	/* Retiring the second namespace's service leaves the first's. */
+	prom__forget(st, &s[1].id);
+	snprintf(s[0].id.names.cgroup, SVC_CGROUP_LEN, "/kubepods/pod1/cri-containerd-ab.scope");
+	snprintf(s[0].id.names.container, SVC_CONTAINER_LEN, "ab");
+	snprintf(s[0].id.names.runtime, SVC_RUNTIME_LEN, "containerd");
+	for (i = 0; i < 5; i++)
+		if (i != 1)
+			CHECK(prom__service(st, &s[i], NULL) == 0);
+	snap = prom__snapshot(st, 2, 1);
+	t = text(snap, false);
+	CHECK(request_lines(t, lines, 8) == 4);
+	CHECK(!strstr(t, "4026532222"));
+	/* The first service, relabelled by its names, with its total. */
+	CHECK(strstr(t, "telltale_requests_total{role=\"server\",port=\"8080\",comm=\"app\","
+			"netns=\"4026531111\",cgroup=\"/kubepods/pod1/cri-containerd-ab.scope\","
+			"cgroup_id=\"7\",container_id=\"ab\","
+			"container_runtime=\"containerd\"} 2\n"));
+	CHECK(!strstr(t, "cgroup=\"7\""));
+	CHECK(strstr(t, "netns=\"4026531111\",cgroup=\"8\",cgroup_id=\"8\"} 6\n"));
+	CHECK(strstr(t, "telltale_request_duration_seconds_count{role=\"server\",port=\"8080\","
+			"comm=\"app\",netns=\"4026531111\","
+			"cgroup=\"/kubepods/pod1/cri-containerd-ab.scope\",cgroup_id=\"7\","
+			"container_id=\"ab\",container_runtime=\"containerd\"} 2\n"));
+	prom__unref(snap);
+
+	/* A service seen again after it was forgotten starts over. */
+	CHECK(prom__service(st, &s[1], NULL) == 0);
+	snap = prom__snapshot(st, 3, 1);
+	CHECK(strstr(text(snap, false), "netns=\"4026532222\",cgroup=\"7\",cgroup_id=\"7\"} 2\n"));
+	prom__unref(snap);
+	prom__free(st);
+}
+
+/* The labels of a line's service object are those of the service, with its
+ * whole identity or with role and port alone. */
 static void test_labels(void)
 {
-	struct svc_id id = { .port = 5432, .role = TT_ROLE_CLIENT };
+	struct svc_id ids[2] = { { .port = 5432, .role = TT_ROLE_CLIENT },
+				 { .port = 80, .netns = 4026531840u, .cgroup = 1234 } };
 	struct label a[LABELS_MAX], b[LABELS_MAX];
+	size_t want[2] = { 3, 7 }, n, m, i, k;
 	cJSON *o;
-	size_t n, m, i;
 
-	snprintf(id.comm, sizeof(id.comm), "psql");
-	o = line__service(&id);
-	n = labels__service(&id, a);
-	m = labels__from_json(o, b);
-	CHECK(n == 3 && n == m);
-	for (i = 0; i < n && i < m; i++)
-		CHECK(!strcmp(a[i].name, b[i].name) && !strcmp(a[i].value, b[i].value));
-	cJSON_Delete(o);
+	snprintf(ids[0].comm, sizeof(ids[0].comm), "psql");
+	snprintf(ids[1].names.cgroup, SVC_CGROUP_LEN, "/system.slice/docker-ab.scope");
+	snprintf(ids[1].names.container, SVC_CONTAINER_LEN, "ab");
+	snprintf(ids[1].names.runtime, SVC_RUNTIME_LEN, "docker");
+	for (k = 0; k < 2; k++) {
+		o = line__service(&ids[k]);
+		n = labels__service(&ids[k], a);
+		m = labels__from_json(o, b);
+		CHECK(n == want[k] && n == m);
+		for (i = 0; i < n && i < m; i++)
+			CHECK(!strcmp(a[i].name, b[i].name) && !strcmp(a[i].value, b[i].value));
+		cJSON_Delete(o);
+	}
+	CHECK(!strcmp(a[4].name, "cgroup_id") && !strcmp(a[4].value, "1234"));
 }
 
 int main(void)
@@ -295,6 +398,7 @@ int main(void)
 	test_exposition();
 	test_core_view_and_alerts();
 	test_stale_forget_cap();
+	test_identity();
 	test_buckets();
 	test_quantile_accuracy();
 	test_labels();
