@@ -6,9 +6,12 @@
 # runs: the netns from /proc/PID/ns/net, the cgroup id from the inode of the
 # cgroup's directory, one walk of the cgroup tree, the naming patterns. The
 # server's (netns, port) is among the listening ports per namespace, and the
-# lines validate against the schemas.
+# lines validate against the schemas. Then the real agent on the host
+# network: two servers on two ports, each with its client in a cgroup the
+# test makes, every request counted on both sides and each service's lines
+# carrying its own cgroup's path.
 . "$(dirname "$0")/lib.sh"
-need ip python3 ss
+need ip jq python3 ss
 TOOLS=$(dirname "$TT_BIN")/tools
 [ -x "$TOOLS/ttident" ] && [ -x "$TOOLS/delay_server" ] || fail "build the tools first (make)"
 
@@ -97,3 +100,55 @@ echo "ok: $(tail -1 "$WORK/listen.txt"); ($NSINO, $PORT) among them, not on the 
 python3 "$(dirname "$0")/../validate.py" "$WORK/srv.jsonl" "$WORK/kube.jsonl" "$WORK/unit.jsonl" \
 	2>/dev/null || fail "lines do not validate"
 echo "ok: the lines validate against docs/schema"
+
+# The agent, host network: server and client of port A in cgroup $REL/web-a,
+# of port B in $REL/web-b (each process joins its cgroup before it makes a
+# socket, which records the cgroup at creation).
+CGA=$REL/web-a CGB=$REL/web-b
+mkdir -p "$CGROOT$CGA" "$CGROOT$CGB" || fail "cannot make cgroups under $CGROOT$REL"
+in_cgroup() { # CGROUP COMMAND...: becomes COMMAND, in CGROUP (run it with & or in a subshell)
+	local cg=$1
+	shift
+	exec sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$CGROOT$cg" "$@"
+}
+PA=$(free_port)
+in_cgroup "$CGA" "$TOOLS/delay_server" "$PA" 500 500 2>"$WORK/a.err" &
+SA=$!
+PB=$(free_port)
+while [ "$PB" = "$PA" ]; do PB=$(free_port); done
+in_cgroup "$CGB" "$TOOLS/delay_server" "$PB" 500 500 2>"$WORK/b.err" &
+SB=$!
+on_exit "kill $SA $SB; wait $SA $SB"
+wait_port "$PA"
+wait_port "$PB"
+start_agent --allow-multiple
+turns() { # CGROUP PORT N: N request/response turns on one connection
+	(in_cgroup "$1" python3 -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+for _ in range(int(sys.argv[2])):
+    s.sendall(b"x\n")
+    assert s.recv(16) == b"ok\n"
+' "$2" "$3") || fail "the client of port $2 failed"
+}
+NA=30 NB=70
+turns "$CGA" "$PA" $NA &
+CA=$!
+turns "$CGB" "$PB" $NB
+wait $CA || fail "the client of port $PA failed"
+sleep 1.2
+stop_agent
+for side in server client; do
+	expect_range "$side:$PA requests" "$(agent_sum $side "$PA" .requests)" $NA $NA
+	expect_range "$side:$PB requests" "$(agent_sum $side "$PB" .requests)" $NB $NB
+done
+cgroups() { # PORT: the cgroup paths and netns flags of its lines, both roles
+	jq -rs --argjson p "$1" '[.[] | select(.type == "metrics" and .service.port == $p) |
+		"\(.service.role) \(.service.cgroup) \(.service.host_netns)"] | unique | join(",")' \
+		"$WORK/agent.jsonl"
+}
+[ "$(cgroups "$PA")" = "client $CGA true,server $CGA true" ] ||
+	fail "port $PA's lines name $(cgroups "$PA"), expected $CGA on the host network"
+[ "$(cgroups "$PB")" = "client $CGB true,server $CGB true" ] ||
+	fail "port $PB's lines name $(cgroups "$PB"), expected $CGB on the host network"
+echo "ok: the agent names server and client of $PA by $CGA, of $PB by $CGB, requests exact"
