@@ -3,7 +3,7 @@
 # code, a missing tracepoint costs only its metrics, SIGTERM prints the last
 # interval and leaves no program loaded.
 . "$(dirname "$0")/lib.sh"
-need jq bpftool runuser
+need jq bpftool runuser python3
 
 expect_exit() {
 	local want=$1 pattern=$2; shift 2
@@ -55,6 +55,39 @@ jq -se '.[0] | .programs == "tp_btf+syscalls" and all(.hooks[]; .attached) and
 	all(.hooks[]; .tracepoint != "sock/sock_recv_length")' "$WORK/out" >/dev/null ||
 	fail "start line does not record the syscall set"
 echo "ok: runs on the syscall programs without the socket data tracepoints"
+
+# TELLTALE_HOOKS=syscalls forces the first syscall set that loads, here where
+# the socket data tracepoints exist too, and that set counts requests.
+TOOLS=$(dirname "$TT_BIN")/tools
+PORT=$(free_port)
+"$TOOLS/delay_server" "$PORT" 200 200 2>"$WORK/srv.err" &
+SRV=$!
+on_exit "kill $SRV; wait $SRV"
+wait_port "$PORT"
+export TELLTALE_HOOKS=syscalls
+start_agent --allow-multiple
+unset TELLTALE_HOOKS
+python3 -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+for _ in range(25):
+    s.sendall(b"x\n")
+    assert s.recv(16) == b"ok\n"
+' "$PORT" || fail "the client failed"
+sleep 1.1
+stop_agent
+SET=$(jq -rs '.[0].programs' "$WORK/agent.jsonl")
+case $SET in
+tp_btf+syscalls | tracepoint+syscalls) ;;
+*) fail "TELLTALE_HOOKS=syscalls loaded the $SET set" ;;
+esac
+grep -q "attached $SET programs: .*syscalls/sys_exit_read " "$WORK/agent.err" || fail "no syscall program attached"
+for side in server client; do
+	expect_range "$side:$PORT requests on $SET" "$(agent_sum $side "$PORT" .requests)" 25 25
+done
+jq -se '[.[] | select(.event == "stop")][0].events | ."syscalls/sys_exit_read" > 0 and ."syscalls/sys_exit_write" > 0' \
+	"$WORK/agent.jsonl" >/dev/null || fail "the stop line counts no events of the syscall programs"
+echo "ok: TELLTALE_HOOKS=syscalls runs $SET and counts every request"
 
 # SIGTERM: exit 0, the last (partial) interval printed, no program left.
 progs() { bpftool prog show | grep -c 'name btf_sock_recv_length'; }
