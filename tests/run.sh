@@ -49,7 +49,8 @@ for t in "$OUT"/tests/ktest_*; do
 done
 run "kernels/matrix" tests/kernels/matrix.sh "$OUT"
 # The request tests run on every program set (tests/e2e/lib.sh, TT_SET); the
-# live anomaly test on the preferred set and on the syscall programs.
+# live anomaly test on the preferred set, and shorter (one slow episode, 15
+# intervals at double load) on both syscall sets.
 SETS="tp_btf tracepoint tp_btf+syscalls tracepoint+syscalls"
 for t in tests/e2e/*.sh; do
 	[ -x "$t" ] || continue
@@ -59,7 +60,9 @@ for t in tests/e2e/*.sh; do
 		for s in $SETS; do run "e2e/$name@$s" env TT_SET="$s" "$t"; done ;;
 	anomaly)
 		run "e2e/$name" "$t"
-		run "e2e/$name@tp_btf+syscalls" env TT_SET=tp_btf+syscalls "$t" ;;
+		for s in tp_btf+syscalls tracepoint+syscalls; do
+			run "e2e/$name@$s" env TT_SET="$s" ANOMALY_EPISODES=1 ANOMALY_DOUBLE=15 "$t"
+		done ;;
 	*) run "e2e/$name" "$t" ;;
 	esac
 done
