@@ -92,12 +92,16 @@ echo "ok: TELLTALE_HOOKS=syscalls runs $SET and counts every request"
 # SIGTERM: exit 0, the last (partial) interval printed, no program left.
 progs() { bpftool prog show | grep -c 'name btf_sock_recv_length'; }
 before=$(progs)
-"$TT_BIN" --interval 60 >"$WORK/out" 2>"$WORK/err" &
+# A file of its own: an earlier run's "attached" must not end the wait
+# before this agent has truncated it. AGENT_PID: a failure stops it.
+"$TT_BIN" --interval 60 >"$WORK/out" 2>"$WORK/term.err" &
 pid=$!
-for i in $(seq 100); do grep -q attached "$WORK/err" && break; sleep 0.1; done
+AGENT_PID=$pid
+for i in $(seq 100); do grep -qs attached "$WORK/term.err" && break; sleep 0.1; done
 [ "$(progs)" -eq $((before + 1)) ] || fail "program not loaded while running"
 kill -TERM $pid
 wait $pid || fail "agent exited $? on SIGTERM"
+AGENT_PID=
 [ "$(jq -s '[.[] | select(.type == "host")] | length' "$WORK/out")" -eq 1 ] || fail "no last interval on SIGTERM"
 sleep 0.2
 [ "$(progs)" -eq "$before" ] || fail "programs still loaded after exit"
