@@ -2,11 +2,14 @@
 /*
  * The endpoint on libmicrohttpd: HTTP parsing, keep-alive, timeouts and
  * connection limits are the library's (a hand-written server would get them
- * wrong); this file routes three paths and hands out snapshots.
+ * wrong); this file routes three paths, hands out snapshots and, while
+ * someone scrapes, renders each new snapshot ahead of the scrape in a thread
+ * of its own.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -28,10 +31,17 @@ struct http_server {
 	struct MHD_Daemon *d;
 	int fd;
 	double stale_s;
-	pthread_mutex_t lock; /* guards snap and published */
+	pthread_mutex_t lock; /* guards every field up to the counters */
+	pthread_cond_t wake;  /* a job, or stopping */
 	struct prom_snap *snap;
 	double published; /* CLOCK_MONOTONIC of the last publish */
-	atomic_ullong requests, errors;
+	struct http_scrapes scrapes[2]; /* text 0.0.4, OpenMetrics */
+	struct prom_snap *job;		/* to render ahead, with its reference */
+	unsigned job_formats;		/* bit 0 text 0.0.4, bit 1 OpenMetrics */
+	struct prom_snap *trash;	/* a reference for the thread to drop */
+	bool stopping;
+	pthread_t ahead;
+	atomic_ullong requests, errors, queued, rendered;
 };
 
 static const char index_page[] =
@@ -146,12 +156,45 @@ int http__listen(const char *spec)
 	return fd;
 }
 
-/* The snapshot served now, with a reference for the caller. */
-static struct prom_snap *current(struct http_server *h, double *published)
+void http__scraped(struct http_scrapes *sc, double now)
+{
+	if (sc->last > 0)
+		sc->gap[sc->n_gaps++ % HTTP_GAPS] = now - sc->last;
+	sc->last = now;
+}
+
+bool http__render_ahead(const struct http_scrapes *sc, double now, double interval_s)
+{
+	uint32_t i, n = sc->n_gaps < HTTP_GAPS ? sc->n_gaps : HTTP_GAPS;
+	double period = 0, since = now - sc->last, due;
+
+	if (sc->last <= 0)
+		return false;
+	/* Gaps under half an interval are repeated GETs of one snapshot (a
+	 * second scraper, a person), which say nothing of the period. */
+	for (i = 0; i < n; i++)
+		if (sc->gap[i] >= interval_s / 2 && (!period || sc->gap[i] < period))
+			period = sc->gap[i];
+	if (!period)
+		period = interval_s;
+	if (since > 3 * period + interval_s)
+		return false;
+	if (period <= 0 || since <= 0)
+		return true;
+	due = sc->last + ceil(since / period) * period;
+	return due < now + 1.5 * interval_s;
+}
+
+/* The snapshot served now, with a reference for the caller; om >= 0 records a
+ * scrape of that format. */
+static struct prom_snap *current(struct http_server *h, double *published, int om)
 {
 	struct prom_snap *s;
+	double now = om >= 0 ? mono_s() : 0;
 
 	pthread_mutex_lock(&h->lock);
+	if (om >= 0)
+		http__scraped(&h->scrapes[om], now);
 	s = prom__ref(h->snap);
 	*published = h->published;
 	pthread_mutex_unlock(&h->lock);
@@ -206,9 +249,10 @@ static enum MHD_Result metrics(struct http_server *h, struct MHD_Connection *c)
 	double published;
 	size_t len;
 
-	s = current(h, &published);
+	s = current(h, &published, om);
 	if (!s)
 		return plain(h, c, MHD_HTTP_SERVICE_UNAVAILABLE, "no snapshot yet\n");
+	/* Ready when rendered ahead; waits when the render is under way. */
 	text = prom__text(s, om, &len);
 	if (!text) {
 		prom__unref(s);
@@ -224,7 +268,7 @@ static enum MHD_Result metrics(struct http_server *h, struct MHD_Connection *c)
 static enum MHD_Result healthz(struct http_server *h, struct MHD_Connection *c)
 {
 	double published, age;
-	struct prom_snap *s = current(h, &published);
+	struct prom_snap *s = current(h, &published, -1);
 	char text[128];
 
 	prom__unref(s);
@@ -263,6 +307,47 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	return plain(h, c, MHD_HTTP_NOT_FOUND, "not found: try /metrics, /healthz or /\n");
 }
 
+/* The render-ahead thread: renders each job's formats, the latest job only
+ * when publishes come faster than renders, and frees the snapshots the loop
+ * hands it (with their texts: 113 MB at 10,000 services, 4 ms to unmap). */
+static void *render_ahead(void *arg)
+{
+	struct http_server *h = arg;
+	struct prom_snap *s, *trash;
+	unsigned formats, f;
+
+	pthread_mutex_lock(&h->lock);
+	for (;;) {
+		while (!h->job && !h->trash && !h->stopping)
+			pthread_cond_wait(&h->wake, &h->lock);
+		if (h->stopping)
+			break;
+		s = h->job;
+		formats = h->job_formats;
+		trash = h->trash;
+		h->job = h->trash = NULL;
+		pthread_mutex_unlock(&h->lock);
+		prom__unref(trash);
+		for (f = 0; s && f < 2; f++)
+			if ((formats & (1u << f)) && prom__render(s, f) == 1)
+				atomic_fetch_add(&h->rendered, 1);
+		prom__unref(s);
+		pthread_mutex_lock(&h->lock);
+	}
+	pthread_mutex_unlock(&h->lock);
+	return NULL;
+}
+
+/* Ends the render-ahead thread, after the render under way if any. */
+static void stop_ahead(struct http_server *h)
+{
+	pthread_mutex_lock(&h->lock);
+	h->stopping = true;
+	pthread_cond_signal(&h->wake);
+	pthread_mutex_unlock(&h->lock);
+	pthread_join(h->ahead, NULL);
+}
+
 struct http_server *http__start(int fd, double stale_s)
 {
 	struct http_server *h = calloc(1, sizeof(*h));
@@ -277,20 +362,27 @@ struct http_server *http__start(int fd, double stale_s)
 	h->stale_s = stale_s;
 	h->published = mono_s();
 	pthread_mutex_init(&h->lock, NULL);
-	/* The thread inherits this mask: signals stay with the loop. */
+	pthread_cond_init(&h->wake, NULL);
+	/* The threads inherit this mask: signals stay with the loop. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL,
-				on_request, h, MHD_OPTION_LISTEN_SOCKET, fd,
-				MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_CONNECTION_TIMEOUT, 10u,
-				MHD_OPTION_END);
-	err = errno;
+	err = pthread_create(&h->ahead, NULL, render_ahead, h);
+	if (!err) {
+		h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL,
+					NULL, on_request, h, MHD_OPTION_LISTEN_SOCKET, fd,
+					MHD_OPTION_CONNECTION_LIMIT, 64u,
+					MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+		err = h->d ? 0 : errno ? errno : EIO;
+		if (!h->d)
+			stop_ahead(h);
+	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (!h->d) {
+	if (err) {
+		pthread_cond_destroy(&h->wake);
 		pthread_mutex_destroy(&h->lock);
 		close(fd);
 		free(h);
-		errno = err ? err : EIO;
+		errno = err;
 		return NULL;
 	}
 	return h;
@@ -298,14 +390,34 @@ struct http_server *http__start(int fd, double stale_s)
 
 void http__publish(struct http_server *h, struct prom_snap *snap)
 {
-	struct prom_snap *old;
+	struct prom_snap *old, *skipped;
+	double now = mono_s();
+	unsigned formats = 0, f;
 
 	pthread_mutex_lock(&h->lock);
+	for (f = 0; snap && f < 2; f++)
+		if (http__render_ahead(&h->scrapes[f], now, now - h->published))
+			formats |= 1u << f;
 	old = h->snap;
 	h->snap = snap;
-	h->published = mono_s();
+	h->published = now;
+	/* A job not yet started is for a snapshot no longer served. */
+	skipped = h->job;
+	h->job = formats ? prom__ref(snap) : NULL;
+	h->job_formats = formats;
+	if (formats) {
+		atomic_fetch_add(&h->queued, (unsigned)__builtin_popcount(formats));
+		/* Scraped, the old snapshot has its text, which the thread
+		 * frees rather than the loop. */
+		if (!h->trash) {
+			h->trash = old;
+			old = NULL;
+		}
+		pthread_cond_signal(&h->wake);
+	}
 	pthread_mutex_unlock(&h->lock);
-	/* The last reference may be here: free outside the lock. */
+	/* The last references may be here: free outside the lock. */
+	prom__unref(skipped);
 	prom__unref(old);
 }
 
@@ -313,15 +425,22 @@ void http__stats(struct http_server *h, struct http_stats *st)
 {
 	st->requests = atomic_load(&h->requests);
 	st->errors = atomic_load(&h->errors);
+	st->queued = atomic_load(&h->queued);
+	st->rendered = atomic_load(&h->rendered);
 }
 
 void http__stop(struct http_server *h)
 {
 	if (!h)
 		return;
-	/* The daemon closes the listening socket it was given. */
+	/* The daemon closes the listening socket it was given. No scrape
+	 * waits for a render once it is gone. */
 	MHD_stop_daemon(h->d);
+	stop_ahead(h);
+	prom__unref(h->job);
+	prom__unref(h->trash);
 	prom__unref(h->snap);
+	pthread_cond_destroy(&h->wake);
 	pthread_mutex_destroy(&h->lock);
 	free(h);
 }

@@ -142,6 +142,7 @@ void prom__unref(struct prom_snap *s)
 {
 	if (!s || atomic_fetch_sub(&s->refs, 1) != 1)
 		return;
+	pthread_cond_destroy(&s->rendered);
 	pthread_mutex_destroy(&s->lock);
 	free(s->text[0]);
 	free(s->text[1]);
@@ -472,15 +473,51 @@ static char *render(const struct prom_snap *s, bool om, size_t *len)
 	return b.p;
 }
 
-const char *prom__text(struct prom_snap *s, bool om, size_t *len)
+/* The kept text of format om, rendered first if no thread has; a thread that
+ * finds another rendering it waits for that render rather than doing it
+ * twice. The render runs outside the lock, so the other format and the
+ * reference counts never wait for it. *did tells whether this call
+ * rendered. */
+static const char *text_of(struct prom_snap *s, bool om, size_t *len, bool *did)
 {
 	const char *t;
+	size_t n = 0;
+	char *p;
 
+	*did = false;
 	pthread_mutex_lock(&s->lock);
-	if (!s->text[om])
-		s->text[om] = render(s, om, &s->text_len[om]);
+	while (s->rendering[om])
+		pthread_cond_wait(&s->rendered, &s->lock);
+	if (!s->text[om]) {
+		s->rendering[om] = true;
+		pthread_mutex_unlock(&s->lock);
+		p = render(s, om, &n);
+		pthread_mutex_lock(&s->lock);
+		s->text[om] = p;
+		s->text_len[om] = n;
+		s->rendering[om] = false;
+		pthread_cond_broadcast(&s->rendered);
+		*did = p != NULL;
+	}
 	t = s->text[om];
 	*len = s->text_len[om];
 	pthread_mutex_unlock(&s->lock);
 	return t;
+}
+
+const char *prom__text(struct prom_snap *s, bool om, size_t *len)
+{
+	bool did;
+
+	return text_of(s, om, len, &did);
+}
+
+int prom__render(struct prom_snap *s, bool om)
+{
+	size_t len;
+	bool did;
+
+	if (!text_of(s, om, &len, &did))
+		return -ENOMEM;
+	return did;
 }

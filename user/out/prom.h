@@ -4,7 +4,7 @@
  * (out/promstate.c) every interval: each service's sample and what the core
  * made of it, the host, alert lines, the agent's own figures. The state keeps
  * every counter cumulative since start and ends each interval with an
- * immutable snapshot. The HTTP thread (out/http.c) renders the latest
+ * immutable snapshot. The endpoint's threads (out/http.c) render the latest
  * snapshot (out/prom.c) as the text exposition format 0.0.4 or OpenMetrics
  * 1.0, so a scrape never waits for the loop nor the loop for a scrape.
  *
@@ -166,8 +166,14 @@ double prom__snap_ts(const struct prom_snap *s);
 
 /* The snapshot as the text format 0.0.4, or OpenMetrics 1.0 with om set:
  * rendered at the first call per format and kept, so later scrapes of the
- * same snapshot send it as it is. The text stays valid while the caller holds its
- * reference. Thread-safe. Returns NULL and sets *len to 0 on out of memory. */
+ * same snapshot send it as it is; a call that finds another thread rendering
+ * the format waits for that render. The text stays valid while the caller
+ * holds its reference. Thread-safe. Returns NULL and sets *len to 0 on out
+ * of memory (a later call tries again). */
 const char *prom__text(struct prom_snap *s, bool om, size_t *len);
+
+/* Makes the text of format om ready, as prom__text does. Returns 1 when this
+ * call rendered it, 0 when it was kept already, -ENOMEM. */
+int prom__render(struct prom_snap *s, bool om);
 
 #endif /* TT_PROM_H */

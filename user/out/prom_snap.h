@@ -2,8 +2,10 @@
 /*
  * Inside a Prometheus snapshot, shared by the state that builds it
  * (promstate.c) and the renderer (prom.c); nothing else looks in here.
- * A snapshot is immutable once built, but for the rendered texts, which the
- * first scrape of each format writes under the lock.
+ * A snapshot is immutable once built, but for the rendered texts: whichever
+ * thread renders a format first (a scrape, or the endpoint's render-ahead
+ * thread) marks it rendering under the lock, renders outside it and stores
+ * the text under it; the others wait on the condition variable.
  */
 #ifndef TT_PROM_SNAP_H
 #define TT_PROM_SNAP_H
@@ -38,7 +40,8 @@ struct prom_point {
 
 struct prom_snap {
 	atomic_int refs;
-	pthread_mutex_t lock; /* guards text[] and text_len[] */
+	pthread_mutex_t lock;	 /* guards text[], text_len[] and rendering[] */
+	pthread_cond_t rendered; /* a render ended */
 	double ts, start_ts;
 	uint32_t n_buckets;
 	char le[PROM_MAX_BUCKETS][PROM_LE_LEN]; /* each bound's label: le="0.000016384" */
@@ -52,6 +55,7 @@ struct prom_snap {
 	size_t pool_len;
 	char *text[2];
 	size_t text_len[2];
+	bool rendering[2]; /* a thread is rendering this format */
 };
 
 /* Formats ns as seconds with every digit, "0.000016384". Returns buf. */

@@ -488,6 +488,7 @@ struct prom_snap *prom__snapshot(struct prom_state *st, double ts, double interv
 		goto oom;
 	atomic_init(&s->refs, 1);
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->rendered, NULL);
 	s->ts = ts;
 	s->start_ts = st->start_ts;
 	s->n_buckets = st->cfg.n_buckets;
