@@ -8,13 +8,13 @@
 
 /*
  * Socket state for the tp_btf programs: sets of TT_SOCK_WAYS ways in an
- * array. The kernel's own hash of the connection (skc_hash, fixed while the
- * socket is hashed) picks the set; the socket's address tags the way, so a
- * hit is exact. A new socket takes a free way with a compare-and-swap; when
- * none is free it is not tracked and its events are counted in
- * TT_CNT_SOCK_FULL. At CLOSE a way is marked free for the next socket of its
- * set (see sock_close). The loader sizes the table (a power of two) and sets
- * targ_sock_set_mask.
+ * array. The socket's address, hashed, picks the set (it needs no read,
+ * which costs a kernel call where the socket is only an address) and tags
+ * the way, so a hit is exact. A new socket takes a free way with a
+ * compare-and-swap; when none is free it is not tracked and its events are
+ * counted in TT_CNT_SOCK_FULL. At CLOSE a way is marked free for the next
+ * socket of its set (see sock_close). The loader sizes the table (a power of
+ * two) and sets targ_sock_set_mask.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -50,11 +50,28 @@ static __always_inline void sock_ports(struct sock *sk, bool btf, __u16 *lport, 
 	*rport = __builtin_bswap16(SK_READ(btf, sk, __sk_common.skc_dport));
 }
 
-/* The table way holding sk, or NULL. The verifier lets a privileged
- * program compare and store a socket's address as a number. */
+/*
+ * The first way of sk's set: the low half of its address (slab objects
+ * spread over memory: it varies where the high half does not), mixed by a
+ * multiplicative hash; over real socket addresses the sets fill as they
+ * would at random. The verifier lets a privileged program compare and store
+ * a socket's address as a number, and take its low half as one (a 32-bit
+ * move, written out: the compiler would zero-extend it with shifts, which
+ * the verifier refuses on a pointer).
+ */
+static __always_inline __u32 table_base(struct sock *sk)
+{
+	__u32 h;
+
+	asm volatile("%0 = %1" : "=w"(h) : "w"((__u32)(__u64)sk));
+	h *= 2654435761u;
+	return ((h ^ (h >> 15)) & targ_sock_set_mask) * TT_SOCK_WAYS;
+}
+
+/* The table way holding sk, or NULL. */
 static __always_inline struct tt_sock_way *table_find(struct sock *sk)
 {
-	__u32 base = (sk->__sk_common.skc_hash & targ_sock_set_mask) * TT_SOCK_WAYS, i, w;
+	__u32 base = table_base(sk), i, w;
 	struct tt_sock_way *way;
 
 	for (w = 0; w < TT_SOCK_WAYS; w++) {
@@ -71,7 +88,7 @@ static __always_inline struct tt_sock_way *table_find(struct sock *sk)
  * when the set is full. */
 static __always_inline struct tt_sock_way *table_claim(struct sock *sk)
 {
-	__u32 base = (sk->__sk_common.skc_hash & targ_sock_set_mask) * TT_SOCK_WAYS, i, w;
+	__u32 base = table_base(sk), i, w;
 	struct tt_sock_way *way;
 	__u64 old;
 
