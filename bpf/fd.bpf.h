@@ -3,7 +3,8 @@
  * The entry layer of the syscall programs: from a socket call's exit to the
  * struct sock behind its file descriptor, for kernels without the socket
  * data tracepoints (before 6.3). The turn logic after it is the one every
- * set runs (on_data). Included once, by telltale.bpf.c.
+ * set runs (on_data). Included by telltale.bpf.c, and by
+ * bench/bpf/floor_walk.bpf.c to time its reads alone.
  *
  * The exit tracepoint has only the return value; the fd is the syscall's
  * first argument, still in the registers the task saved at entry, read
@@ -13,10 +14,12 @@
  *
  * fd -> struct file -> struct socket -> struct sock through the task's file
  * table. With bpf_rdonly_cast (6.2) every step is a load the verifier turns
- * into an exception-protected one (no call); without it every step past the
- * fd table is a bpf_probe_read_kernel. The file's inode mode tells a socket
- * from the rest after four loads (fd table, slot, file, inode), before the
- * socket is touched.
+ * into an exception-protected one (no call), and the file's inode mode tells
+ * a socket from the rest after four loads (fd table, slot, file, inode),
+ * before the socket is touched. Without it every step past the fd table is
+ * a bpf_probe_read_kernel, a kernel call: beside the tp_btf programs three
+ * (the slot, the file's span, the socket's span, fd_sock_span), beside the
+ * classic ones one per field (fd_sock_read).
  */
 #ifndef TT_FD_BPF_H
 #define TT_FD_BPF_H
@@ -67,8 +70,8 @@ static __always_inline struct sock *fd_sock_btf(struct task_struct *task, __u32 
 	return sock->sk;
 }
 
-/* The same through bpf_probe_read_kernel, for kernels without
- * bpf_rdonly_cast: the address of the socket, or NULL. */
+/* The same through bpf_probe_read_kernel, one read per field, for the
+ * classic set: the address of the socket, or NULL. */
 static __always_inline struct sock *fd_sock_read(struct task_struct *task, __u32 fd)
 {
 	struct fdtable *fdt = fd_table(task, fd);
@@ -88,6 +91,105 @@ static __always_inline struct sock *fd_sock_read(struct task_struct *task, __u32
 	if (BPF_CORE_READ(sock, type) != SOCK_STREAM)
 		return NULL;
 	return BPF_CORE_READ(sock, sk);
+}
+
+/*
+ * Beside the tp_btf programs before 6.2 each read is a kernel call, so the
+ * fields of one object are read in one span: the file's inode, f_op and
+ * private_data together, the socket's type and sk together. The offsets
+ * are CO-RE constants, so the verifier sees one size per kernel and keeps
+ * one branch of every test of them.
+ */
+#define SPAN_MAX 256 /* a file's: 176 bytes on 6.1 */
+#define SPAN_SMALL 64
+#define SPAN_LO(a, b) ((a) < (b) ? (a) : (b))
+#define SPAN_HI(a, b) ((a) > (b) ? (a) : (b))
+
+/* The field at offset off of an object whose bytes from lo are in buf. The
+ * verifier refuses to subtract from a stack pointer, so the offset in buf
+ * is made a number of its own first. */
+static __always_inline __u64 span_at(const void *buf, __u32 lo, __u32 off, __u32 size)
+{
+	__u32 d = off - lo;
+
+	barrier_var(d);
+	if (size == 2)
+		return *(__u16 *)(buf + d);
+	if (size == 4)
+		return *(__u32 *)(buf + d);
+	return *(__u64 *)(buf + d);
+}
+#define SPAN_AT(buf, lo, off, type) ((type)span_at(buf, lo, off, sizeof(type)))
+
+/* The f_op of socket files (socket_file_ops, static, so in kallsyms only
+ * with CONFIG_KALLSYMS_ALL), learnt from the first file whose inode says
+ * socket (sockfs gives every socket file that f_op; a socket inode opened
+ * another way, O_PATH, moves no bytes and never gets here): from then on a
+ * socket's file is told by a compare, and only other files read their
+ * inode. */
+__u64 sock_fops;
+
+/* The socket of a file, or NULL: a file is a socket when its f_op is
+ * sock_fops, or else its inode's mode says so. */
+static __always_inline struct socket *file_socket(struct file *f)
+{
+	__u32 o_ino = bpf_core_field_offset(struct file, f_inode);
+	__u32 o_op = bpf_core_field_offset(struct file, f_op);
+	__u32 o_pd = bpf_core_field_offset(struct file, private_data);
+	__u32 lo = SPAN_LO(SPAN_LO(o_ino, o_op), o_pd) & ~7U;
+	__u32 hi = SPAN_HI(SPAN_HI(o_ino, o_op), o_pd) + sizeof(void *);
+	__u64 buf[SPAN_MAX / 8], fop, ino, pd;
+
+	if (hi - lo <= sizeof(buf)) {
+		if (bpf_probe_read_kernel(buf, hi - lo, (void *)f + lo))
+			return NULL;
+		fop = SPAN_AT(buf, lo, o_op, __u64);
+		ino = SPAN_AT(buf, lo, o_ino, __u64);
+		pd = SPAN_AT(buf, lo, o_pd, __u64);
+	} else {
+		fop = (__u64)BPF_CORE_READ(f, f_op);
+		ino = (__u64)BPF_CORE_READ(f, f_inode);
+		pd = (__u64)BPF_CORE_READ(f, private_data);
+	}
+	if (!fop)
+		return NULL;
+	if (fop != sock_fops) {
+		if ((BPF_CORE_READ((struct inode *)ino, i_mode) & S_IFMT) != S_IFSOCK)
+			return NULL;
+		sock_fops = fop;
+	}
+	return (struct socket *)pd;
+}
+
+/* The socket of fd through bpf_probe_read_kernel, three reads: the fd's
+ * slot, the file's span, the socket's span. The address of a stream
+ * socket, or NULL. */
+static __always_inline struct sock *fd_sock_span(struct task_struct *task, __u32 fd)
+{
+	__u32 o_type = bpf_core_field_offset(struct socket, type);
+	__u32 o_sk = bpf_core_field_offset(struct socket, sk);
+	__u32 lo = SPAN_LO(o_type, o_sk) & ~7U;
+	__u32 hi = SPAN_HI(o_type + 2, o_sk + 8);
+	struct fdtable *fdt = fd_table(task, fd);
+	__u64 buf[SPAN_SMALL / 8];
+	struct socket *sock;
+	struct file *f = NULL;
+
+	if (!fdt)
+		return NULL;
+	bpf_probe_read_kernel(&f, sizeof(f), (void *)((__u64)fdt->fd + fd * sizeof(void *)));
+	sock = f ? file_socket(f) : NULL;
+	if (!sock)
+		return NULL;
+	if (hi - lo > sizeof(buf)) {
+		if (BPF_CORE_READ(sock, type) != SOCK_STREAM)
+			return NULL;
+		return BPF_CORE_READ(sock, sk);
+	}
+	if (bpf_probe_read_kernel(buf, hi - lo, (void *)sock + lo) ||
+	    SPAN_AT(buf, lo, o_type, __u16) != SOCK_STREAM)
+		return NULL;
+	return (struct sock *)SPAN_AT(buf, lo, o_sk, __u64);
 }
 
 #endif /* TT_FD_BPF_H */

@@ -36,18 +36,27 @@ struct {
 
 
 /*
- * Fields of a struct sock. tp_btf hands us a typed pointer the verifier lets
- * us read directly; a classic tracepoint only its address, read through
- * bpf_probe_read_kernel. `btf` is a constant at every call site, so each
- * program keeps one of the two branches.
+ * How a program holds its socket; a constant at every call site, so each
+ * program keeps one branch of every test of it.
+ * SK_BTF: a typed pointer the verifier lets us load from (tp_btf programs,
+ * and the syscall programs through bpf_rdonly_cast), its state in the
+ * socket table, the time the socket's TCP clock.
+ * SK_ADDR: an address, each field read through bpf_probe_read_kernel (the
+ * syscall programs before 6.2, beside the tp_btf programs), the same table
+ * and clock.
+ * SK_HASH: an address (classic tracepoints), its state in the socket hash,
+ * the time bpf_ktime_get_ns.
  */
-#define SK_READ(btf, sk, field) ((btf) ? (sk)->field : BPF_CORE_READ(sk, field))
+enum sk_how { SK_BTF, SK_ADDR, SK_HASH };
+
+#define SK_READ(how, sk, field) ((how) == SK_BTF ? (sk)->field : BPF_CORE_READ(sk, field))
 
 /* Ports of a socket: skc_num is host order, skc_dport network order. */
-static __always_inline void sock_ports(struct sock *sk, bool btf, __u16 *lport, __u16 *rport)
+static __always_inline void sock_ports(struct sock *sk, enum sk_how how, __u16 *lport,
+				       __u16 *rport)
 {
-	*lport = SK_READ(btf, sk, __sk_common.skc_num);
-	*rport = __builtin_bswap16(SK_READ(btf, sk, __sk_common.skc_dport));
+	*lport = SK_READ(how, sk, __sk_common.skc_num);
+	*rport = __builtin_bswap16(SK_READ(how, sk, __sk_common.skc_dport));
 }
 
 /*
@@ -108,12 +117,12 @@ static __always_inline struct tt_sock_way *table_claim(struct sock *sk)
 }
 
 /* The socket's state if we have it. */
-static __always_inline struct tt_sock *sock_find(struct sock *sk, bool btf)
+static __always_inline struct tt_sock *sock_find(struct sock *sk, enum sk_how how)
 {
 	struct tt_sock_way *way;
 	__u64 key = (__u64)sk;
 
-	if (!btf)
+	if (how == SK_HASH)
 		return bpf_map_lookup_elem(&socks, &key);
 	way = table_find(sk);
 	return way ? &way->s : NULL;
@@ -121,13 +130,13 @@ static __always_inline struct tt_sock *sock_find(struct sock *sk, bool btf)
 
 /* Sets the socket's state to *init, creating it. Returns NULL when there is
  * no room. */
-static __always_inline struct tt_sock *sock_set(struct sock *sk, bool btf,
+static __always_inline struct tt_sock *sock_set(struct sock *sk, enum sk_how how,
 						const struct tt_sock *init)
 {
 	struct tt_sock_way *way;
 	__u64 key = (__u64)sk;
 
-	if (!btf) {
+	if (how == SK_HASH) {
 		if (bpf_map_update_elem(&socks, &key, init, BPF_ANY))
 			return NULL;
 		return bpf_map_lookup_elem(&socks, &key);
@@ -148,11 +157,11 @@ static __always_inline struct tt_sock *sock_set(struct sock *sk, bool btf,
  * needs one. A hash entry goes at once unless a request is pending; then it
  * waits for LRU eviction or the next handshake on the same address.
  */
-static __always_inline void sock_close(struct sock *sk, bool btf, struct tt_sock *s)
+static __always_inline void sock_close(struct sock *sk, enum sk_how how, struct tt_sock *s)
 {
 	__u64 skaddr = (__u64)sk;
 
-	if (btf) {
+	if (how != SK_HASH) {
 		if (s && !(s->flags & TT_SOCK_F_CLOSED)) {
 			s->flags |= TT_SOCK_F_CLOSED;
 			count(TT_CNT_SOCK_DEL);

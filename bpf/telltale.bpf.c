@@ -12,7 +12,9 @@
  * socket's address and read the time with a helper. On kernels without the
  * socket data tracepoints (before 6.3) the syscall programs take the data
  * from the exits of the socket calls instead, beside either set's other
- * programs and in that set's way (fd.bpf.h).
+ * programs and in that set's way (fd.bpf.h); beside the tp_btf programs in
+ * two ways, with bpf_rdonly_cast (6.2) or, before it, with
+ * bpf_probe_read_kernel into the same table (enum sk_how).
  *
  * Why the table and the TCP clock: on CPUs with return-stack mitigations
  * (AMD's SRSO "safe RET", retpolines) every kernel call a program makes
@@ -43,7 +45,7 @@ extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 #include "sock.bpf.h"
 #include "fd.bpf.h"
 
-static __always_inline void track_open(struct sock *sk, bool btf, __u8 role, __u16 port)
+static __always_inline void track_open(struct sock *sk, enum sk_how how, __u8 role, __u16 port)
 {
 	struct tt_sock init = { .flags = TT_SOCK_F_COUNTED };
 	struct tt_svc_stats *st;
@@ -59,14 +61,14 @@ static __always_inline void track_open(struct sock *sk, bool btf, __u8 role, __u
 	svc_slot(&init.svc, &ref);
 	init.slot = ref.slot;
 	init.gen = ref.gen;
-	if (sock_set(sk, btf, &init))
+	if (sock_set(sk, how, &init))
 		count(TT_CNT_SOCK_NEW);
 	st = slot_stats(init.slot);
 	if (st)
 		st->opened++;
 }
 
-static __always_inline void on_state(struct sock *sk, bool btf, int oldstate, int newstate,
+static __always_inline void on_state(struct sock *sk, enum sk_how how, int oldstate, int newstate,
 				     __u16 sport, __u16 dport)
 {
 	struct tt_svc_key key = {};
@@ -75,11 +77,11 @@ static __always_inline void on_state(struct sock *sk, bool btf, int oldstate, in
 
 	count(TT_CNT_EV_STATE);
 	if (oldstate == BPF_TCP_SYN_RECV && newstate == BPF_TCP_ESTABLISHED) {
-		track_open(sk, btf, TT_ROLE_SERVER, sport);
+		track_open(sk, how, TT_ROLE_SERVER, sport);
 		return;
 	}
 	if (oldstate == BPF_TCP_SYN_SENT && newstate == BPF_TCP_ESTABLISHED) {
-		track_open(sk, btf, TT_ROLE_CLIENT, dport);
+		track_open(sk, how, TT_ROLE_CLIENT, dport);
 		return;
 	}
 	if (oldstate == BPF_TCP_SYN_SENT && newstate == BPF_TCP_CLOSE) {
@@ -91,7 +93,7 @@ static __always_inline void on_state(struct sock *sk, bool btf, int oldstate, in
 			st->failed++;
 		return;
 	}
-	s = sock_find(sk, btf);
+	s = sock_find(sk, how);
 	/* Leaving ESTABLISHED is the one moment every connection passes
 	 * through on its way out, whichever side closes first. */
 	if (oldstate == BPF_TCP_ESTABLISHED && s && (s->flags & TT_SOCK_F_COUNTED)) {
@@ -101,25 +103,25 @@ static __always_inline void on_state(struct sock *sk, bool btf, int oldstate, in
 			st->closed++;
 	}
 	if (newstate == BPF_TCP_CLOSE)
-		sock_close(sk, btf, s);
+		sock_close(sk, how, s);
 }
 
 /* Fills a fresh state for a connection opened before we were loaded, or
  * whose handshake we missed. It counts as a connection only while it can
  * still be closed, so the active gauge cannot leak. */
-static __always_inline void adopt(struct sock *sk, bool btf, struct tt_sock *s)
+static __always_inline void adopt(struct sock *sk, enum sk_how how, struct tt_sock *s)
 {
 	struct tt_svc_stats *st;
 	struct tt_svc_ref ref;
 	__u16 lport, rport;
 	__u8 state;
 
-	sock_ports(sk, btf, &lport, &rport);
+	sock_ports(sk, how, &lport, &rport);
 	classify(sk, lport, rport, &s->svc);
 	svc_slot(&s->svc, &ref);
 	s->slot = ref.slot;
 	s->gen = ref.gen;
-	state = SK_READ(btf, sk, __sk_common.skc_state);
+	state = SK_READ(how, sk, __sk_common.skc_state);
 	s->flags = 0;
 	if (state == BPF_TCP_ESTABLISHED)
 		s->flags |= TT_SOCK_F_COUNTED;
@@ -136,29 +138,29 @@ static __always_inline void adopt(struct sock *sk, bool btf, struct tt_sock *s)
  * socket is a TCP connection (and a struct tcp_sock whose clock we read): a
  * raw socket may carry IPPROTO_TCP too. Checked on first sight only, off the
  * hot path. */
-static __always_inline struct tt_sock *sock_state(struct sock *sk, bool btf)
+static __always_inline struct tt_sock *sock_state(struct sock *sk, enum sk_how how)
 {
 	struct tt_sock fresh = {}, *s;
 	struct tt_sock_way *way;
 	__u64 key = (__u64)sk;
 
-	if (btf) {
+	if (how != SK_HASH) {
 		way = table_find(sk);
 		if (way)
 			return &way->s;
-		if (sk->sk_type != SOCK_STREAM)
+		if (SK_READ(how, sk, sk_type) != SOCK_STREAM)
 			return NULL;
 		way = table_claim(sk);
 		if (!way)
 			return NULL;
-		adopt(sk, btf, &fresh);
+		adopt(sk, how, &fresh);
 		way->s = fresh;
 		return &way->s;
 	}
 	s = bpf_map_lookup_elem(&socks, &key);
 	if (s || BPF_CORE_READ(sk, sk_type) != SOCK_STREAM)
 		return s;
-	adopt(sk, btf, &fresh);
+	adopt(sk, how, &fresh);
 	bpf_map_update_elem(&socks, &key, &fresh, BPF_NOEXIST);
 	return bpf_map_lookup_elem(&socks, &key);
 }
@@ -190,23 +192,31 @@ static __always_inline void record_latency(struct tt_sock *s, __u64 now)
 }
 
 /*
- * The time. tp_btf programs read the socket's own TCP clock, which TCP sets
+ * The time. Programs beside the socket table read the socket's own TCP
+ * clock (loaded, or read where the socket is only an address), which TCP sets
  * from the monotonic clock bpf_ktime_get_ns reads: it refreshes it as
  * recvmsg copies data to the reader (tcp_rcv_space_adjust) and as sendmsg
  * transmits (tcp_write_xmit), so at both tracepoints it holds the time of
- * the call, to within a microsecond. Reading it is a load; bpf_ktime_get_ns
- * is a kernel call. A send that TCP holds back (autocorking behind data
- * still in flight) leaves the clock at its last refresh, after the request
- * was read: never a negative latency, at worst a shorter one.
+ * the call, to within a microsecond. Reading it is a load (a read for an
+ * address); bpf_ktime_get_ns is a kernel call and a clocksource. A send
+ * that TCP holds back (autocorking behind data still in flight) leaves the
+ * clock at its last refresh, after the request was read: never a negative
+ * latency, at worst a shorter one.
  */
-static __always_inline __u64 now(struct sock *sk, bool btf)
+static __always_inline __u64 now(struct sock *sk, enum sk_how how)
 {
-	struct tcp_sock *tp;
+	struct tcp_sock *tp = (struct tcp_sock *)sk;
 
-	if (!btf)
+	if (how == SK_HASH)
 		return bpf_ktime_get_ns();
+	/* Nanoseconds from 6.7, microseconds before. Even as a read it is
+	 * cheaper than bpf_ktime_get_ns, which reads the clocksource (7 ns
+	 * against 34 in a loop on the build VM). */
+	if (how == SK_ADDR)
+		return bpf_core_field_exists(tp->tcp_clock_cache) ?
+			       BPF_CORE_READ(tp, tcp_clock_cache) :
+			       BPF_CORE_READ(tp, tcp_mstamp) * 1000;
 	tp = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));
-	/* Nanoseconds from 6.7, microseconds before. */
 	if (bpf_core_field_exists(tp->tcp_clock_cache))
 		return tp->tcp_clock_cache;
 	return tp->tcp_mstamp * 1000;
@@ -218,21 +228,27 @@ static __always_inline __u64 now(struct sock *sk, bool btf)
  * the first bytes of the answer stop it. Later bytes of either direction in
  * the same turn change nothing.
  */
-static __always_inline void on_data(struct sock *sk, bool btf, bool is_recv)
+static __always_inline void turn(struct tt_sock *s, struct sock *sk, enum sk_how how,
+				 bool is_recv)
 {
-	struct tt_sock *s = sock_state(sk, btf);
 	bool asks;
 
-	if (!s)
-		return;
 	/* Received bytes ask on a server socket, sent bytes on a client. */
 	asks = is_recv == (s->svc.role == TT_ROLE_SERVER);
 	if (asks) {
 		if (!s->start_ns)
-			s->start_ns = now(sk, btf);
+			s->start_ns = now(sk, how);
 	} else if (s->start_ns) {
-		record_latency(s, now(sk, btf));
+		record_latency(s, now(sk, how));
 	}
+}
+
+static __always_inline void on_data(struct sock *sk, enum sk_how how, bool is_recv)
+{
+	struct tt_sock *s = sock_state(sk, how);
+
+	if (s)
+		turn(s, sk, how, is_recv);
 }
 
 static __always_inline bool is_tcp_inet(__u16 family, __u16 protocol)
@@ -242,10 +258,10 @@ static __always_inline bool is_tcp_inet(__u16 family, __u16 protocol)
 
 /* The service of a socket we may not track: its state if we have it,
  * otherwise a guess from the ports. */
-static __always_inline struct tt_svc_stats *svc_of(struct sock *sk, bool btf, __u16 lport,
+static __always_inline struct tt_svc_stats *svc_of(struct sock *sk, enum sk_how how, __u16 lport,
 						   __u16 rport)
 {
-	struct tt_sock *s = sock_find(sk, btf);
+	struct tt_sock *s = sock_find(sk, how);
 	struct tt_svc_key key;
 
 	if (s)
@@ -254,17 +270,18 @@ static __always_inline struct tt_svc_stats *svc_of(struct sock *sk, bool btf, __
 	return svc_stats(&key);
 }
 
-static __always_inline void on_reset(struct sock *sk, bool btf, __u16 lport, __u16 rport)
+static __always_inline void on_reset(struct sock *sk, enum sk_how how, __u16 lport, __u16 rport)
 {
-	struct tt_svc_stats *st = svc_of(sk, btf, lport, rport);
+	struct tt_svc_stats *st = svc_of(sk, how, lport, rport);
 
 	if (st)
 		st->resets++;
 }
 
-static __always_inline void on_retransmit(struct sock *sk, bool btf, __u16 lport, __u16 rport)
+static __always_inline void on_retransmit(struct sock *sk, enum sk_how how, __u16 lport,
+					  __u16 rport)
 {
-	struct tt_svc_stats *st = svc_of(sk, btf, lport, rport);
+	struct tt_svc_stats *st = svc_of(sk, how, lport, rport);
 
 	if (st)
 		st->retransmits++;
@@ -279,8 +296,8 @@ int BPF_PROG(btf_inet_sock_set_state, struct sock *sk, int oldstate, int newstat
 
 	if (sk->sk_protocol != IPPROTO_TCP)
 		return 0;
-	sock_ports(sk, true, &lport, &rport);
-	on_state(sk, true, oldstate, newstate, lport, rport);
+	sock_ports(sk, SK_BTF, &lport, &rport);
+	on_state(sk, SK_BTF, oldstate, newstate, lport, rport);
 	return 0;
 }
 
@@ -290,7 +307,7 @@ int BPF_PROG(btf_sock_recv_length, struct sock *sk, int ret, int flags)
 	count(TT_CNT_EV_RECV);
 	if (ret > 0 && !(flags & MSG_PEEK) &&
 	    is_tcp_inet(sk->__sk_common.skc_family, sk->sk_protocol))
-		on_data(sk, true, true);
+		on_data(sk, SK_BTF, true);
 	return 0;
 }
 
@@ -299,7 +316,7 @@ int BPF_PROG(btf_sock_send_length, struct sock *sk, int ret, int flags)
 {
 	count(TT_CNT_EV_SEND);
 	if (ret > 0 && is_tcp_inet(sk->__sk_common.skc_family, sk->sk_protocol))
-		on_data(sk, true, false);
+		on_data(sk, SK_BTF, false);
 	return 0;
 }
 
@@ -309,8 +326,8 @@ int BPF_PROG(btf_tcp_receive_reset, struct sock *sk)
 	__u16 lport, rport;
 
 	count(TT_CNT_EV_RESET_IN);
-	sock_ports(sk, true, &lport, &rport);
-	on_reset(sk, true, lport, rport);
+	sock_ports(sk, SK_BTF, &lport, &rport);
+	on_reset(sk, SK_BTF, lport, rport);
 	return 0;
 }
 
@@ -325,8 +342,8 @@ int BPF_PROG(btf_tcp_send_reset, struct sock *sk)
 		return 0;
 	/* An active reset follows CLOSE, which zeroes the local port of an
 	 * accepted socket; its table way still knows the service. */
-	sock_ports(sk, true, &lport, &rport);
-	on_reset(sk, true, lport, rport);
+	sock_ports(sk, SK_BTF, &lport, &rport);
+	on_reset(sk, SK_BTF, lport, rport);
 	return 0;
 }
 
@@ -336,8 +353,8 @@ int BPF_PROG(btf_tcp_retransmit_skb, struct sock *sk)
 	__u16 lport, rport;
 
 	count(TT_CNT_EV_RETRANS);
-	sock_ports(sk, true, &lport, &rport);
-	on_retransmit(sk, true, lport, rport);
+	sock_ports(sk, SK_BTF, &lport, &rport);
+	on_retransmit(sk, SK_BTF, lport, rport);
 	return 0;
 }
 
@@ -347,7 +364,7 @@ SEC("tracepoint/sock/inet_sock_set_state")
 int handle_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 {
 	if (ctx->protocol == IPPROTO_TCP)
-		on_state((struct sock *)ctx->skaddr, false, ctx->oldstate, ctx->newstate,
+		on_state((struct sock *)ctx->skaddr, SK_HASH, ctx->oldstate, ctx->newstate,
 			 ctx->sport, ctx->dport);
 	return 0;
 }
@@ -357,7 +374,7 @@ int handle_sock_recv_length(struct trace_event_raw_sock_msg_length *ctx)
 {
 	count(TT_CNT_EV_RECV);
 	if (ctx->ret > 0 && !(ctx->flags & MSG_PEEK) && is_tcp_inet(ctx->family, ctx->protocol))
-		on_data(ctx->sk, false, true);
+		on_data(ctx->sk, SK_HASH, true);
 	return 0;
 }
 
@@ -366,7 +383,7 @@ int handle_sock_send_length(struct trace_event_raw_sock_msg_length *ctx)
 {
 	count(TT_CNT_EV_SEND);
 	if (ctx->ret > 0 && is_tcp_inet(ctx->family, ctx->protocol))
-		on_data(ctx->sk, false, false);
+		on_data(ctx->sk, SK_HASH, false);
 	return 0;
 }
 
@@ -374,7 +391,7 @@ SEC("tracepoint/tcp/tcp_receive_reset")
 int handle_tcp_receive_reset(struct trace_event_raw_tcp_event_sk *ctx)
 {
 	count(TT_CNT_EV_RESET_IN);
-	on_reset((struct sock *)ctx->skaddr, false, ctx->sport, ctx->dport);
+	on_reset((struct sock *)ctx->skaddr, SK_HASH, ctx->sport, ctx->dport);
 	return 0;
 }
 
@@ -402,7 +419,7 @@ int handle_tcp_send_reset(void *ctx)
 	    !bpf_core_type_exists(struct trace_event_raw_tcp_send_reset)) {
 		sk = (struct sock *)old->skaddr;
 		if (sk)
-			on_reset(sk, false, old->sport, old->dport);
+			on_reset(sk, SK_HASH, old->sport, old->dport);
 		return 0;
 	}
 	if (!bpf_core_type_exists(struct trace_event_raw_tcp_send_reset))
@@ -417,9 +434,9 @@ int handle_tcp_send_reset(void *ctx)
 		lport = __builtin_bswap16(*(__u16 *)&tp->saddr[2]);
 		rport = __builtin_bswap16(*(__u16 *)&tp->daddr[2]);
 	} else {
-		sock_ports(sk, false, &lport, &rport);
+		sock_ports(sk, SK_HASH, &lport, &rport);
 	}
-	on_reset(sk, false, lport, rport);
+	on_reset(sk, SK_HASH, lport, rport);
 	return 0;
 }
 
@@ -431,9 +448,9 @@ int handle_tcp_retransmit_skb(void *ctx)
 
 	count(TT_CNT_EV_RETRANS);
 	if (bpf_core_type_exists(struct trace_event_raw_tcp_retransmit_skb))
-		on_retransmit((struct sock *)tp->skaddr, false, tp->sport, tp->dport);
+		on_retransmit((struct sock *)tp->skaddr, SK_HASH, tp->sport, tp->dport);
 	else if (bpf_core_type_exists(struct trace_event_raw_tcp_event_sk_skb___old))
-		on_retransmit((struct sock *)old->skaddr, false, old->sport, old->dport);
+		on_retransmit((struct sock *)old->skaddr, SK_HASH, old->sport, old->dport);
 	return 0;
 }
 
@@ -447,12 +464,28 @@ int handle_tcp_retransmit_skb(void *ctx)
  * peek_arg: which argument holds the flags (0: the call has none); cnt: the
  * program's event counter.
  */
-static __always_inline int on_sys_exit(struct trace_event_raw_sys_exit *ctx, bool btf,
+/* The hot path of the syscall programs beside the tp_btf programs before
+ * 6.2, where every field is a read: the socket's address finds its way. A
+ * live way holds a TCP socket (its CLOSE marks the way), so only a socket
+ * without one reads its family and protocol, before on_data adopts it. */
+static __always_inline void on_sys_addr(struct sock *sk, bool is_recv)
+{
+	struct tt_sock_way *way = table_find(sk);
+
+	if (way && !(way->s.flags & TT_SOCK_F_CLOSED))
+		turn(&way->s, sk, SK_ADDR, is_recv);
+	else if (is_tcp_inet(BPF_CORE_READ(sk, __sk_common.skc_family),
+			     BPF_CORE_READ(sk, sk_protocol)))
+		on_data(sk, SK_ADDR, is_recv);
+}
+
+static __always_inline int on_sys_exit(struct trace_event_raw_sys_exit *ctx, enum sk_how how,
 				       bool is_recv, int peek_arg, __u32 cnt)
 {
 	struct task_struct *task;
 	struct pt_regs *regs;
 	struct sock *sk;
+	__u32 fd;
 
 	count(cnt);
 	if (ctx->ret <= 0)
@@ -462,29 +495,35 @@ static __always_inline int on_sys_exit(struct trace_event_raw_sys_exit *ctx, boo
 	if ((peek_arg == 3 && (PT_REGS_PARM3_SYSCALL(regs) & MSG_PEEK)) ||
 	    (peek_arg == 4 && (PT_REGS_PARM4_SYSCALL(regs) & MSG_PEEK)))
 		return 0;
-	sk = btf ? fd_sock_btf(task, PT_REGS_PARM1_SYSCALL(regs))
-		 : fd_sock_read(task, PT_REGS_PARM1_SYSCALL(regs));
-	if (sk && is_tcp_inet(SK_READ(btf, sk, __sk_common.skc_family),
-			      SK_READ(btf, sk, sk_protocol)))
-		on_data(sk, btf, is_recv);
+	fd = PT_REGS_PARM1_SYSCALL(regs);
+	if (how == SK_ADDR) {
+		sk = fd_sock_span(task, fd);
+		if (sk)
+			on_sys_addr(sk, is_recv);
+		return 0;
+	}
+	sk = how == SK_BTF ? fd_sock_btf(task, fd) : fd_sock_read(task, fd);
+	if (sk && is_tcp_inet(SK_READ(how, sk, __sk_common.skc_family),
+			      SK_READ(how, sk, sk_protocol)))
+		on_data(sk, how, is_recv);
 	return 0;
 }
 
-/* Two programs per call, one for each set's socket state: btf_sys_NAME
- * beside the tp_btf programs, handle_sys_NAME beside the classic ones. nr:
- * the call's place among the syscall hooks (agent/progsets.c), for its
- * event counter. */
-#define SYS_DATA(call, is_recv, peek_arg, nr)                                          \
-	SEC("tracepoint/syscalls/sys_exit_" #call)                                    \
-	int btf_sys_##call(struct trace_event_raw_sys_exit *ctx)                           \
-	{                                                                              \
-		return on_sys_exit(ctx, true, is_recv, peek_arg, TT_CNT_EV_SYS + nr);  \
-	}                                                                              \
-	SEC("tracepoint/syscalls/sys_exit_" #call)                                    \
-	int handle_sys_##call(struct trace_event_raw_sys_exit *ctx)                      \
-	{                                                                              \
-		return on_sys_exit(ctx, false, is_recv, peek_arg, TT_CNT_EV_SYS + nr); \
+/* Three programs per call, one for each way of reaching the socket:
+ * btf_sys_NAME beside the tp_btf programs with bpf_rdonly_cast (6.2),
+ * pr_sys_NAME beside them without it, handle_sys_NAME beside the classic
+ * ones. nr: the call's place among the syscall hooks (agent/progsets.c),
+ * for its event counter. */
+#define SYS_PROG(prefix, call, how, is_recv, peek_arg, nr)                              \
+	SEC("tracepoint/syscalls/sys_exit_" #call)                                      \
+	int prefix##_sys_##call(struct trace_event_raw_sys_exit *ctx)                    \
+	{                                                                               \
+		return on_sys_exit(ctx, how, is_recv, peek_arg, TT_CNT_EV_SYS + nr);    \
 	}
+#define SYS_DATA(call, is_recv, peek_arg, nr)                                           \
+	SYS_PROG(btf, call, SK_BTF, is_recv, peek_arg, nr)                              \
+	SYS_PROG(pr, call, SK_ADDR, is_recv, peek_arg, nr)                              \
+	SYS_PROG(handle, call, SK_HASH, is_recv, peek_arg, nr)
 
 SYS_DATA(read, true, 0, 0)
 SYS_DATA(readv, true, 0, 1)

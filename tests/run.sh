@@ -50,8 +50,8 @@ done
 run "kernels/matrix" tests/kernels/matrix.sh "$OUT"
 # The request tests run on every program set (tests/e2e/lib.sh, TT_SET); the
 # live anomaly test on the preferred set, and shorter (one slow episode, 15
-# intervals at double load) on both syscall sets.
-SETS="tp_btf tracepoint tp_btf+syscalls tracepoint+syscalls"
+# intervals at double load) on the syscall sets.
+SETS="tp_btf tracepoint tp_btf+syscalls tp_btf+syscalls+probe_read tracepoint+syscalls"
 for t in tests/e2e/*.sh; do
 	[ -x "$t" ] || continue
 	name=$(basename "$t" .sh)
@@ -60,7 +60,7 @@ for t in tests/e2e/*.sh; do
 		for s in $SETS; do run "e2e/$name@$s" env TT_SET="$s" "$t"; done ;;
 	anomaly)
 		run "e2e/$name" "$t"
-		for s in tp_btf+syscalls tracepoint+syscalls; do
+		for s in tp_btf+syscalls tp_btf+syscalls+probe_read tracepoint+syscalls; do
 			run "e2e/$name@$s" env TT_SET="$s" ANOMALY_EPISODES=1 ANOMALY_DOUBLE=15 "$t"
 		done ;;
 	*) run "e2e/$name" "$t" ;;

@@ -56,6 +56,17 @@ jq -se '.[0] | .programs == "tp_btf+syscalls" and all(.hooks[]; .attached) and
 	fail "start line does not record the syscall set"
 echo "ok: runs on the syscall programs without the socket data tracepoints"
 
+# And without bpf_rdonly_cast either (6.1): the syscall programs that read
+# through bpf_probe_read_kernel, beside the tp_btf programs.
+TELLTALE_HIDE_TRACEPOINTS=sock/sock_recv_length,sock/sock_send_length TELLTALE_HIDE_KFUNCS=bpf_rdonly_cast \
+	"$TT_BIN" --interval 0.5 --duration 1.2 >"$WORK/out" 2>"$WORK/err" || fail "probe_read set exited $?"
+grep -q "attached tp_btf+syscalls+probe_read programs: sock/inet_sock_set_state .*syscalls/sys_exit_read " "$WORK/err" ||
+	fail "probe_read set not attached: $(cat "$WORK/err")"
+! grep -q warning "$WORK/err" || fail "warnings on the probe_read set: $(cat "$WORK/err")"
+jq -se '.[0] | .programs == "tp_btf+syscalls+probe_read" and all(.hooks[]; .attached)' "$WORK/out" >/dev/null ||
+	fail "start line does not record the probe_read set"
+echo "ok: runs on the probe_read syscall programs without bpf_rdonly_cast"
+
 # TELLTALE_HOOKS=syscalls forces the first syscall set that loads, here where
 # the socket data tracepoints exist too, and that set counts requests.
 TOOLS=$(dirname "$TT_BIN")/tools
@@ -78,7 +89,7 @@ sleep 1.1
 stop_agent
 SET=$(jq -rs '.[0].programs' "$WORK/agent.jsonl")
 case $SET in
-tp_btf+syscalls | tracepoint+syscalls) ;;
+tp_btf+syscalls | tp_btf+syscalls+probe_read | tracepoint+syscalls) ;;
 *) fail "TELLTALE_HOOKS=syscalls loaded the $SET set" ;;
 esac
 grep -q "attached $SET programs: .*syscalls/sys_exit_read " "$WORK/agent.err" || fail "no syscall program attached"

@@ -24,9 +24,9 @@
 
 /* Every program set the agent can load counts the same: the tp_btf and
  * classic sets from the socket data tracepoints, and the syscall programs
- * beside either set's others. */
+ * beside either set's others (beside tp_btf in both of their ways). */
 static const char *ktest_sets[] = { "tp_btf", "tracepoint", "tp_btf+syscalls",
-				    "tracepoint+syscalls" };
+				    "tp_btf+syscalls+probe_read", "tracepoint+syscalls" };
 #define KTEST_NSETS (sizeof(ktest_sets) / sizeof(ktest_sets[0]))
 
 static struct collector *col;

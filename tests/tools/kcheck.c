@@ -108,7 +108,7 @@ static bool check_set(struct relo_obj *o, const struct btf *btf, const struct pr
 	if (s->rdonly_cast && btf__find_by_name_kind(btf, "bpf_rdonly_cast", BTF_KIND_FUNC) <= 0)
 		data = false, strcat(missing, " kfunc:bpf_rdonly_cast");
 	*relocs = !bad;
-	printf("set %-20s requests %-3s relocations %-4s missing:%s\n", s->name, data ? "yes" : "no",
+	printf("set %-26s requests %-3s relocations %-4s missing:%s\n", s->name, data ? "yes" : "no",
 	       bad ? "FAIL" : "ok", *missing ? missing : " none");
 	return data;
 }

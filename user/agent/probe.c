@@ -87,9 +87,13 @@ bool probe__helper(int helper)
 
 bool probe__kfunc(const char *name, const char *btf_path)
 {
-	struct btf *btf = btf_path ? btf__parse(btf_path, NULL) : btf__load_vmlinux_btf();
+	const char *hide = getenv("TELLTALE_HIDE_KFUNCS");
+	struct btf *btf;
 	bool found;
 
+	if (hide && strstr(hide, name))
+		return false;
+	btf = btf_path ? btf__parse(btf_path, NULL) : btf__load_vmlinux_btf();
 	if (!btf)
 		return false;
 	found = btf__find_by_name_kind(btf, name, BTF_KIND_FUNC) > 0;

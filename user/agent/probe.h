@@ -31,7 +31,8 @@ bool probe__tracepoint(const char *category, const char *name);
 bool probe__helper(int helper);
 
 /* Whether kernel function `name` is in the kernel's BTF (btf_path, or the
- * running kernel's when NULL), which is how libbpf resolves a kfunc. */
+ * running kernel's when NULL), which is how libbpf resolves a kfunc. A name
+ * listed in TELLTALE_HIDE_KFUNCS is not (tests: a 6.1 kernel here). */
 bool probe__kfunc(const char *name, const char *btf_path);
 
 #endif /* TT_PROBE_H */

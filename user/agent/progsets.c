@@ -12,21 +12,21 @@ _Static_assert(TT_CNT_EV_SYS - TT_CNT_EV_STATE + TT_SYS_HOOKS == PROGSETS_NHOOKS
 
 #define SYS(call, what)                                                              \
 	{ "syscalls", "sys_exit_" #call, what, "btf_sys_" #call, "handle_sys_" #call, \
-	  HOOK_SYS_DATA }
+	  "pr_sys_" #call, HOOK_SYS_DATA }
 
 const struct hook progsets_hooks[PROGSETS_NHOOKS] = {
 	{ "sock", "inet_sock_set_state", "connections opened/closed/failed/active",
-	  "btf_inet_sock_set_state", "handle_inet_sock_set_state", HOOK_CONN },
+	  "btf_inet_sock_set_state", "handle_inet_sock_set_state", NULL, HOOK_CONN },
 	{ "sock", "sock_recv_length", "requests and latency", "btf_sock_recv_length",
-	  "handle_sock_recv_length", HOOK_SOCK_DATA },
+	  "handle_sock_recv_length", NULL, HOOK_SOCK_DATA },
 	{ "sock", "sock_send_length", "requests and latency", "btf_sock_send_length",
-	  "handle_sock_send_length", HOOK_SOCK_DATA },
+	  "handle_sock_send_length", NULL, HOOK_SOCK_DATA },
 	{ "tcp", "tcp_receive_reset", "received resets", "btf_tcp_receive_reset",
-	  "handle_tcp_receive_reset", HOOK_CONN },
+	  "handle_tcp_receive_reset", NULL, HOOK_CONN },
 	{ "tcp", "tcp_send_reset", "sent resets", "btf_tcp_send_reset", "handle_tcp_send_reset",
-	  HOOK_CONN },
+	  NULL, HOOK_CONN },
 	{ "tcp", "tcp_retransmit_skb", "retransmits", "btf_tcp_retransmit_skb",
-	  "handle_tcp_retransmit_skb", HOOK_CONN },
+	  "handle_tcp_retransmit_skb", NULL, HOOK_CONN },
 	SYS(read, "requests read with read()"),
 	SYS(readv, "requests read with readv()"),
 	SYS(recvfrom, "requests read with recv()/recvfrom()"),
@@ -41,10 +41,11 @@ const struct hook progsets_hooks[PROGSETS_NHOOKS] = {
 };
 
 const struct progset progsets_sets[PROGSETS_NSETS] = {
-	{ "tp_btf", true, HOOK_SOCK_DATA, true, false },
-	{ "tracepoint", false, HOOK_SOCK_DATA, false, false },
-	{ "tp_btf+syscalls", true, HOOK_SYS_DATA, true, true },
-	{ "tracepoint+syscalls", false, HOOK_SYS_DATA, false, true },
+	{ "tp_btf", true, HOOK_SOCK_DATA, true, false, false },
+	{ "tracepoint", false, HOOK_SOCK_DATA, false, false, false },
+	{ "tp_btf+syscalls", true, HOOK_SYS_DATA, true, true, false },
+	{ "tp_btf+syscalls+probe_read", true, HOOK_SYS_DATA, false, true, true },
+	{ "tracepoint+syscalls", false, HOOK_SYS_DATA, false, true, false },
 };
 
 bool progsets__uses(const struct progset *s, const struct hook *h)
@@ -54,6 +55,8 @@ bool progsets__uses(const struct progset *s, const struct hook *h)
 
 const char *progsets__prog(const struct progset *s, const struct hook *h)
 {
+	if (s->probe_read && h->read_prog)
+		return h->read_prog;
 	return s->btf ? h->btf_prog : h->classic_prog;
 }
 

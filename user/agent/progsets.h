@@ -23,6 +23,7 @@ struct hook {
 	const char *metrics;	  /* what is lost without it */
 	const char *btf_prog;	  /* program beside the tp_btf set's socket table */
 	const char *classic_prog; /* program beside the classic set's socket hash */
+	const char *read_prog;	  /* syscall hooks: beside the table, without bpf_rdonly_cast */
 	enum hook_role role;
 };
 
@@ -35,12 +36,13 @@ struct progset {
 	enum hook_role data; /* where requests come from */
 	bool rdonly_cast;    /* needs the bpf_rdonly_cast kfunc (6.2) */
 	bool task_pt_regs;   /* needs the bpf_task_pt_regs helper (5.15) */
+	bool probe_read;     /* its syscall programs are the hooks' read_prog */
 };
 
 /* In the loader's order of preference: the socket data tracepoints where
  * the kernel has them, else the syscall programs. A set whose data hooks
  * are all missing still counts connections. */
-#define PROGSETS_NSETS 4
+#define PROGSETS_NSETS 5
 extern const struct progset progsets_sets[PROGSETS_NSETS];
 
 /* Whether hook h runs in set s. */
