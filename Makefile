@@ -96,7 +96,7 @@ fuzz: deps $(FUZZ_BINS)
 	$(Q)for t in $(patsubst fuzz_%,%,$(notdir $(FUZZ_BINS))); do \
 		tests/fuzz/run.sh $(OUT) $$t $(FUZZ_SECONDS) $(OUT)/fuzz/corpus/$$t || exit 1; done
 
-bench: deps all $(OUT)/floor.bpf.o $(OUT)/floor_sys.bpf.o
+bench: deps all $(OUT)/floor.bpf.o $(OUT)/floor_sys.bpf.o $(OUT)/floor_walk.bpf.o
 	$(Q)bench/run.sh $(OUT)
 
 # The key reference in docs/config.md is written from the key table.
