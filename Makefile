@@ -72,7 +72,7 @@ FUZZ_SECONDS ?= 60
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps run test unit clean vmlinux bench install uninstall docs fuzz fuzzers
+.PHONY: all deps run test unit clean vmlinux bench install uninstall docs fuzz fuzzers vmtest
 
 all: $(OUT)/telltale $(UNIT_BINS) $(KTEST_BINS) $(OUT)/broken.bpf.o $(addprefix $(OUT)/tools/,$(notdir $(basename $(TOOL_SRCS))))
 
@@ -98,6 +98,15 @@ fuzz: deps $(FUZZ_BINS)
 
 bench: deps all $(OUT)/floor.bpf.o $(OUT)/floor_sys.bpf.o $(OUT)/floor_walk.bpf.o
 	$(Q)bench/run.sh $(OUT)
+
+# A Debian kernel of tests/kernels/list (VMTEST_SUITE, default bookworm:
+# 6.1) booted under qemu, its own verifier judging every program set. Not
+# part of make test: minutes under software emulation.
+VMTEST_SUITE ?= bookworm
+vmtest: all $(OUT)/tools/vmecho
+	$(Q)command -v qemu-system-x86_64 >/dev/null && command -v busybox >/dev/null || \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q qemu-system-x86 busybox
+	$(Q)tests/kernels/vmboot.sh $(OUT) $(VMTEST_SUITE)
 
 # The key reference in docs/config.md is written from the key table.
 docs: $(OUT)/tools/configdoc
@@ -165,6 +174,11 @@ $(OUT)/tests/ktest_%: tests/kernel/ktest_%.c tests/kernel/ktest.h tests/unit/che
 $(OUT)/tools/kcheck: tests/tools/kcheck.c tests/kernels/kcheck_relo.c tests/kernels/kcheck_relo.h $(CORE_OBJS) | $(OUT)/tools
 	$(call msg,TOOL,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/kernels $< tests/kernels/kcheck_relo.c $(CORE_OBJS) $(LDLIBS) -o $@
+
+# Static, so the VM's initramfs needs no library for it.
+$(OUT)/tools/vmecho: tests/kernels/vmecho.c | $(OUT)/tools
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -std=gnu11 -Wall -Wextra -Werror -static $< -o $@
 
 $(OUT)/tools/%: tests/tools/%.c $(CORE_OBJS) | $(OUT)/tools
 	$(call msg,TOOL,$@)

@@ -1,14 +1,17 @@
 #!/bin/bash
 # Fetches the kernel package of each line of tests/kernels/list from the
 # host's Debian mirror and keeps what the matrix check needs of it in
-# DIR/SUITE: vmlinux.btf (the BTF of the image, from its vmlinuz), config and
-# release. A suite already there is not fetched again, so a second run needs
-# no network. apt runs on a state of its own under DIR/apt: the host's own
-# sources and lists are not touched.
+# DIR/SUITE: vmlinux.btf (the BTF of the image, from its vmlinuz), config,
+# release and the vmlinuz itself (tests/kernels/vmboot.sh boots it). A suite
+# already there is not fetched again, so a second run needs no network; with
+# SUITE, only that suite is fetched, and again if its vmlinuz is missing (a
+# cache of an older fetch.sh kept none). apt runs on a state of its own under
+# DIR/apt: the host's own sources and lists are not touched.
 #
-# usage: tests/kernels/fetch.sh DIR
+# usage: tests/kernels/fetch.sh DIR [SUITE]
 set -u
-DIR=${1:?usage: fetch.sh DIR}
+DIR=${1:?usage: fetch.sh DIR [SUITE]}
+ONLY=${2:-}
 HERE=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$DIR"
 DIR=$(cd "$DIR" && pwd)
@@ -31,8 +34,17 @@ aptc() {
 }
 
 need=$(grep -v "^#" "$HERE/list" | while read -r suite pkg _; do
-	[ -n "$suite" ] && [ ! -s "$DIR/$suite/vmlinux.btf" ] && echo "$suite $pkg"
+	[ -n "$suite" ] || continue
+	if [ -z "$ONLY" ]; then
+		[ -s "$DIR/$suite/vmlinux.btf" ] || echo "$suite $pkg"
+	elif [ "$suite" = "$ONLY" ]; then
+		[ -s "$DIR/$suite/vmlinux.btf" ] && [ -s "$DIR/$suite/vmlinuz" ] || echo "$suite $pkg"
+	fi
 done)
+if [ -n "$ONLY" ] && ! grep -q "^$ONLY " "$HERE/list"; then
+	echo "fetch: $ONLY is not a suite of $HERE/list"
+	exit 1
+fi
 [ -z "$need" ] && exit 0
 
 uri=$(mirror)
@@ -59,6 +71,7 @@ echo "$need" | while read -r suite pkg; do
 		{ echo "fetch: $image has no BTF (.BTF section)"; exit 1; }
 	mkdir -p "$DIR/$suite"
 	cp "$work"/boot/config-* "$DIR/$suite/config"
+	cp "$work"/boot/vmlinuz-* "$DIR/$suite/vmlinuz"
 	basename "$work"/boot/vmlinuz-* | sed 's/^vmlinuz-//' >"$DIR/$suite/release"
 	echo "$image" >"$DIR/$suite/package"
 	mv "$work/vmlinux.btf" "$DIR/$suite/vmlinux.btf"

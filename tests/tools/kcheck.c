@@ -4,8 +4,11 @@
  * judged from that kernel's BTF and config: every tracepoint a set hooks
  * exists there (btf_trace_NAME in the BTF; the syscall tracepoints need
  * CONFIG_FTRACE_SYSCALLS=y and the syscall), the helper and kfunc it calls
- * exist, and every CO-RE relocation of its programs resolves against the
- * BTF (kcheck_relo.c). The set chosen is the first of agent/progsets.h the
+ * exist, the BPF atomics it uses exist (cmpxchg and the other atomics
+ * beyond add came in 5.12, with the bpf_check_mtu helper, whose presence
+ * in the BTF stands for them), and every CO-RE relocation of its programs
+ * resolves against the BTF (kcheck_relo.c). A set that fails an atomic
+ * loads nothing there. The set chosen is the first of agent/progsets.h the
  * agent would try; kcheck exits 1 when that set cannot be relocated.
  *
  * usage: kcheck OBJECT BTF CONFIG|- [PROG...]
@@ -20,6 +23,7 @@
 #include <unistd.h>
 
 #include <bpf/btf.h>
+#include <bpf/libbpf.h>
 
 #include "agent/progsets.h"
 #include "kcheck_relo.h"
@@ -79,12 +83,27 @@ static bool has_enumval(const struct btf *btf, const char *type, const char *val
 	return false;
 }
 
+/* Whether program name uses an atomic other than add (BPF_XADD, old): a
+ * compare-and-swap, an exchange or a fetching one, all 5.12's. */
+static bool new_atomics(struct bpf_object *obj, const char *name)
+{
+	struct bpf_program *p = bpf_object__find_program_by_name(obj, name);
+	const struct bpf_insn *in = p ? bpf_program__insns(p) : NULL;
+	size_t i, n = p ? bpf_program__insn_cnt(p) : 0;
+
+	for (i = 0; i < n; i++)
+		if (BPF_CLASS(in[i].code) == BPF_STX && BPF_MODE(in[i].code) == BPF_ATOMIC &&
+		    in[i].imm != BPF_ADD)
+			return true;
+	return false;
+}
+
 /* Checks set s; returns whether its request programs could run (data) and
  * whether all its programs relocate (*relocs). Prints one line. */
-static bool check_set(struct relo_obj *o, const struct btf *btf, const struct progset *s,
-		      bool running, bool *relocs)
+static bool check_set(struct relo_obj *o, struct bpf_object *obj, const struct btf *btf,
+		      const struct progset *s, bool running, bool *relocs, bool *loads)
 {
-	bool data = false, exists;
+	bool data = false, exists, atomics = false;
 	char missing[1024] = "";
 	int i, bad = 0;
 
@@ -101,7 +120,11 @@ static bool check_set(struct relo_obj *o, const struct btf *btf, const struct pr
 			data = true;
 		if (exists && relo__check_prog(o, btf, progsets__prog(s, h), false))
 			bad++;
+		atomics |= new_atomics(obj, progsets__prog(s, h));
 	}
+	*loads = !atomics || has_enumval(btf, "bpf_func_id", "BPF_FUNC_check_mtu");
+	if (!*loads)
+		data = false, strcat(missing, " atomics:5.12 (loads nothing)");
 	if (s->task_pt_regs && !(has_enumval(btf, "bpf_func_id", "BPF_FUNC_task_pt_regs") &&
 				 has_enumval(btf, "bpf_func_id", "BPF_FUNC_get_current_task_btf")))
 		data = false, strcat(missing, " helper:bpf_task_pt_regs");
@@ -131,7 +154,8 @@ static int read_config(const char *path)
 int main(int argc, char **argv)
 {
 	const struct progset *chosen = NULL, *conn_only = NULL;
-	bool relocs, chosen_relocs = false, conn_relocs = false, running;
+	bool relocs, loads, chosen_relocs = false, conn_relocs = false, running;
+	struct bpf_object *obj;
 	struct relo_obj *o;
 	struct btf *btf;
 	int i, bad = 0;
@@ -145,7 +169,8 @@ int main(int argc, char **argv)
 		return 2;
 	btf = btf__parse(argv[2], NULL);
 	o = relo__open(argv[1]);
-	if (!btf || !o) {
+	obj = bpf_object__open_file(argv[1], NULL);
+	if (!btf || !o || !obj) {
 		fprintf(stderr, "kcheck: cannot read %s\n", btf ? argv[1] : argv[2]);
 		return 2;
 	}
@@ -161,11 +186,11 @@ int main(int argc, char **argv)
 	for (i = 0; i < PROGSETS_NSETS; i++) {
 		const struct progset *s = &progsets_sets[i];
 
-		if (check_set(o, btf, s, running, &relocs) && !chosen) {
+		if (check_set(o, obj, btf, s, running, &relocs, &loads) && !chosen) {
 			chosen = s;
 			chosen_relocs = relocs;
 		}
-		if (!conn_only) {
+		if (!conn_only && loads) {
 			conn_only = s;
 			conn_relocs = relocs;
 		}
@@ -173,10 +198,13 @@ int main(int argc, char **argv)
 	if (chosen)
 		printf("chosen: %s (requests, latency, connections, resets, retransmits)%s\n",
 		       chosen->name, chosen_relocs ? "" : ": RELOCATIONS FAIL");
-	else
+	else if (conn_only)
 		printf("chosen: %s (connections, resets, retransmits; no requests)%s\n",
 		       conn_only->name, conn_relocs ? "" : ": RELOCATIONS FAIL");
+	else
+		printf("chosen: none (no set loads: nothing)\n");
+	bpf_object__close(obj);
 	relo__close(o);
 	btf__free(btf);
-	return chosen ? !chosen_relocs : !conn_relocs;
+	return chosen ? !chosen_relocs : conn_only ? !conn_relocs : 1;
 }

@@ -260,9 +260,16 @@ static void warn_missing(const struct loader *l)
 	for (i = 0; i < LOADER_NPROGS; i++) {
 		const struct hook *h = &progsets_hooks[i];
 
-		if (l->progs[i].used && !l->progs[i].attached)
+		if (!l->progs[i].used || l->progs[i].attached)
+			continue;
+		if (!l->progs[i].exists)
 			fprintf(stderr, "telltale: warning: tracepoint %s/%s is missing on this kernel: "
 					"%s unavailable\n", h->category, h->name, h->metrics);
+		else	/* A set forced with TELLTALE_HOOKS the kernel cannot run whole. */
+			fprintf(stderr, "telltale: warning: the %s set's program for %s/%s needs a "
+					"helper or kfunc this kernel lacks: %s unavailable; unset "
+					"TELLTALE_HOOKS to let the agent choose a set that counts them\n",
+				l->hooks, h->category, h->name, h->metrics);
 	}
 }
 

@@ -7,8 +7,10 @@
 #define TT_PRIVS_H
 
 /* Switches to user (its uid, gid and no supplementary groups) when user is
- * non-empty, then empties every capability set and forbids regaining any.
+ * non-empty, then empties every capability set and forbids regaining any;
+ * where the kernel lets only a capable process read BPF maps (before 5.19,
+ * told by a call on map_fd), it keeps that one capability and says so.
  * Returns 0, or a negative errno after printing what failed. */
-int privs__drop(const char *user);
+int privs__drop(const char *user, int map_fd);
 
 #endif /* TT_PRIVS_H */

@@ -336,7 +336,7 @@ static int agent_start(struct agent *a)
 	}
 	/* Everything that needs privileges is open: the maps are read
 	 * through the descriptors we hold. */
-	err = privs__drop(cfg->user);
+	err = privs__drop(cfg->user, a->loader.owner_fd);
 	if (err)
 		return err;
 	collect__set_workload(a->col, a->wl);
