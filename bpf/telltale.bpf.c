@@ -347,12 +347,22 @@ int BPF_PROG(btf_tcp_send_reset, struct sock *sk)
 	return 0;
 }
 
+/* From 6.18 the event also fires for an attempt that failed, with its
+ * error as a third argument (and a field of the classic event): a
+ * retransmission is one the kernel sent, err 0, as before. */
+#define RETRANS_FAILED(e) \
+	(bpf_core_field_exists(struct trace_event_raw_tcp_retransmit_skb, err) && (e))
+
 SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(btf_tcp_retransmit_skb, struct sock *sk)
 {
 	__u16 lport, rport;
 
 	count(TT_CNT_EV_RETRANS);
+	/* The verifier drops the read of a third argument as dead code
+	 * where the kernel's event has two. */
+	if (RETRANS_FAILED((int)ctx[2]))
+		return 0;
 	sock_ports(sk, SK_BTF, &lport, &rport);
 	on_retransmit(sk, SK_BTF, lport, rport);
 	return 0;
@@ -447,6 +457,8 @@ int handle_tcp_retransmit_skb(void *ctx)
 	struct trace_event_raw_tcp_retransmit_skb *tp = ctx;
 
 	count(TT_CNT_EV_RETRANS);
+	if (RETRANS_FAILED(tp->err))
+		return 0;
 	if (bpf_core_type_exists(struct trace_event_raw_tcp_retransmit_skb))
 		on_retransmit((struct sock *)tp->skaddr, SK_HASH, tp->sport, tp->dport);
 	else if (bpf_core_type_exists(struct trace_event_raw_tcp_event_sk_skb___old))

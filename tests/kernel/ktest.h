@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <sched.h>
 #include <stdio.h>
@@ -28,6 +29,15 @@
 static const char *ktest_sets[] = { "tp_btf", "tracepoint", "tp_btf+syscalls",
 				    "tp_btf+syscalls+probe_read", "tracepoint+syscalls" };
 #define KTEST_NSETS (sizeof(ktest_sets) / sizeof(ktest_sets[0]))
+
+/* Whether to run set: all of them unless KTEST_SET names one (to loop a
+ * flaky set faster). */
+static inline bool ktest_want(const char *set)
+{
+	const char *only = getenv("KTEST_SET");
+
+	return !only || !*only || !strcmp(only, set);
+}
 
 static struct collector *col;
 

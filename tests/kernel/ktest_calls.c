@@ -236,6 +236,8 @@ int main(void)
 		return 1;
 	}
 	for (i = 0; i < KTEST_NSETS; i++) {
+		if (!ktest_want(ktest_sets[i]))
+			continue;
 		printf("-- %s programs\n", ktest_sets[i]);
 		if (load(&l, ktest_sets[i], 0))
 			continue;

@@ -454,6 +454,8 @@ int main(void)
 	/* A peer's RST must fail a send, not end the test. */
 	signal(SIGPIPE, SIG_IGN);
 	for (i = 0; i < KTEST_NSETS; i++) {
+		if (!ktest_want(ktest_sets[i]))
+			continue;
 		printf("-- %s programs\n", ktest_sets[i]);
 		open_before_load();
 		if (load(&l, ktest_sets[i], 0))
@@ -469,7 +471,7 @@ int main(void)
 	}
 	/* The sets that keep socket state in the table. */
 	for (i = 0; i < KTEST_NSETS; i++) {
-		if (strncmp(ktest_sets[i], "tp_btf", 6))
+		if (strncmp(ktest_sets[i], "tp_btf", 6) || !ktest_want(ktest_sets[i]))
 			continue;
 		printf("-- %s programs, a full socket table\n", ktest_sets[i]);
 		if (!load(&l, ktest_sets[i], 4)) {
@@ -481,6 +483,8 @@ int main(void)
 	if (!ktest_own_netns())
 		return check_done("ktest_counts");
 	for (i = 0; i < KTEST_NSETS; i++) {
+		if (!ktest_want(ktest_sets[i]))
+			continue;
 		printf("-- %s programs, retransmits\n", ktest_sets[i]);
 		if (load(&l, ktest_sets[i], 0))
 			continue;
