@@ -66,6 +66,18 @@ static struct svc_sample sample(const struct svc_sample *all, size_t n, uint8_t 
 	return none;
 }
 
+/* How many overflow services of other network namespaces than ours had
+ * events in the interval. */
+static size_t host_other_moved(const struct svc_sample *all, size_t n)
+{
+	size_t i, moved = 0;
+
+	for (i = 0; i < n; i++)
+		if (all[i].id.netns != own_netns && (all[i].id.flags & SVC_F_OTHER))
+			moved++;
+	return moved;
+}
+
 /* Retires and releases a service's slot as the collector would, at once. */
 static void free_slot(struct loader *l, uint32_t slot)
 {
@@ -95,8 +107,8 @@ static void test_reuse(struct loader *l)
 	struct linger rst = { .l_onoff = 1, .l_linger = 0 };
 	const struct svc_sample *s;
 	struct svc_sample x;
-	uint64_t other_before, other_events = 0;
-	size_t n;
+	uint64_t other_before, other_events = 0, got;
+	size_t n, host;
 
 	lfd_a = listen_any(&pa);
 	lfd_b = listen_any(&pb);
@@ -144,10 +156,17 @@ static void test_reuse(struct loader *l)
 	       x.closed);
 	CHECK(x.requests == 3 && x.resets == 1 && x.closed == 1);
 	other_events += x.requests + x.resets + x.closed + x.opened;
-	/* The stats line's service_map_full: each of them, once. */
-	printf("events counted in an overflow service: %lu\n",
-	       loader__counter(l, TT_CNT_SVC_OTHER) - other_before);
-	CHECK(loader__counter(l, TT_CNT_SVC_OTHER) - other_before == other_events);
+	/* The stats line's service_map_full: each of them, once. The
+	 * counter is the host's, and with no slot free the host's own
+	 * connections meanwhile land in their namespaces' overflow services
+	 * too (their data events as well, which no sample field counts one
+	 * for one): exact when no other namespace's overflow service moved. */
+	got = loader__counter(l, TT_CNT_SVC_OTHER) - other_before;
+	host = host_other_moved(s, n);
+	printf("events counted in an overflow service: %lu, ours %lu; other namespaces' "
+	       "overflow services that moved: %zu\n", (unsigned long)got,
+	       (unsigned long)other_events, host);
+	CHECK(host ? got >= other_events : got == other_events);
 	close(sa);
 	close(cb);
 	close(sb);
