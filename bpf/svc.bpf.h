@@ -124,6 +124,7 @@ static __always_inline bool index_insert(const struct tt_svc_key *key, __u32 c,
 
 	ref->slot = c;
 	ref->gen = slot_gen(c);
+	ref->pad = 0;
 	if (!bpf_map_update_elem(&svc_index, key, ref, BPF_NOEXIST))
 		return true;
 	idx = bpf_map_lookup_elem(&svc_index, key);
@@ -142,7 +143,10 @@ static __always_inline void other_slot(const struct tt_svc_key *key, struct tt_s
 	__u32 h = svc_hash(&other), c, i;
 	struct tt_svc_key *owner;
 
+	/* Whole: a caller copies gen even with no slot, and before 6.x the
+	 * verifier refuses a read of stack never written (5.15 did). */
 	ref->slot = TT_NO_SLOT;
+	ref->gen = 0;
 	if (idx) {
 		*ref = *idx;
 		return;

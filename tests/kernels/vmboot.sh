@@ -1,8 +1,9 @@
 #!/bin/bash
 # Boots the Debian kernel of SUITE (a line of tests/kernels/list, default
-# bookworm) under qemu-system-x86_64 with software emulation (TCG), an
-# initramfs of busybox, the agent, the shared libraries ldd lists for it,
-# tests/kernels/vmecho and the kernel test binaries, and lets that kernel's
+# bookworm; or an Ubuntu release of tests/kernels/ubuntu) under
+# qemu-system-x86_64 with software emulation (TCG), an initramfs of busybox,
+# the agent, the shared libraries ldd lists for it, tests/kernels/vmecho and
+# the kernel test binaries, and lets that kernel's
 # own verifier judge every program set (tests/kernels/vminit.sh runs in the
 # VM). The matrix check (matrix.sh) only relocates the programs against the
 # kernel's BTF; this loads them there.
@@ -26,14 +27,19 @@ SETS="tp_btf tracepoint tp_btf+syscalls tp_btf+syscalls+probe_read tracepoint+sy
 cd "$(dirname "$0")/../.." || exit 1
 
 expect=$(awk -v s="$SUITE" '$1 == s { print $3 }' tests/kernels/list)
-[ -n "$expect" ] || { echo "FAIL: $SUITE is not a suite of tests/kernels/list"; exit 1; }
+fetch=(tests/kernels/fetch.sh "$OUT/kernels" "$SUITE")
+if [ -z "$expect" ]; then
+	expect=$(awk -v s="$SUITE" '$1 == s { print $2 }' tests/kernels/ubuntu)
+	fetch=(tests/kernels/fetch-ubuntu.sh "$OUT/kernels" "$SUITE")
+fi
+[ -n "$expect" ] || { echo "FAIL: $SUITE is not a suite of tests/kernels/list or tests/kernels/ubuntu"; exit 1; }
 for f in "$OUT/telltale" "$OUT/telltale.bpf.o" "$OUT/tools/kcheck" "$OUT/tools/vmecho"; do
 	[ -e "$f" ] || { echo "FAIL: $f is not built (make vmtest builds it)"; exit 1; }
 done
-for c in qemu-system-x86_64 busybox gzip base64 jq ldd timeout; do
+for c in qemu-system-x86_64 busybox gzip base64 jq ldd timeout curl; do
 	command -v $c >/dev/null || { echo "SKIP: $c is not installed (make vmtest installs it)"; exit 77; }
 done
-if ! tests/kernels/fetch.sh "$OUT/kernels" "$SUITE"; then
+if ! "${fetch[@]}"; then
 	echo "SKIP: cannot fetch the $SUITE kernel"
 	exit 77
 fi
@@ -69,7 +75,7 @@ KTEST_TIMEOUT=900
 EOF
 (cd "$VM/root" && find . | busybox cpio -o -H newc 2>/dev/null) | gzip -1 >"$VM/initrd.gz"
 
-echo "vmboot: $release (Debian $SUITE) under qemu-system-x86_64 (TCG, 2 CPUs, 1024 MiB)"
+echo "vmboot: $release ($SUITE) under qemu-system-x86_64 (TCG, 2 CPUs, 1024 MiB)"
 start=$(date +%s)
 timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg -m 1024 -smp 2 -nographic -no-reboot \
 	-kernel "$K/vmlinuz" -initrd "$VM/initrd.gz" -append "console=ttyS0 panic=-1 quiet" \

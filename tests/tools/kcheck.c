@@ -28,7 +28,7 @@
 #include "agent/progsets.h"
 #include "kcheck_relo.h"
 
-static char config[1 << 18];
+static char config[1 << 20];
 
 static bool config_has(const char *line)
 {
