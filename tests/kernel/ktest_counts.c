@@ -158,9 +158,9 @@ static void test_unread_wait(void)
 
 /* A raw socket with IPPROTO_TCP receives copies of TCP segments through
  * recvmsg, so sock_recv_length fires for it with TCP's protocol number: it
- * must not be taken for a connection. Its reads create no socket state. */
-/* One round: segments read on the raw socket (-1 if none could be), and
- * in *created the socket entries created meanwhile, anywhere on the host. */
+ * must not be taken for a connection. Its reads create no socket state.
+ * One round: the segments read on it (-1 if it could not be opened), and in
+ * *created the socket entries created meanwhile, anywhere on the host. */
 static int raw_round(struct loader *l, uint64_t *created)
 {
 	struct timeval tv = { .tv_usec = 100000 };
@@ -373,9 +373,8 @@ static long retrans_segs(void)
 
 /* Segments to the server are dropped for a while in a network namespace of
  * our own (the caller has moved this process into it): the kernel
- * retransmits them. */
-/* One round: the kernel's retransmissions in *rtx, telltale's client and
- * server counts in *cli and *srv. */
+ * retransmits them. One round: the kernel's retransmissions in *rtx,
+ * telltale's client and server counts in *cli and *srv. */
 static void retransmit_round(long *rtx, uint64_t *cli, uint64_t *srv)
 {
 	const struct svc_sample *all;

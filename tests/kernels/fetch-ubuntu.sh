@@ -35,14 +35,7 @@ done
 dpkg-deb --fsys-tarfile "$work/linux-image-unsigned-$abi.deb" | tar -x -C "$work" './boot/vmlinuz-'"$abi" &&
 	dpkg-deb --fsys-tarfile "$work/linux-modules-$abi.deb" | tar -x -C "$work" './boot/config-'"$abi" ||
 	{ echo "fetch-ubuntu: no vmlinuz or config in the $abi packages"; exit 1; }
-"$HERE/extract-vmlinux" "$work/boot/vmlinuz-$abi" >"$work/vmlinux" || exit 1
-objcopy --dump-section .BTF="$work/vmlinux.btf" "$work/vmlinux" /dev/null 2>/dev/null ||
-	{ echo "fetch-ubuntu: $abi has no BTF (.BTF section)"; exit 1; }
-mkdir -p "$DIR/$SUITE"
-cp "$work/boot/config-$abi" "$DIR/$SUITE/config"
-cp "$work/boot/vmlinuz-$abi" "$DIR/$SUITE/vmlinuz"
-mv "$work/vmlinux.btf" "$DIR/$SUITE/vmlinux.btf"
-echo "$abi" >"$DIR/$SUITE/release"
-echo "linux-image-unsigned-$abi" >"$DIR/$SUITE/package"
+"$HERE/keep.sh" "$work/boot/vmlinuz-$abi" "$work/boot/config-$abi" "$DIR/$SUITE" \
+	"linux-image-unsigned-$abi" || exit 1
 rm -rf "$work"
 echo "fetch-ubuntu: $SUITE: linux-image-unsigned-$abi"

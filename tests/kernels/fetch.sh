@@ -66,15 +66,7 @@ echo "$need" | while read -r suite pkg; do
 		aptc apt-get -qq download "$image"; }) || { echo "fetch: cannot download $image"; exit 1; }
 	dpkg-deb --fsys-tarfile "$work"/*.deb | tar -x -C "$work" --wildcards './boot/vmlinuz-*' './boot/config-*' ||
 		{ echo "fetch: no vmlinuz in $image"; exit 1; }
-	"$HERE/extract-vmlinux" "$work"/boot/vmlinuz-* >"$work/vmlinux" || exit 1
-	objcopy --dump-section .BTF="$work/vmlinux.btf" "$work/vmlinux" /dev/null 2>/dev/null ||
-		{ echo "fetch: $image has no BTF (.BTF section)"; exit 1; }
-	mkdir -p "$DIR/$suite"
-	cp "$work"/boot/config-* "$DIR/$suite/config"
-	cp "$work"/boot/vmlinuz-* "$DIR/$suite/vmlinuz"
-	basename "$work"/boot/vmlinuz-* | sed 's/^vmlinuz-//' >"$DIR/$suite/release"
-	echo "$image" >"$DIR/$suite/package"
-	mv "$work/vmlinux.btf" "$DIR/$suite/vmlinux.btf"
+	"$HERE/keep.sh" "$work"/boot/vmlinuz-* "$work"/boot/config-* "$DIR/$suite" "$image" || exit 1
 	rm -rf "$work"
 	echo "fetch: $suite: $image"
 done

@@ -3,10 +3,10 @@
 # bookworm; or an Ubuntu release of tests/kernels/ubuntu) under
 # qemu-system-x86_64 with software emulation (TCG), an initramfs of busybox,
 # the agent, the shared libraries ldd lists for it, tests/kernels/vmecho and
-# the kernel test binaries, and lets that kernel's
-# own verifier judge every program set (tests/kernels/vminit.sh runs in the
-# VM). The matrix check (matrix.sh) only relocates the programs against the
-# kernel's BTF; this loads them there.
+# the kernel test binaries, and lets that kernel's own verifier judge every
+# program set (tests/kernels/vminit.sh runs in the VM). The matrix check
+# (matrix.sh) only relocates the programs against the kernel's BTF; this
+# loads them there.
 #
 # Prints what the agent chose and attached, the requests it counted, each
 # forced set's verdict (a refusal with the verifier's last lines) and the
