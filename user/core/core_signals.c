@@ -80,7 +80,7 @@ void core_series_id(const struct series *se, struct svc_id *id)
 	id->host_netns = se->key.host_netns;
 	memcpy(id->comm, se->key.comm, sizeof(id->comm));
 	if (se->names)
-		id->names = se->names->names;
+		names__copy(se->names, &id->names);
 	else
 		memset(&id->names, 0, sizeof(id->names));
 }

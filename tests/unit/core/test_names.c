@@ -72,6 +72,52 @@ static uint64_t names_held(const struct core *c)
 	return st.names;
 }
 
+/* Bytes of an entry holding n: the header and each name packed with its
+ * NUL. */
+static size_t entry_bytes(const struct svc_names *n)
+{
+	return sizeof(struct names_entry) + strlen(n->cgroup) + strlen(n->container) +
+	       strlen(n->runtime) + strlen(n->pod_uid) + strlen(n->unit) + 5;
+}
+
+/* Packed and copied back, the names are the same, every byte of them (a
+ * name that fills its field is cut to the field's size less its NUL, as
+ * snprintf would). */
+static void test_packing(void)
+{
+	struct names_table t = { 0 };
+	struct svc_names n, back, again;
+	struct names_entry *e, *f;
+
+	memset(&n, 0, sizeof(n));
+	strcpy(n.cgroup, "/kubepods/burstable/pod1234/abcd");
+	strcpy(n.container, "abcd");
+	strcpy(n.runtime, "containerd");
+	strcpy(n.pod_uid, "12345678-1234-1234-1234-123456789abc");
+	e = names__get(&t, 9, &n);
+	CHECK(e != NULL && e->len == entry_bytes(&n) - sizeof(*e));
+	if (!e)
+		return;
+	memset(&back, 0x55, sizeof(back));
+	names__copy(e, &back);
+	CHECK(!memcmp(&back, &n, sizeof(n)));
+	/* A unit as long as its field (no NUL in it) packs to the field less
+	 * one, and asks for the entry of that name. */
+	memset(&n, 0, sizeof(n));
+	memset(n.unit, 'u', sizeof(n.unit));
+	f = names__get(&t, 9, &n);
+	CHECK(f != NULL && f != e && f->len == sizeof(n.unit) - 1 + 5);
+	if (f) {
+		names__copy(f, &back);
+		CHECK(strlen(back.unit) == sizeof(back.unit) - 1 && !back.cgroup[0]);
+		memcpy(&again, &back, sizeof(again));
+		CHECK(names__get(&t, 9, &again) == f && f->refs == 2);
+	}
+	CHECK(names__bytes(&t) == e->len + (f ? f->len : 0) + 2 * sizeof(*e) +
+					  16 * sizeof(void *));
+	names__free(&t);
+}
+
 /* The table alone: one entry per cgroup and names, counted references. */
 static void test_table(void)
 {
@@ -87,8 +133,13 @@ static void test_table(void)
 	/* One cgroup id named two ways (a replayed stream can) keeps both. */
 	e[2] = names__get(&t, 7, &b);
 	CHECK(e[2] && e[2] != e[0] && t.n == 2);
-	CHECK(!strcmp(e[2]->names.unit, "b.service"));
-	CHECK(names__bytes(&t) == 2 * sizeof(struct names_entry) + 16 * sizeof(void *));
+	if (e[2]) {
+		struct svc_names got;
+
+		names__copy(e[2], &got);
+		CHECK(!strcmp(got.unit, "b.service") && !got.cgroup[0]);
+	}
+	CHECK(names__bytes(&t) == entry_bytes(&a) + entry_bytes(&b) + 16 * sizeof(void *));
 	names__put(&t, e[0]);
 	CHECK(t.n == 2 && e[1]->refs == 1);
 	names__put(&t, e[1]);
@@ -126,7 +177,7 @@ static void test_shared(void)
 	CHECK(names_held(c) == 1);
 	/* Three series share one entry and 16 buckets, rounded up. */
 	unnamed = core__series_bytes(c) -
-		  (sizeof(struct names_entry) + 16 * sizeof(void *) + 2) / 3;
+		  (entry_bytes(&s[0].id.names) + 16 * sizeof(void *) + 2) / 3;
 	/* The client alerts with the cgroup's names. */
 	s[1].failed = 9;
 	s[0].ts = s[1].ts = 11;
@@ -240,6 +291,7 @@ static void test_random(void)
 
 int main(void)
 {
+	test_packing();
 	test_table();
 	test_shared();
 	test_late();
