@@ -52,7 +52,8 @@ void detect__default_config(struct detect_config *cfg)
 	cfg->budget_step = 1;
 	cfg->level_interval = 300;
 	cfg->budget_half_life = 3 * 86400;
-	cfg->warmup = 30;
+	/* Two time constants of the level and scale averages (1 / alpha). */
+	cfg->warmup = 100;
 	cfg->calm_n = 5;
 	cfg->refractory = 5;
 	cfg->adopt = 100;
