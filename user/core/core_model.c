@@ -129,7 +129,7 @@ void core_svc_model(struct core *c, struct series *se, const struct svc_sample *
 	 * model's own Huber clipping bounds what a few odd samples teach, and
 	 * holding on every noisy p99 sample starved the fit of the samples that
 	 * pin its load coefficients.) */
-	model__hold(&se->model, se->al[SA_MODEL].phase == ALERT_FIRING ||
+	model__hold(&se->model, &c->cfg.model, se->al[SA_MODEL].phase == ALERT_FIRING ||
 				       se->al[SA_MODEL + 1].phase == ALERT_FIRING);
 	rc = model__update(&se->model, &c->cfg.model, x, y, &p);
 	if (rc < 0)
@@ -145,7 +145,7 @@ void core_svc_model(struct core *c, struct series *se, const struct svc_sample *
 		 * bound, so a slow drift hovering at the bound does not flap. */
 		double bound = c->cfg.anomaly_z *
 			       (se->al[SA_MODEL + o].phase == ALERT_FIRING ? c->cfg.clear_frac : 1);
-		bool bad = p.ready && p.z[o] >= bound;
+		bool bad = p.ready && !p.settling && p.z[o] >= bound;
 
 		ev = alert__observe(se->al + SA_MODEL + o, &c->cfg.policy[ALERT_ANOMALY], bad, false,
 				    c->now);

@@ -34,6 +34,13 @@ void model__default_config(struct model_config *cfg)
 	cfg->min_rel_scale = 0.05;
 	cfg->min_abs_scale = 1.0;
 	cfg->warmup = 60;
+	/* The samples right after an anomaly are its recovery (a client
+	 * catching up, a load never seen in the fit): learnt from, one of them
+	 * can swing a young fit's coefficients, and the next samples would be
+	 * a new alert that is only the fit's own wobble. The detectors' own
+	 * refractory time is 5 points; with the 3-of-5 persistence this keeps
+	 * a new model alert at least 13 samples after a resolve. */
+	cfg->settle = 10;
 }
 
 static void reset_fit(struct model *m, double p0)
@@ -124,6 +131,7 @@ static void start(struct model *m, const struct model_config *cfg, const double 
 	}
 	reset_fit(m, cfg->p0);
 	pred->ready = false;
+	pred->settling = false;
 	m->n = 1;
 }
 
@@ -238,6 +246,7 @@ int model__update(struct model *m, const struct model_config *cfg, const double 
 	for (a = 0; a < k; a++)
 		gain[a] = px[a] / (cfg->lambda + h);
 	pred->ready = m->n >= cfg->warmup;
+	pred->settling = m->settle > 0;
 	for (o = 0; o < MODEL_OUTS; o++) {
 		pred->expected[o] = 0;
 		for (a = 0; a < k; a++)
@@ -256,6 +265,8 @@ int model__update(struct model *m, const struct model_config *cfg, const double 
 		return 0;
 	}
 	update_cov(m, cfg, px, cfg->lambda + h);
+	if (m->settle)
+		m->settle--;
 	if (m->n < UINT32_MAX)
 		m->n++;
 	if (!degenerate(m))
@@ -267,9 +278,11 @@ int model__update(struct model *m, const struct model_config *cfg, const double 
 	return 1;
 }
 
-void model__hold(struct model *m, bool hold)
+void model__hold(struct model *m, const struct model_config *cfg, bool hold)
 {
 	if (!hold) {
+		if (m->hold)
+			m->settle = (uint16_t)(cfg->settle > UINT16_MAX ? UINT16_MAX : cfg->settle);
 		m->held[0] = m->held[1] = 0;
 		m->n_held = 0;
 	}
