@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* libFuzzer target: bytes as one CSV line through score__parse_line, then as
+/* libFuzzer target: bytes as one CSV line through csv__parse_line, then as
  * a whole series through score__run (header, gaps, the detector and the
  * alert logic). */
 #define _GNU_SOURCE
@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/csvseries.h"
 #include "cli/score.h"
 
 static FILE *devnull;
@@ -25,16 +26,18 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct score_summary sum;
-	char *line = malloc(size + 1), *ts_text, *val_text;
+	char *line = malloc(size + 1);
 	const char *why = NULL;
-	double ts, v;
+	struct csv_format fmt;
+	struct csv_row row;
 	FILE *in;
 
 	if (!line)
 		return 0;
 	memcpy(line, data, size);
 	line[size] = '\0';
-	if (score__parse_line(line, &ts_text, &ts, &val_text, &v, &why) < 0 && (!why || !*why))
+	csv__format_of(line, &fmt);
+	if (csv__parse_line(line, &fmt, &row, &why) < 0 && (!why || !*why))
 		abort(); /* every refusal has a reason */
 	free(line);
 	if (!size)

@@ -10,161 +10,34 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/core.h"
+#include "cli/csvseries.h"
 #include "cli/offline.h"
 #include "cli/score.h"
 
 #define MAX_LINE (1u << 20)
-
-/* n digits at s into *v. */
-static bool digits(const char *s, int n, int *v)
-{
-	int i;
-
-	*v = 0;
-	for (i = 0; i < n; i++) {
-		if (!isdigit((unsigned char)s[i]))
-			return false;
-		*v = *v * 10 + (s[i] - '0');
-	}
-	return true;
-}
-
-static int parse_zone(const char *p, double *off)
-{
-	int hh, mm, sign;
-
-	*off = 0;
-	if (!*p || !strcmp(p, "Z"))
-		return 0;
-	if ((p[0] != '+' && p[0] != '-') || !digits(p + 1, 2, &hh))
-		return -EINVAL;
-	sign = p[0] == '-' ? -1 : 1;
-	p += 3;
-	if (*p == ':')
-		p++;
-	if (!digits(p, 2, &mm) || p[2] || hh > 23 || mm > 59)
-		return -EINVAL;
-	*off = sign * (hh * 3600.0 + mm * 60.0);
-	return 0;
-}
-
-static int parse_calendar(const char *s, double *ts)
-{
-	struct tm tm = { 0 };
-	int y, mo, d, h, mi, se;
-	const char *p = s + 19;
-	double frac = 0, off;
-	char *end;
-
-	if (strlen(s) < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') ||
-	    s[13] != ':' || s[16] != ':')
-		return -EINVAL;
-	if (!digits(s, 4, &y) || !digits(s + 5, 2, &mo) || !digits(s + 8, 2, &d) ||
-	    !digits(s + 11, 2, &h) || !digits(s + 14, 2, &mi) || !digits(s + 17, 2, &se))
-		return -EINVAL;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
-		return -EINVAL;
-	if (*p == '.') {
-		if (!isdigit((unsigned char)p[1]))
-			return -EINVAL;
-		frac = strtod(p, &end);
-		p = end;
-	}
-	if (parse_zone(p, &off))
-		return -EINVAL;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = se;
-	*ts = (double)timegm(&tm) + frac - off;
-	return 0;
-}
-
-int score__parse_ts(const char *s, double *ts)
-{
-	char *end;
-	double v;
-
-	if (strlen(s) >= 19 && s[4] == '-')
-		return parse_calendar(s, ts);
-	if (!*s || isspace((unsigned char)*s))
-		return -EINVAL;
-	errno = 0;
-	v = strtod(s, &end);
-	if (*end || errno || !isfinite(v) || end == s)
-		return -EINVAL;
-	*ts = v;
-	return 0;
-}
-
-/* Trims blanks and one pair of double quotes around a field. */
-static char *field(char *s)
-{
-	char *e;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-		*--e = 0;
-	if (e - s >= 2 && *s == '"' && e[-1] == '"') {
-		e[-1] = 0;
-		s++;
-	}
-	return s;
-}
-
-int score__parse_line(char *line, char **ts_text, double *ts, char **val_text, double *v,
-		      const char **why)
-{
-	char *comma = strchr(line, ','), *end;
-
-	*ts_text = *val_text = line + strlen(line);
-	if (!comma || strchr(comma + 1, ',')) {
-		*why = "expected two fields: timestamp,value";
-		return -EINVAL;
-	}
-	*comma = 0;
-	*ts_text = field(line);
-	*val_text = field(comma + 1);
-	if (score__parse_ts(*ts_text, ts)) {
-		*why = "timestamp: not YYYY-MM-DD HH:MM:SS, ISO 8601 or epoch seconds";
-		return -EINVAL;
-	}
-	if (score__missing(*val_text)) {
-		*v = NAN;
-		return 0;
-	}
-	errno = 0;
-	*v = strtod(*val_text, &end);
-	if (*end || errno == ERANGE || !isfinite(*v)) {
-		*why = "value: not a finite number";
-		return -EINVAL;
-	}
-	return 0;
-}
-
-bool score__missing(const char *val_text)
-{
-	return !*val_text || !strcasecmp(val_text, "nan") || !strcasecmp(val_text, "null");
-}
 
 struct scorer {
 	struct core_config cfg;
 	struct alert_policy policy;
 	struct detect det;
 	struct alert_state al;
+	struct csv_format fmt; /* set by the first line that is not blank */
+	bool started;	       /* that line was seen, the header written */
 };
 
-static int score_point(struct scorer *s, FILE *out, const char *ts_text, double ts,
-		       const char *val_text, double v, struct score_summary *sum)
+static int end_row(FILE *out, const struct scorer *s, char *rest)
 {
-	double sc = detect__update(&s->det, &s->cfg.detect, ts, v);
+	if (rest && csv__write_rest(out, rest, &s->fmt))
+		return -EIO;
+	return fputc('\n', out) == EOF ? -EIO : 0;
+}
+
+static int score_point(struct scorer *s, FILE *out, struct csv_row *row,
+		       struct score_summary *sum)
+{
+	double sc = detect__update(&s->det, &s->cfg.detect, row->ts, row->v);
 	bool fire;
 	int ev;
 
@@ -172,18 +45,52 @@ static int score_point(struct scorer *s, FILE *out, const char *ts_text, double 
 	 * is not asked about it. */
 	if (isnan(sc)) {
 		sum->missing++;
-		return fprintf(out, "%s,%s,,0\n", ts_text, val_text) < 0 ? -EIO : 0;
+		if (fprintf(out, "%s,%s,,0", row->ts_text, row->val_text) < 0)
+			return -EIO;
+		return end_row(out, s, row->rest);
 	}
-	ev = alert__observe(&s->al, &s->policy, detect__firing(&s->det), false, ts);
+	ev = alert__observe(&s->al, &s->policy, detect__firing(&s->det), false, row->ts);
 	fire = ev == ALERT_EV_FIRING || ev == ALERT_EV_RENOTIFY;
 	sum->points++;
 	sum->alerts += fire;
 	/* Rounded down, not to nearest: a row reads >= 0.5 exactly when its
 	 * score reached the threshold (0.49996 would print as 0.5000). */
-	if (fprintf(out, "%s,%s,%.4f,%d\n", ts_text, val_text, floor(sc * 1e4) / 1e4,
+	if (fprintf(out, "%s,%s,%.4f,%d", row->ts_text, row->val_text, floor(sc * 1e4) / 1e4,
 		    fire ? 1 : 0) < 0)
 		return -EIO;
-	return 0;
+	return end_row(out, s, row->rest);
+}
+
+/* The output's header: the four columns, then the input header's names of
+ * the columns passed through (column3, ... when it has no header). */
+static int write_header(FILE *out, const struct scorer *s, struct csv_row *header)
+{
+	unsigned i;
+
+	if (fputs("timestamp,value,anomaly_score,alert", out) == EOF)
+		return -EIO;
+	if (header)
+		return end_row(out, s, header->rest);
+	for (i = 3; i <= s->fmt.fields; i++)
+		if (fprintf(out, ",column%u", i) < 0)
+			return -EIO;
+	return fputc('\n', out) == EOF ? -EIO : 0;
+}
+
+/* The first line that is not blank sets the format; it is a header if its
+ * value field is text (not a number, not a missing value). */
+static int first_line(struct scorer *s, FILE *out, char *line, struct csv_row *row,
+		      bool *header, const char **why)
+{
+	int ret;
+
+	csv__format_of(line, &s->fmt);
+	s->started = true;
+	ret = csv__parse_line(line, &s->fmt, row, why);
+	*header = ret && s->fmt.fields >= 2 && *row->val_text &&
+		  !isdigit((unsigned char)*row->val_text) && !strchr("+-.", *row->val_text) &&
+		  !csv__missing(row->val_text);
+	return write_header(out, s, *header ? row : NULL);
 }
 
 static bool blank(const char *s)
@@ -195,11 +102,12 @@ static bool blank(const char *s)
 }
 
 /* Returns 0, 1 for a malformed line (why set), or a negative errno. */
-static int one_line(struct scorer *s, FILE *out, char *line, size_t len, bool first,
+static int one_line(struct scorer *s, FILE *out, char *line, size_t len,
 		    struct score_summary *sum, const char **why)
 {
-	char *ts_text, *val_text;
-	double ts, v;
+	struct csv_row row;
+	bool header = false;
+	int ret;
 
 	if (len && line[len - 1] == '\n')
 		line[--len] = 0;
@@ -213,14 +121,21 @@ static int one_line(struct scorer *s, FILE *out, char *line, size_t len, bool fi
 	}
 	if (blank(line))
 		return 0;
-	if (score__parse_line(line, &ts_text, &ts, &val_text, &v, why)) {
-		/* The first line may be a header: its value is not a number. */
-		if (first && *val_text && !isdigit((unsigned char)*val_text) &&
-		    !strchr("+-.", *val_text))
-			return 0;
-		return 1;
+	if (!s->started) {
+		/* The first line is parsed twice: for its format and header
+		 * here, as a row below (the parse cuts the line up). */
+		char *copy = strdup(line);
+
+		if (!copy)
+			return -ENOMEM;
+		ret = first_line(s, out, copy, &row, &header, why);
+		free(copy);
+		if (ret < 0 || header)
+			return ret;
 	}
-	return score_point(s, out, ts_text, ts, val_text, v, sum);
+	if (csv__parse_line(line, &s->fmt, &row, why))
+		return 1;
+	return score_point(s, out, &row, sum);
 }
 
 int score__run(FILE *in, FILE *out, FILE *err, const char *name, bool strict,
@@ -237,11 +152,9 @@ int score__run(FILE *in, FILE *out, FILE *err, const char *name, bool strict,
 	s.cfg = *cfg;
 	core__detector_policy(cfg, &s.policy);
 	detect__init(&s.det);
-	if (fprintf(out, "timestamp,value,anomaly_score,alert\n") < 0)
-		return -EIO;
 	while ((len = getline(&line, &cap, in)) >= 0) {
 		sum->lines++;
-		ret = one_line(&s, out, line, (size_t)len, sum->lines == 1, sum, &why);
+		ret = one_line(&s, out, line, (size_t)len, sum, &why);
 		if (ret < 0)
 			break;
 		if (ret > 0) {
@@ -257,6 +170,9 @@ int score__run(FILE *in, FILE *out, FILE *err, const char *name, bool strict,
 	}
 	if (!ret && ferror(in))
 		ret = -EIO;
+	/* Empty input still gets its header. */
+	if (!ret && !s.started)
+		ret = write_header(out, &s, NULL);
 	free(line);
 	if (!ret && fflush(out))
 		ret = -EIO;
@@ -269,8 +185,10 @@ int score__main(int argc, char **argv)
 	struct offline_args a;
 	int ret;
 
-	ret = offline__args("score", "Reads CSV timestamp,value and writes "
-				     "timestamp,value,anomaly_score,alert.", argc, argv, &a);
+	ret = offline__args("score",
+			    "Reads CSV timestamp,value[,more columns] and writes "
+			    "timestamp,value,anomaly_score,alert[,the same columns].",
+			    argc, argv, &a);
 	if (ret >= 0)
 		return ret;
 	ret = score__run(a.in, stdout, stderr, a.name, a.strict, &a.core, &sum);

@@ -12,6 +12,7 @@
 #include "out/emit.h"
 #include "cli/replay.h"
 #include "rng.h"
+#include "cli/csvseries.h"
 #include "cli/score.h"
 
 static const char metrics_line[] =
@@ -242,22 +243,27 @@ static void test_fuzz(void)
 static void test_score(void)
 {
 	char line[] = "\"2026-11-23 05:42:13\", 12.5";
-	char *ts, *val, *out = NULL, *err = NULL, *in = NULL;
+	struct csv_format fmt;
+	struct csv_row row;
+	char *out = NULL, *err = NULL, *in = NULL;
 	size_t ol = 0, el = 0, il = 0;
 	struct score_summary sum;
 	const char *why;
-	double t, v;
+	double t;
 	FILE *f, *o, *e;
 	int i, ret, fired_at = -1;
 
-	CHECK(score__parse_line(line, &ts, &t, &val, &v, &why) == 0);
-	CHECK(!strcmp(ts, "2026-11-23 05:42:13") && v == 12.5);
-	CHECK_NEAR(t, 1795412533, 0);
-	CHECK(score__parse_ts("2026-11-23T05:42:13.5Z", &t) == 0 && t == 1795412533.5);
-	CHECK(score__parse_ts("2026-11-23T06:42:13+01:00", &t) == 0 && t == 1795412533);
-	CHECK(score__parse_ts("1795412533", &t) == 0 && t == 1795412533);
-	CHECK(score__parse_ts("2026-13-23 05:42:13", &t) == -EINVAL);
-	CHECK(score__parse_ts("yesterday", &t) == -EINVAL);
+	csv__format_of(line, &fmt);
+	CHECK(fmt.delim == ',' && fmt.fields == 2);
+	CHECK(csv__parse_line(line, &fmt, &row, &why) == 0);
+	CHECK(!strcmp(row.ts_text, "2026-11-23 05:42:13") && row.v == 12.5 && !row.rest);
+	CHECK_NEAR(row.ts, 1795412533, 0);
+	CHECK(csv__parse_ts("2026-11-23T05:42:13.5Z", &t) == 0 && t == 1795412533.5);
+	CHECK(csv__parse_ts("2026-11-23T06:42:13+01:00", &t) == 0 && t == 1795412533);
+	CHECK(csv__parse_ts("1795412533", &t) == 0 && t == 1795412533);
+	CHECK(csv__parse_ts("1795412533500", &t) == 0 && t == 1795412533.5);
+	CHECK(csv__parse_ts("2026-13-23 05:42:13", &t) == -EINVAL);
+	CHECK(csv__parse_ts("yesterday", &t) == -EINVAL);
 
 	/* Header, 600 noisy points, then a lasting +8 sigma step. */
 	f = open_memstream(&in, &il);
@@ -340,9 +346,69 @@ static void test_score_gaps(void)
 	CHECK(rows == 400 && empty == 3);
 	CHECK(strstr(out, "\n1700012000,NaN,,0\n") != NULL);
 	CHECK(strstr(out, "\n1700018000,null,,0\n") != NULL);
-	CHECK(score__missing("") && score__missing("NULL") && score__missing("nan"));
-	CHECK(!score__missing("0") && !score__missing("inf"));
+	CHECK(csv__missing("") && csv__missing("NULL") && csv__missing("nan"));
+	CHECK(!csv__missing("0") && !csv__missing("inf"));
 	free(in);
+	free(out);
+	free(err);
+}
+
+/* Runs score__run on text; returns its output (free it), *err its messages. */
+static char *score_text(const char *text, struct score_summary *sum, char **err)
+{
+	char *out = NULL;
+	size_t ol = 0, el = 0;
+	struct core_config cfg;
+	FILE *f = fmemopen((void *)text, strlen(text), "r"), *o, *e;
+
+	o = open_memstream(&out, &ol);
+	e = open_memstream(err, &el);
+	core__default_config(&cfg);
+	CHECK(score__run(f, o, e, "cols", false, &cfg, sum) == 0);
+	fclose(f);
+	fclose(o);
+	fclose(e);
+	return out;
+}
+
+/* Columns after the value (a label, an id) pass through, named from the
+ * input's header; tab and semicolon files work; a line with another field
+ * count than the first is malformed, named, and nothing else is lost. */
+static void test_score_columns(void)
+{
+	struct score_summary sum;
+	char *out, *err;
+
+	out = score_text("timestamp,value,label\n1700000000,5,0\n1700000060,,1\n"
+			 "1700000120,6,0,extra\n1700000180,7,1\n",
+			 &sum, &err);
+	CHECK(!strncmp(out, "timestamp,value,anomaly_score,alert,label\n1700000000,5,0.0000,0,0\n"
+			    "1700000060,,,0,1\n1700000180,7,0.0000,0,1\n", 200));
+	CHECK(sum.points == 2 && sum.missing == 1 && sum.malformed == 1);
+	CHECK(strstr(err, "cols:4: malformed line skipped: a different number of fields than the "
+			  "first line") != NULL);
+	free(out);
+	free(err);
+
+	out = score_text("1700000000\t5\tweb 1\t\"a,b\"\n1700000060\t6\tweb 2\tc\n", &sum, &err);
+	CHECK(!strcmp(out, "timestamp,value,anomaly_score,alert,column3,column4\n"
+			   "1700000000,5,0.0000,0,web 1,\"a,b\"\n1700000060,6,0.0000,0,web 2,c\n"));
+	CHECK(sum.points == 2 && sum.malformed == 0 && !*err);
+	free(out);
+	free(err);
+
+	out = score_text("ts;value\n1700000000;5\n", &sum, &err);
+	CHECK(!strcmp(out, "timestamp,value,anomaly_score,alert\n1700000000,5,0.0000,0\n"));
+	free(out);
+	free(err);
+
+	out = score_text("", &sum, &err);
+	CHECK(!strcmp(out, "timestamp,value,anomaly_score,alert\n") && sum.lines == 0);
+	free(out);
+	free(err);
+
+	out = score_text("1700000000\n", &sum, &err);
+	CHECK(sum.malformed == 1 && strstr(err, "expected at least two fields") != NULL);
 	free(out);
 	free(err);
 }
@@ -518,5 +584,6 @@ int main(void)
 	test_fuzz();
 	test_score();
 	test_score_gaps();
+	test_score_columns();
 	return check_done("test_replay");
 }

@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * Lines of an exported series: the delimiter and field count its first line
+ * sets, timestamps in the forms exports use, missing values, and the columns
+ * after the value, which `telltale score` passes through.
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/csvseries.h"
+
+/* n digits at s into *v. */
+static bool digits(const char *s, int n, int *v)
+{
+	int i;
+
+	*v = 0;
+	for (i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return false;
+		*v = *v * 10 + (s[i] - '0');
+	}
+	return true;
+}
+
+static int parse_zone(const char *p, double *off)
+{
+	int hh, mm, sign;
+
+	*off = 0;
+	if (!*p || !strcmp(p, "Z"))
+		return 0;
+	if ((p[0] != '+' && p[0] != '-') || !digits(p + 1, 2, &hh))
+		return -EINVAL;
+	sign = p[0] == '-' ? -1 : 1;
+	p += 3;
+	if (*p == ':')
+		p++;
+	if (!digits(p, 2, &mm) || p[2] || hh > 23 || mm > 59)
+		return -EINVAL;
+	*off = sign * (hh * 3600.0 + mm * 60.0);
+	return 0;
+}
+
+static int parse_calendar(const char *s, double *ts)
+{
+	struct tm tm = { 0 };
+	int y, mo, d, h, mi, se;
+	const char *p = s + 19;
+	double frac = 0, off;
+	char *end;
+
+	if (strlen(s) < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') ||
+	    s[13] != ':' || s[16] != ':')
+		return -EINVAL;
+	if (!digits(s, 4, &y) || !digits(s + 5, 2, &mo) || !digits(s + 8, 2, &d) ||
+	    !digits(s + 11, 2, &h) || !digits(s + 14, 2, &mi) || !digits(s + 17, 2, &se))
+		return -EINVAL;
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
+		return -EINVAL;
+	if (*p == '.') {
+		if (!isdigit((unsigned char)p[1]))
+			return -EINVAL;
+		frac = strtod(p, &end);
+		p = end;
+	}
+	if (parse_zone(p, &off))
+		return -EINVAL;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = se;
+	*ts = (double)timegm(&tm) + frac - off;
+	return 0;
+}
+
+int csv__parse_ts(const char *s, double *ts)
+{
+	char *end;
+	double v;
+
+	if (strlen(s) >= 19 && s[4] == '-')
+		return parse_calendar(s, ts);
+	if (!*s || isspace((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (*end || errno || !isfinite(v) || end == s)
+		return -EINVAL;
+	/* From 1e11 on a number is milliseconds: in seconds it would be past
+	 * the year 5000, in milliseconds it is after March 1973. */
+	*ts = fabs(v) >= 1e11 ? v / 1000 : v;
+	return 0;
+}
+
+bool csv__missing(const char *val_text)
+{
+	return !*val_text || !strcasecmp(val_text, "nan") || !strcasecmp(val_text, "null");
+}
+
+
+/* The field starting at s ends at the first delimiter outside double
+ * quotes, or at the end of the line. */
+static char *field_end(char *s, char delim)
+{
+	bool quoted = false;
+
+	for (; *s; s++) {
+		if (*s == '"')
+			quoted = !quoted;
+		else if (*s == delim && !quoted)
+			return s;
+	}
+	return s;
+}
+
+static unsigned count_fields(const char *line, char delim)
+{
+	char *s = (char *)line;
+	unsigned n = 1;
+
+	while (*(s = field_end(s, delim))) {
+		n++;
+		s++;
+	}
+	return n;
+}
+
+void csv__format_of(const char *line, struct csv_format *f)
+{
+	/* The first of these that splits the line outside quotes. */
+	static const char delims[] = { ',', '\t', ';' };
+	unsigned i;
+
+	f->delim = ',';
+	for (i = 0; i < sizeof(delims); i++)
+		if (count_fields(line, delims[i]) >= 2) {
+			f->delim = delims[i];
+			break;
+		}
+	f->fields = count_fields(line, f->delim);
+}
+
+/* Trims blanks and one pair of double quotes around a field, in place. */
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		*--e = 0;
+	if (e - s >= 2 && *s == '"' && e[-1] == '"') {
+		e[-1] = 0;
+		s++;
+	}
+	return s;
+}
+
+/* Cuts the field at *s off the line: returns it, moves *s past it. */
+static char *next_field(char **s, char delim)
+{
+	char *start = *s, *end = field_end(start, delim);
+
+	*s = *end ? end + 1 : end;
+	*end = 0;
+	return start;
+}
+
+static int parse_value(const char *text, double *v, const char **why)
+{
+	char *end;
+
+	if (csv__missing(text)) {
+		*v = NAN;
+		return 0;
+	}
+	errno = 0;
+	*v = strtod(text, &end);
+	if (end == text || *end || errno == ERANGE || !isfinite(*v)) {
+		*why = "value: not a finite number";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int csv__parse_line(char *line, const struct csv_format *f, struct csv_row *row, const char **why)
+{
+	char *s = line;
+
+	row->ts_text = row->val_text = line + strlen(line);
+	row->rest = NULL;
+	if (f->fields < 2 || count_fields(line, f->delim) != f->fields) {
+		*why = f->fields < 2 ? "expected at least two fields: timestamp,value"
+				     : "a different number of fields than the first line";
+		return -EINVAL;
+	}
+	row->ts_text = trim(next_field(&s, f->delim));
+	row->val_text = trim(next_field(&s, f->delim));
+	if (f->fields > 2)
+		row->rest = s;
+	if (csv__parse_ts(row->ts_text, &row->ts)) {
+		*why = "timestamp: not YYYY-MM-DD HH:MM:SS, ISO 8601 or epoch seconds";
+		return -EINVAL;
+	}
+	return parse_value(row->val_text, &row->v, why);
+}
+
+int csv__write_rest(FILE *out, char *rest, const struct csv_format *f)
+{
+	char *s = rest, *one;
+	const char *p;
+
+	while (*s) {
+		one = trim(next_field(&s, f->delim));
+		/* Out of a tab or semicolon file, a field holding a comma or a
+		 * quote is quoted the CSV way, so the columns stay columns. */
+		if (!strpbrk(one, ",\"\n")) {
+			if (fprintf(out, ",%s", one) < 0)
+				return -EIO;
+			continue;
+		}
+		if (fputs(",\"", out) == EOF)
+			return -EIO;
+		for (p = one; *p; p++)
+			if ((*p == '"' && fputc('"', out) == EOF) || fputc(*p, out) == EOF)
+				return -EIO;
+		if (fputc('"', out) == EOF)
+			return -EIO;
+	}
+	return 0;
+}
