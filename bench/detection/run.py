@@ -6,8 +6,10 @@ corpora and scores its output with bench/detection/nab.py.
   bench/detection/run.py [--telltale build/telltale] [--corpora build/corpora]
                          [--config PATH] [--files] [--only CORPUS] [--cut ROWS]
 
-Per corpus and per category (mscloud: its domain folder; asd: the metric
-index, metric-01 ... metric-19, across the 12 servers) it prints the series,
+A corpus is a folder under --corpora (any folder of labelled CSVs works;
+see read_series for the columns). Per corpus and per category (mscloud: its
+domain folder; asd: the metric index, metric-01 ... metric-19, across the
+12 servers; other corpora: the folder of each file) it prints the series,
 labelled windows, windows hit by the `alert` column, false alerts, the mean
 detection delay (points from a window's first labelled point to its first
 alert; negative = before it, inside the window; windows that end in
@@ -22,7 +24,9 @@ detector does in its first days weighs as much as the rest.
 """
 import argparse
 import concurrent.futures
+import csv
 import os
+import re
 import subprocess
 import sys
 
@@ -30,19 +34,47 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import nab  # noqa: E402
 
 
+TS_NAMES = ("timestamp", "time", "ts", "date", "datetime")
+VALUE_NAMES = ("value", "val", "y")
+LABEL_NAMES = ("label", "labels", "is_anomaly", "anomaly")
+
+
+def is_label(text):
+    """Whether a field reads as a label: 0/1 (any number) or true/false."""
+    t = text.strip().lower()
+    if t in ("true", "false"):
+        return True
+    try:
+        float(t)
+        return True
+    except ValueError:
+        return False
+
+
+def column(header, names, default):
+    low = [h.strip().lower() for h in header]
+    return next((low.index(n) for n in names if n in low), default)
+
+
 def read_series(path):
-    """Timestamps (text), values (text) and labels of a labelled CSV."""
+    """Timestamps (text), values (text) and labels of a labelled CSV:
+    timestamp,value,label, or any columns with a header naming them
+    (timestamp/time, value, label/is_anomaly); a label is true when it is a
+    non-zero number or "true"."""
+    with open(path, newline="") as f:
+        rows = [r for r in csv.reader(f) if r]
+    cols = (0, 1, 2)
+    if rows and len(rows[0]) >= 3 and not is_label(rows[0][2]):
+        h = rows.pop(0)
+        cols = (column(h, TS_NAMES, 0), column(h, VALUE_NAMES, 1), column(h, LABEL_NAMES, 2))
     ts, vals, labels = [], [], []
-    with open(path) as f:
-        for k, line in enumerate(f):
-            parts = line.rstrip("\r\n").split(",")
-            if k == 0 and not parts[-1].strip().lstrip("-").isdigit():
-                continue
-            if len(parts) != 3:
-                raise SystemExit(f"{path}:{k + 1}: expected timestamp,value,label")
-            ts.append(parts[0].strip().strip('"'))
-            vals.append(parts[1])
-            labels.append(1 if parts[2].strip() == "1" else 0)
+    for k, r in enumerate(rows):
+        if len(r) <= max(cols):
+            raise SystemExit(f"{path}:{k + 1}: expected timestamp,value,label")
+        lab = r[cols[2]].strip().lower()
+        ts.append(r[cols[0]].strip())
+        vals.append(r[cols[1]].strip())
+        labels.append(1 if lab == "true" or (is_label(lab) and float(lab) != 0) else 0)
     return ts, vals, labels
 
 
@@ -71,25 +103,44 @@ def run_score(binary, config, ts, vals):
     return scores, alerts
 
 
+def natural(name):
+    """Sort key: omi-2 before omi-10."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
+
+
 def series_list(corpora, only):
-    """(corpus, category, path) of every series, in a stable order."""
+    """(corpus, category, path) of every series, in a stable order. A corpus
+    is a folder under corpora; mscloud's categories are its domains (under
+    data/), asd's the metric index across its servers, any other corpus's
+    the folder of each CSV within it (every CSV under it, at any depth, is
+    a timestamp,value,label series)."""
     out = []
-    ms = os.path.join(corpora, "mscloud", "data")
-    if os.path.isdir(ms) and only in (None, "mscloud"):
-        for dom in sorted(os.listdir(ms)):
-            for f in sorted(os.listdir(os.path.join(ms, dom))):
-                if f.endswith(".csv"):
-                    out.append(("mscloud", dom, os.path.join(ms, dom, f)))
-    asd = os.path.join(corpora, "asd")
-    if os.path.isdir(asd) and only in (None, "asd"):
-        for srv in sorted(os.listdir(asd), key=lambda s: (len(s), s)):
-            d = os.path.join(asd, srv)
-            if not os.path.isdir(d):
-                continue
-            for f in sorted(os.listdir(d)):
-                if f.endswith(".csv"):
-                    out.append(("asd", f[:-4], os.path.join(d, f)))
+    names = sorted(d for d in os.listdir(corpora) if os.path.isdir(os.path.join(corpora, d)))
+    for corpus in names:
+        if only not in (None, corpus):
+            continue
+        root = os.path.join(corpora, corpus)
+        if corpus == "mscloud":
+            root = os.path.join(root, "data")
+        for d, dirs, files in os.walk(root):
+            dirs.sort(key=natural)
+            rel = os.path.relpath(d, root)
+            for f in sorted(files):
+                if not f.endswith(".csv"):
+                    continue
+                if corpus == "asd":
+                    cat = f[:-4]
+                else:
+                    cat = rel if rel != "." else "all"
+                out.append((corpus, cat, os.path.join(d, f)))
     return out
+
+
+def corpus_order(items):
+    """The corpora of items, mscloud and asd first (the table's usual order)."""
+    names = sorted({c for c, _, _ in items})
+    return [c for c in ("mscloud", "asd") if c in names] + \
+        [c for c in names if c not in ("mscloud", "asd")]
 
 
 def pieces(n, cut):
@@ -157,7 +208,7 @@ def main():
     ap.add_argument("--telltale", default="build/telltale")
     ap.add_argument("--corpora", default="build/corpora")
     ap.add_argument("--config")
-    ap.add_argument("--only", choices=["mscloud", "asd"])
+    ap.add_argument("--only", metavar="CORPUS", help="one corpus (a folder under --corpora)")
     ap.add_argument("--files", action="store_true", help="also one row per series")
     ap.add_argument("--cut", type=int, default=0, metavar="ROWS",
                     help="score each series cut into files of ROWS rows")
@@ -175,7 +226,7 @@ def main():
     print("| corpus / category | series | windows | hits | false alerts | mean delay, points "
           "| NAB score, alert | best-threshold score, anomaly_score (threshold) |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
-    for corpus in ("mscloud", "asd"):
+    for corpus in corpus_order(items):
         xs = [x for x in done if x["corpus"] == corpus]
         if not xs:
             continue

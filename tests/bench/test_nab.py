@@ -4,6 +4,7 @@
 by hand. Exits non-zero when a figure differs."""
 import os
 import sys
+import tempfile
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
@@ -132,6 +133,30 @@ class Pieces(unittest.TestCase):
         self.assertEqual(run.pieces(12960, 4000), [(0, 4000), (4000, 8000), (8000, 12960)])
         self.assertEqual(run.pieces(7999, 4000), [(0, 7999)])
         self.assertEqual(run.pieces(500, 0), [(0, 500)])
+
+
+class ReadSeries(unittest.TestCase):
+    """Corpora come in several shapes: the columns are found by name when
+    there is a header, and labels may be 1, 1.0 or true."""
+
+    def read(self, text):
+        with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False) as f:
+            f.write(text)
+        try:
+            return run.read_series(f.name)
+        finally:
+            os.unlink(f.name)
+
+    def test_plain(self):
+        self.assertEqual(self.read("1,5,0\n2,6,1\n"), (["1", "2"], ["5", "6"], [0, 1]))
+
+    def test_header_quotes(self):
+        got = self.read('TimeStamp,Value,Label\n"2018-01-01T00:00:00Z","7",0\n2018-01-01T00:01:00Z,,1\n')
+        self.assertEqual(got, (["2018-01-01T00:00:00Z", "2018-01-01T00:01:00Z"], ["7", ""], [0, 1]))
+
+    def test_named_columns(self):
+        got = self.read("kpi,is_anomaly,value,timestamp\nA,1.0,3.5,100\nA,0.0,4,160\nA,true,5,220\n")
+        self.assertEqual(got, (["100", "160", "220"], ["3.5", "4", "5"], [1, 0, 1]))
 
 
 if __name__ == "__main__":
