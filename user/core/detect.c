@@ -132,9 +132,39 @@ static void start(struct detect *d, double ts, double x)
 	d->sum_up = d->sum_down = 0;
 	d->firing = 0;
 	d->refractory = 0;
+	d->rewarm = 0;
 	d->n = 1;
 	if (!d->season.t0)
 		d->season.t0 = ts;
+}
+
+/* After a long silence the level may be anywhere, but the noise's scale,
+ * its tail and the cycles still describe the series: only the level starts
+ * again, averaged over REWARM_POINTS points in which nothing is judged, so
+ * a series with outages is not blind for a whole warm-up after each. A
+ * series still in its first warm-up starts that over. */
+#define REWARM_POINTS 10
+
+static void restart(struct detect *d, const struct detect_config *cfg, double ts, double x)
+{
+	float scale = d->scale, flat_scale = d->flat_scale;
+	uint32_t n = d->n;
+
+	if (d->restarts < UINT32_MAX)
+		d->restarts++;
+	start(d, ts, x);
+	if (n < cfg->warmup || !(scale > 0))
+		return;
+	d->scale = scale;
+	d->flat_scale = flat_scale;
+	d->n = n;
+	d->rewarm = REWARM_POINTS - 1;
+}
+
+/* Still settling: the first warm-up, or re-learning the level after a gap. */
+static bool warming(const struct detect *d, const struct detect_config *cfg)
+{
+	return d->n < cfg->warmup || d->rewarm;
 }
 
 static void observe_time(struct detect *d, const struct detect_config *cfg, double ts, double x)
@@ -292,7 +322,7 @@ static double sq_err(double e, double sigma, double least)
 static void learn_season(struct detect *d, const struct detect_config *cfg, double x,
 			 const struct view *v, bool episode)
 {
-	bool warm = d->n < cfg->warmup;
+	bool warm = warming(d, cfg);
 	double sf = MAD_TO_SIGMA * d->flat_scale, ss = MAD_TO_SIGMA * max2(d->scale, v->spread);
 	double term = d->mode == SEASON_WEEKLY ? v->week : v->day, cl = cfg->huber_k;
 	double rs = x - (d->level + term), age = d->last_ts - d->season.t0, ppd, dev;
@@ -320,9 +350,12 @@ static void learn_season(struct detect *d, const struct detect_config *cfg, doub
 static void learn(struct detect *d, const struct detect_config *cfg, double x,
 		  const struct view *v)
 {
-	bool warm = d->n < cfg->warmup;
-	double a = warm ? max2(cfg->alpha, 1.0 / (d->n + 1)) : cfg->alpha;
-	double sa = warm ? max2(cfg->scale_alpha, 1.0 / d->n) : cfg->scale_alpha;
+	bool warm = warming(d, cfg);
+	/* Points averaged so far: since the start, or since a gap's restart
+	 * (whose scales are kept and not taught by an unsettled level). */
+	double k = d->rewarm ? (double)(REWARM_POINTS - d->rewarm) : (double)d->n;
+	double a = warm ? max2(cfg->alpha, 1.0 / (k + 1)) : cfg->alpha;
+	double sa = d->rewarm ? 0 : warm ? max2(cfg->scale_alpha, 1.0 / d->n) : cfg->scale_alpha;
 	double sf = MAD_TO_SIGMA * d->flat_scale, ss = MAD_TO_SIGMA * max2(d->scale, v->spread);
 	double term = d->mode == SEASON_WEEKLY ? v->week : v->day;
 	double rf = x - d->flat, rs = x - (d->level + term), cl = cfg->huber_k;
@@ -356,11 +389,7 @@ double detect__update(struct detect *d, const struct detect_config *cfg, double 
 		return 0;
 	}
 	if (d->dt > 0 && ts - d->last_ts > cfg->gap_restart * d->dt) {
-		/* A long silence: the level may be anywhere now. The cycles and
-		 * the noise's tail still describe the series. */
-		if (d->restarts < UINT32_MAX)
-			d->restarts++;
-		start(d, ts, x);
+		restart(d, cfg, ts, x);
 		return 0;
 	}
 	if (d->boost > 0 && ts > d->last_ts) {
@@ -374,12 +403,14 @@ double detect__update(struct detect *d, const struct detect_config *cfg, double 
 	d->expected = (float)v.fcast;
 	d->sigma = (float)v.sigma;
 	d->z = (float)v.z;
-	if (d->n >= cfg->warmup)
+	if (!warming(d, cfg))
 		score = judge(d, cfg, x, &v);
 	if (!d->firing)
 		learn(d, cfg, x, &v);
 	else
 		learn_season(d, cfg, x, &v, true);
+	if (d->rewarm)
+		d->rewarm--;
 	if (d->n < UINT32_MAX)
 		d->n++;
 	return score;

@@ -96,6 +96,7 @@ struct detect {
 	uint8_t adopted;  /* episodes ended by adopting their level, saturating */
 	uint8_t last_end; /* DETECT_END_* of the last episode, 0 before one */
 	uint8_t mode;	  /* season.mode, kept here where every point looks */
+	uint8_t rewarm;	  /* points left re-learning the level after a long gap */
 	/* Last, so its header shares cache lines with the fields above and its
 	 * tables, touched once a minute at 1 s, stay out of the way. */
 	struct season season;

@@ -263,6 +263,31 @@ static void test_young_cycle(void)
 	CHECK(empty == 0);
 }
 
+/* After a long gap only the level starts again (scale, tail and cycles
+ * stay): ten points on, a spike is found, where a whole new warm-up would be
+ * blind for 100 points. A gap within the first warm-up starts that over. */
+static void test_gap_rewarm(void)
+{
+	struct detect d;
+	struct run r = { 0 };
+	struct rng g = { 14 };
+	double ts = T0;
+
+	detect__init(&d);
+	noise(&d, &r, &g, &ts, 50, 60, 100, 5);
+	ts += 86400;
+	noise(&d, &r, &g, &ts, 1, 60, 100, 5);
+	CHECK(d.restarts == 1 && d.n == 1);
+	noise(&d, &r, &g, &ts, 500, 60, 100, 5);
+	ts += 86400;
+	r = (struct run){ 0 };
+	noise(&d, &r, &g, &ts, 20, 60, 250, 5);
+	CHECK(d.restarts == 2 && r.starts == 0 && r.mismatch == 0);
+	CHECK_NEAR(detect__expected(&d), 250, 5);
+	feed(&d, &r, ts, 250 + 20 * 5);
+	CHECK(r.starts == 1 && r.mismatch == 0);
+}
+
 static void test_gaps(void)
 {
 	struct detect d;
@@ -340,6 +365,7 @@ int main(void)
 	test_seasonal();
 	test_young_cycle();
 	test_gaps();
+	test_gap_rewarm();
 	test_direction();
 	test_score_map();
 	return check_done("test_detect");
