@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
- * Lines of an exported series: the delimiter and field count its first line
- * sets, timestamps in the forms exports use, missing values, and the columns
- * after the value, which `telltale score` passes through.
+ * Lines of an exported series: the delimiter its first line sets, timestamps
+ * in the forms exports use, missing values, and the columns after the value,
+ * which `telltale score` passes through as they come.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -195,17 +195,18 @@ static int parse_value(const char *text, double *v, const char **why)
 int csv__parse_line(char *line, const struct csv_format *f, struct csv_row *row, const char **why)
 {
 	char *s = line;
+	bool more;
 
 	row->ts_text = row->val_text = line + strlen(line);
 	row->rest = NULL;
-	if (f->fields < 2 || count_fields(line, f->delim) != f->fields) {
-		*why = f->fields < 2 ? "expected at least two fields: timestamp,value"
-				     : "a different number of fields than the first line";
+	if (count_fields(line, f->delim) < 2) {
+		*why = "expected at least two fields: timestamp,value";
 		return -EINVAL;
 	}
 	row->ts_text = trim(next_field(&s, f->delim));
+	more = *field_end(s, f->delim) != 0;
 	row->val_text = trim(next_field(&s, f->delim));
-	if (f->fields > 2)
+	if (more)
 		row->rest = s;
 	if (csv__parse_ts(row->ts_text, &row->ts)) {
 		*why = "timestamp: not YYYY-MM-DD HH:MM:SS, ISO 8601 or epoch seconds";
@@ -214,27 +215,31 @@ int csv__parse_line(char *line, const struct csv_format *f, struct csv_row *row,
 	return parse_value(row->val_text, &row->v, why);
 }
 
-int csv__write_rest(FILE *out, char *rest, const struct csv_format *f)
+static int write_field(FILE *out, const char *one)
 {
-	char *s = rest, *one;
 	const char *p;
 
-	while (*s) {
-		one = trim(next_field(&s, f->delim));
-		/* Out of a tab or semicolon file, a field holding a comma or a
-		 * quote is quoted the CSV way, so the columns stay columns. */
-		if (!strpbrk(one, ",\"\n")) {
-			if (fprintf(out, ",%s", one) < 0)
-				return -EIO;
-			continue;
-		}
-		if (fputs(",\"", out) == EOF)
+	/* Out of a tab or semicolon file, a field holding a comma or a quote
+	 * is quoted the CSV way, so the columns stay columns. */
+	if (!strpbrk(one, ",\"\n"))
+		return fprintf(out, ",%s", one) < 0 ? -EIO : 0;
+	if (fputs(",\"", out) == EOF)
+		return -EIO;
+	for (p = one; *p; p++)
+		if ((*p == '"' && fputc('"', out) == EOF) || fputc(*p, out) == EOF)
 			return -EIO;
-		for (p = one; *p; p++)
-			if ((*p == '"' && fputc('"', out) == EOF) || fputc(*p, out) == EOF)
-				return -EIO;
-		if (fputc('"', out) == EOF)
+	return fputc('"', out) == EOF ? -EIO : 0;
+}
+
+int csv__write_rest(FILE *out, char *rest, const struct csv_format *f)
+{
+	char *s = rest;
+	bool more;
+
+	do {
+		more = *field_end(s, f->delim) != 0;
+		if (write_field(out, trim(next_field(&s, f->delim))))
 			return -EIO;
-	}
+	} while (more);
 	return 0;
 }

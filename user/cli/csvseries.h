@@ -11,8 +11,8 @@
 
 /* What the first line sets for the whole file. */
 struct csv_format {
-	char delim;	 /* ',' or, in a line without commas, tab or ';' */
-	unsigned fields; /* every line has this many */
+	char delim;	 /* ',', or tab or ';' when the line has no comma outside quotes */
+	unsigned fields; /* the first line's fields (names the columns passed through) */
 };
 
 /* One line's fields, pointing into the line. */
@@ -32,12 +32,13 @@ int csv__parse_ts(const char *s, double *ts);
  * in any case. */
 bool csv__missing(const char *val_text);
 
-/* The delimiter and field count a file's first line sets. */
+/* The delimiter and field count of a file's first line. */
 void csv__format_of(const char *line, struct csv_format *f);
 
 /* Splits a line (no newline) in place and parses its timestamp and value; a
- * missing value gives v = NAN. Returns 0, or -EINVAL with *why set (a
- * different field count than f, a bad timestamp or value). */
+ * missing value gives v = NAN; the fields after the value, however many,
+ * are row->rest. Returns 0, or -EINVAL with *why set (fewer than two
+ * fields, a bad timestamp or value). */
 int csv__parse_line(char *line, const struct csv_format *f, struct csv_row *row, const char **why);
 
 /* Writes the fields of row->rest, each after a comma, as CSV. Returns 0 or

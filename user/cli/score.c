@@ -77,19 +77,17 @@ static int write_header(FILE *out, const struct scorer *s, struct csv_row *heade
 	return fputc('\n', out) == EOF ? -EIO : 0;
 }
 
-/* The first line that is not blank sets the format; it is a header if its
- * value field is text (not a number, not a missing value). */
+/* The first line of two fields or more sets the delimiter; it is a header
+ * if its value field is text (not a number, not a missing value). */
 static int first_line(struct scorer *s, FILE *out, char *line, struct csv_row *row,
 		      bool *header, const char **why)
 {
 	int ret;
 
-	csv__format_of(line, &s->fmt);
 	s->started = true;
 	ret = csv__parse_line(line, &s->fmt, row, why);
-	*header = ret && s->fmt.fields >= 2 && *row->val_text &&
-		  !isdigit((unsigned char)*row->val_text) && !strchr("+-.", *row->val_text) &&
-		  !csv__missing(row->val_text);
+	*header = ret && *row->val_text && !isdigit((unsigned char)*row->val_text) &&
+		  !strchr("+-.", *row->val_text) && !csv__missing(row->val_text);
 	return write_header(out, s, *header ? row : NULL);
 }
 
@@ -122,10 +120,18 @@ static int one_line(struct scorer *s, FILE *out, char *line, size_t len,
 	if (blank(line))
 		return 0;
 	if (!s->started) {
-		/* The first line is parsed twice: for its format and header
-		 * here, as a row below (the parse cuts the line up). */
-		char *copy = strdup(line);
+		/* A line of one field (a comment, a title) is malformed and
+		 * sets nothing; the first line of two fields or more is parsed
+		 * twice: for its delimiter and header here, as a row below
+		 * (the parse cuts the line up). */
+		char *copy;
 
+		csv__format_of(line, &s->fmt);
+		if (s->fmt.fields < 2) {
+			*why = "expected at least two fields: timestamp,value";
+			return 1;
+		}
+		copy = strdup(line);
 		if (!copy)
 			return -ENOMEM;
 		ret = first_line(s, out, copy, &row, &header, why);
