@@ -142,8 +142,8 @@ static const struct key model_keys[] = {
 	NUM("min_abs_scale", core.model.min_abs_scale, 0, 1e9, "Residual scale floor, µs."),
 	U32("warmup", core.model.warmup, 0, 1e6, "Samples before the model's verdicts count."),
 	U32("settle", core.model.settle, 0, 65535,
-	    "Samples after a latency alert resolves that the model learns before its verdicts "
-	    "count again: the recovery is not a new anomaly."),
+	    "Samples after a latency alert resolves in which the model still learns nothing and "
+	    "no new alert starts: the recovery is not the new normal, nor a new anomaly."),
 	NUM("anomaly_z", core.anomaly_z, 0.5, 1000,
 	    "A latency residual beyond this many robust sigmas is an anomaly."),
 	NUM("critical_z", core.critical_z, 0.5, 1000,

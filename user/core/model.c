@@ -36,10 +36,11 @@ void model__default_config(struct model_config *cfg)
 	cfg->warmup = 60;
 	/* The samples right after an anomaly are its recovery (a client
 	 * catching up, a load never seen in the fit): learnt from, one of them
-	 * can swing a young fit's coefficients, and the next samples would be
-	 * a new alert that is only the fit's own wobble. The detectors' own
-	 * refractory time is 5 points; with the 3-of-5 persistence this keeps
-	 * a new model alert at least 13 samples after a resolve. */
+	 * can swing a young fit's coefficients far enough (intercept 101 ->
+	 * 5,555 us in two samples, seen in e2e/alertmanager) that the samples
+	 * after it are a new alert that is only the fit's own error. So the
+	 * hold lasts this many samples past the resolve, and no new alert
+	 * starts in them (the detectors' refractory time is 5 points). */
 	cfg->settle = 10;
 }
 
@@ -257,16 +258,18 @@ int model__update(struct model *m, const struct model_config *cfg, const double 
 		pred->z[o] = r / (sigma * sd);
 		if (m->hold)
 			m->held[o] += r;
-		else
+		else if (!m->settle)
 			learn_out(m, cfg, o, gain, r, sd, sigma, y[o]);
 	}
 	if (m->hold) {
 		m->n_held++;
 		return 0;
 	}
-	update_cov(m, cfg, px, cfg->lambda + h);
-	if (m->settle)
+	if (m->settle) {
 		m->settle--;
+		return 0;
+	}
+	update_cov(m, cfg, px, cfg->lambda + h);
 	if (m->n < UINT32_MAX)
 		m->n++;
 	if (!degenerate(m))

@@ -27,7 +27,7 @@ struct model_config {
 	double min_rel_scale; /* residual scale floor, fraction of the prediction */
 	double min_abs_scale; /* residual scale floor, in the target's unit */
 	uint32_t warmup;     /* samples before the model's verdicts count */
-	uint32_t settle;     /* samples re-learnt after a hold before they count again */
+	uint32_t settle;     /* samples past a hold still held, with no verdicts */
 };
 
 /* What one sample looked like to the model before it learnt from it. */
@@ -35,7 +35,7 @@ struct model_pred {
 	double expected[MODEL_OUTS]; /* prediction from the features */
 	double z[MODEL_OUTS];	     /* (observed - expected) / robust scale */
 	bool ready;		     /* past warm-up */
-	bool settling;		     /* re-learning after a hold: no verdicts yet */
+	bool settling;		     /* just past a hold: no verdicts yet */
 };
 
 struct model {
@@ -56,7 +56,7 @@ struct model {
 	uint32_t n_held;			 /* samples in held */
 	uint8_t nx;				 /* features in use */
 	uint8_t hold;				 /* predict only: an anomaly is in progress */
-	uint16_t settle;			 /* samples left to re-learn after a hold */
+	uint16_t settle;			 /* samples of the hold left past its end */
 };
 
 /* Sets the defaults. */
@@ -74,7 +74,7 @@ int model__update(struct model *m, const struct model_config *cfg, const double 
 /* While hold is set, model__update predicts and scores but learns nothing
  * (an anomaly in progress is not the new normal) and sums the residuals.
  * Clearing it drops the sums and starts cfg->settle samples of settling:
- * the model learns the recovery, and its verdicts do not count yet. */
+ * the recovery is not learnt either, and no verdict counts in it. */
 void model__hold(struct model *m, const struct model_config *cfg, bool hold);
 
 /* Adopts what the held samples showed: shifts each intercept by the mean

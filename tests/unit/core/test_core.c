@@ -106,8 +106,8 @@ static void test_slowdown_ends(void)
 }
 
 /* A recovery right after a resolve (70 % slower for 8 samples: a client
- * catching up, caches refilling) is learnt, not alerted, for model.settle
- * samples; a slowdown after that alerts again. With settle 0 the same
+ * catching up, caches refilling) is neither learnt nor alerted for
+ * model.settle samples; a slowdown after that alerts again. With settle 0 the same
  * recovery is a second alert, so the check can fail. Returns the firings
  * during the recovery. */
 static int recovery_alerts(unsigned settle)
