@@ -125,6 +125,7 @@ struct view {
 static void start(struct detect *d, double ts, double x)
 {
 	d->level = d->flat = x;
+	d->slow = (float)x;
 	d->scale = d->flat_scale = 0;
 	d->prev = (float)x;
 	d->expected = (float)x;
@@ -258,6 +259,7 @@ static void second_opinion(struct detect *d, const struct detect_config *cfg, do
 
 		d->level += shift;
 		d->flat += shift;
+		d->slow += (float)shift;
 		if (d->adopted < UINT8_MAX)
 			d->adopted++;
 		end_episode(d, cfg, DETECT_END_ADOPTED);
@@ -313,6 +315,24 @@ static double sq_err(double e, double sigma, double least)
 	return e * e;
 }
 
+/* What the profiles learn is each point's deviation from a level. While
+ * they are young, from the forecast's own level: it follows the part of the
+ * cycle the profiles do not know yet, which keeps their band wide while they
+ * know little. Once they have seen a whole week, from a level of a day and a
+ * half, which leaves them the whole cycle: the forecast's level (weight
+ * alpha a point, four hours at 5 min) would hide a third of a daily cycle
+ * from them for weeks (docs/detectors.md, "The daily profile"). */
+#define SLOW_S (1.5 * 86400)
+#define MATURE_S (7 * 86400)
+/* The slow level is a float: below this weight (1 s data) its steps would
+ * round away on a smooth series. */
+#define SLOW_MIN_WEIGHT 1e-4
+
+static double profile_base(const struct detect *d, double age)
+{
+	return age >= MATURE_S ? d->slow : d->level;
+}
+
 /* The profiles and the seasonal selection learn from every point, also
  * within an episode: a young series' daily cycle is an episode every day until
  * its profile knows it, and a profile that learnt nothing there would never
@@ -335,7 +355,7 @@ static void learn_season(struct detect *d, const struct detect_config *cfg, doub
 		       sq_err(rs + term - v->week, ss, v->floor),
 		       min2(1, v->stride / max2(cfg->season.err_days * ppd, 50)), age);
 	d->mode = d->season.mode;
-	dev = x - d->level;
+	dev = x - profile_base(d, age);
 	if (!warm) {
 		rs = clamp(rs, cl * max2(ss, v->floor));
 		dev = term + clamp(dev - term, cl * max2(ss, v->sigma));
@@ -371,6 +391,8 @@ static void learn(struct detect *d, const struct detect_config *cfg, double x,
 	d->flat += a * rf;
 	d->flat_scale += (float)(sa * (fabs(rf) - d->flat_scale));
 	d->level += a * rs;
+	d->slow += (float)((warm ? a : min2(a, max2(d->dt / SLOW_S, SLOW_MIN_WEIGHT))) *
+			   clamp(x - term - d->slow, cl * max2(ss, v->floor)));
 	d->scale += (float)(sa * (fabs(rs) - d->scale));
 }
 

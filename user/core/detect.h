@@ -72,6 +72,7 @@ struct detect {
 	double level;	  /* deseasonalised level of the seasonal forecast */
 	double flat;	  /* level of the level-only forecast */
 	double last_ts;	  /* time of the last point */
+	float slow;	  /* deseasonalised level of a day and a half (see learn_season) */
 	float scale;	  /* mean |residual| of the seasonal forecast */
 	float flat_scale; /* mean |residual| of the level-only forecast */
 	float dt;	  /* typical interval between points, s */
