@@ -320,8 +320,8 @@ static double sq_err(double e, double sigma, double least)
  * cycle the profiles do not know yet, which keeps their band wide while they
  * know little. Once they have seen a whole week, from a level of a day and a
  * half, which leaves them the whole cycle: the forecast's level (weight
- * alpha a point, four hours at 5 min) would hide a third of a daily cycle
- * from them for weeks (docs/detectors.md, "The daily profile"). */
+ * alpha a point, four hours at 5 min) would hide part of a daily cycle
+ * from them for weeks (docs/detectors.md, "The daily profile's learning"). */
 #define SLOW_S (1.5 * 86400)
 #define MATURE_S (7 * 86400)
 /* The slow level is a float: below this weight (1 s data) its steps would
