@@ -160,6 +160,18 @@ static void restart(struct detect *d, const struct detect_config *cfg, double ts
 	d->flat_scale = flat_scale;
 	d->n = n;
 	d->rewarm = REWARM_POINTS - 1;
+	/* The seasonal forecast's levels are deseasonalised: they start from
+	 * the point less what the profiles expect at its time of day. */
+	if (cfg->seasonal && d->mode) {
+		struct season_pos pos;
+		double day, week, spread;
+
+		season__view(&d->season, ts, &pos, &day, &week, &spread);
+		if (pos.ok) {
+			d->level = x - (d->mode == SEASON_WEEKLY ? week : day);
+			d->slow = (float)d->level;
+		}
+	}
 }
 
 /* Still settling: the first warm-up, or re-learning the level after a gap. */
