@@ -148,7 +148,7 @@ static void start(struct detect *d, double ts, double x)
 
 static void restart(struct detect *d, const struct detect_config *cfg, double ts, double x)
 {
-	float scale = d->scale, flat_scale = d->flat_scale;
+	float scale = d->scale, flat_scale = d->flat_scale, slow = d->slow;
 	uint32_t n = d->n;
 
 	if (d->restarts < UINT32_MAX)
@@ -158,6 +158,7 @@ static void restart(struct detect *d, const struct detect_config *cfg, double ts
 		return;
 	d->scale = scale;
 	d->flat_scale = flat_scale;
+	d->slow = slow; /* a level over days: the profiles' base goes on */
 	d->n = n;
 	d->rewarm = REWARM_POINTS - 1;
 	/* The seasonal forecast's levels are deseasonalised: they start from
@@ -167,10 +168,8 @@ static void restart(struct detect *d, const struct detect_config *cfg, double ts
 		double day, week, spread;
 
 		season__view(&d->season, ts, &pos, &day, &week, &spread);
-		if (pos.ok) {
+		if (pos.ok)
 			d->level = x - (d->mode == SEASON_WEEKLY ? week : day);
-			d->slow = (float)d->level;
-		}
 	}
 }
 
@@ -403,7 +402,9 @@ static void learn(struct detect *d, const struct detect_config *cfg, double x,
 	d->flat += a * rf;
 	d->flat_scale += (float)(sa * (fabs(rf) - d->flat_scale));
 	d->level += a * rs;
-	d->slow += (float)((warm ? a : min2(a, max2(d->dt / SLOW_S, SLOW_MIN_WEIGHT))) *
+	/* Past the first warm-up it keeps its own weight, also while a gap's
+	 * restarted level re-learns. */
+	d->slow += (float)((d->n < cfg->warmup ? a : min2(cfg->alpha, max2(d->dt / SLOW_S, SLOW_MIN_WEIGHT))) *
 			   clamp(x - term - d->slow, cl * max2(ss, v->floor)));
 	d->scale += (float)(sa * (fabs(rs) - d->scale));
 }
