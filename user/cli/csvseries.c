@@ -105,7 +105,6 @@ bool csv__missing(const char *val_text)
 	return !*val_text || !strcasecmp(val_text, "nan") || !strcasecmp(val_text, "null");
 }
 
-
 /* The field starting at s ends at the first delimiter outside double
  * quotes, or at the end of the line. */
 static char *field_end(char *s, char delim)
@@ -199,7 +198,7 @@ int csv__parse_line(char *line, const struct csv_format *f, struct csv_row *row,
 
 	row->ts_text = row->val_text = line + strlen(line);
 	row->rest = NULL;
-	if (count_fields(line, f->delim) < 2) {
+	if (!*field_end(line, f->delim)) {
 		*why = "expected at least two fields: timestamp,value";
 		return -EINVAL;
 	}
@@ -209,7 +208,7 @@ int csv__parse_line(char *line, const struct csv_format *f, struct csv_row *row,
 	if (more)
 		row->rest = s;
 	if (csv__parse_ts(row->ts_text, &row->ts)) {
-		*why = "timestamp: not YYYY-MM-DD HH:MM:SS, ISO 8601 or epoch seconds";
+		*why = "timestamp: not YYYY-MM-DD HH:MM:SS, ISO 8601 or epoch (milli)seconds";
 		return -EINVAL;
 	}
 	return parse_value(row->val_text, &row->v, why);

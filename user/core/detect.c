@@ -344,6 +344,15 @@ static double profile_base(const struct detect *d, double age)
 	return age >= MATURE_S ? d->slow : d->level;
 }
 
+/* The slow level's weight: the first warm-up's average, then time step /
+ * SLOW_S, also while a gap's restarted level re-learns. */
+static double slow_weight(const struct detect *d, const struct detect_config *cfg, double a)
+{
+	if (d->n < cfg->warmup)
+		return a;
+	return min2(cfg->alpha, max2(d->dt / SLOW_S, SLOW_MIN_WEIGHT));
+}
+
 /* The profiles and the seasonal selection learn from every point, also
  * within an episode: a young series' daily cycle is an episode every day until
  * its profile knows it, and a profile that learnt nothing there would never
@@ -402,9 +411,7 @@ static void learn(struct detect *d, const struct detect_config *cfg, double x,
 	d->flat += a * rf;
 	d->flat_scale += (float)(sa * (fabs(rf) - d->flat_scale));
 	d->level += a * rs;
-	/* Past the first warm-up it keeps its own weight, also while a gap's
-	 * restarted level re-learns. */
-	d->slow += (float)((d->n < cfg->warmup ? a : min2(cfg->alpha, max2(d->dt / SLOW_S, SLOW_MIN_WEIGHT))) *
+	d->slow += (float)(slow_weight(d, cfg, a) *
 			   clamp(x - term - d->slow, cl * max2(ss, v->floor)));
 	d->scale += (float)(sa * (fabs(rs) - d->scale));
 }
