@@ -175,8 +175,9 @@ static const struct key detector_keys[] = {
 	    "Weight of a point in an episode's own level."),
 	NUM("tail_eta", core.detect.tail_eta, 0, 1, "Step of the learnt tail quantiles."),
 	NUM("gap_restart", core.detect.gap_restart, 1, 1e9,
-	    "A silence of this many intervals restarts the level: re-learnt over 10 points, "
-	    "not judged (the whole warm-up when the first one is not over)."),
+	    "After a silence of this many intervals the level is re-learnt over 10 points: "
+	    "from where it was when the first point agrees (judged), else from that point "
+	    "(not judged; the whole warm-up when the first one is not over)."),
 	NUM("level_interval_s", core.detect.level_interval, 1e-3, 1e9,
 	    "Interval at which `level` applies as is; faster points raise it by log10(this / interval), "
 	    "so the false alerts per day do not grow with the rate."),

@@ -139,16 +139,28 @@ static void start(struct detect *d, double ts, double x)
 		d->season.t0 = ts;
 }
 
-/* After a long silence the level may be anywhere, but the noise's scale,
- * its tail and the cycles still describe the series: only the level starts
- * again, averaged over REWARM_POINTS points in which nothing is judged, so
- * a series with outages is not blind for a whole warm-up after each. A
- * series still in its first warm-up starts that over. */
+/* After a long silence the noise's scale, its tail and the cycles still
+ * describe the series; the level may have moved. It goes on when the first
+ * point lies within huber_k scales of it (one point is noisier than a level
+ * averaged over many), else it starts again from that point. Either way the
+ * next REWARM_POINTS points average into it; they are judged unless it
+ * started again. So a series with outages is not blind for a whole warm-up
+ * after each, nor for REWARM_POINTS when nothing moved. A series still in
+ * its first warm-up starts that over. */
 #define REWARM_POINTS 10
+
+static double restart_level(double old, double from_point, double scale,
+			    const struct detect_config *cfg)
+{
+	if (fabs(from_point - old) <= cfg->huber_k * MAD_TO_SIGMA * scale)
+		return old;
+	return from_point;
+}
 
 static void restart(struct detect *d, const struct detect_config *cfg, double ts, double x)
 {
 	float scale = d->scale, flat_scale = d->flat_scale, slow = d->slow;
+	double level = d->level, flat = d->flat;
 	uint32_t n = d->n;
 
 	if (d->restarts < UINT32_MAX)
@@ -161,15 +173,19 @@ static void restart(struct detect *d, const struct detect_config *cfg, double ts
 	d->slow = slow; /* a level over days: the profiles' base goes on */
 	d->n = n;
 	d->rewarm = REWARM_POINTS - 1;
-	/* The seasonal forecast's levels are deseasonalised: they start from
-	 * the point less what the profiles expect at its time of day. */
+	d->flat = restart_level(flat, x, flat_scale, cfg);
+	d->rewarm_blind = d->flat != flat;
+	/* The seasonal forecast's level is deseasonalised: the point less what
+	 * the profiles expect at its time of day. */
 	if (cfg->seasonal && d->mode) {
 		struct season_pos pos;
 		double day, week, spread;
 
 		season__view(&d->season, ts, &pos, &day, &week, &spread);
 		if (pos.ok)
-			d->level = x - (d->mode == SEASON_WEEKLY ? week : day);
+			d->level = restart_level(level, x - (d->mode == SEASON_WEEKLY ? week : day),
+						 max2(scale, spread), cfg);
+		d->rewarm_blind = d->level != level;
 	}
 }
 
@@ -177,6 +193,13 @@ static void restart(struct detect *d, const struct detect_config *cfg, double ts
 static bool warming(const struct detect *d, const struct detect_config *cfg)
 {
 	return d->n < cfg->warmup || d->rewarm;
+}
+
+/* Points are judged after the first warm-up, except while a level that
+ * started again after a gap re-learns. */
+static bool judging(const struct detect *d, const struct detect_config *cfg)
+{
+	return d->n >= cfg->warmup && !(d->rewarm && d->rewarm_blind);
 }
 
 static void observe_time(struct detect *d, const struct detect_config *cfg, double ts, double x)
@@ -445,7 +468,7 @@ double detect__update(struct detect *d, const struct detect_config *cfg, double 
 	d->expected = (float)v.fcast;
 	d->sigma = (float)v.sigma;
 	d->z = (float)v.z;
-	if (!warming(d, cfg))
+	if (judging(d, cfg))
 		score = judge(d, cfg, x, &v);
 	if (!d->firing)
 		learn(d, cfg, x, &v);

@@ -52,7 +52,7 @@ struct detect_config {
 	double calm;	      /* surprise below which a point is explained */
 	double tail_eta;      /* step of the tail quantiles */
 	double episode_alpha; /* weight of a point in the episode's own level */
-	double gap_restart;   /* silence, in intervals, that restarts warm-up */
+	double gap_restart;   /* silence, in intervals, after which the level is re-learnt */
 	double level_interval; /* interval (s) at which `level` applies as is; points
 				* coming faster raise it by log10(level_interval / dt) */
 	double budget_step;   /* added to level by each episode, log10 */
@@ -98,6 +98,7 @@ struct detect {
 	uint8_t last_end; /* DETECT_END_* of the last episode, 0 before one */
 	uint8_t mode;	  /* season.mode, kept here where every point looks */
 	uint8_t rewarm;	  /* points left re-learning the level after a long gap */
+	uint8_t rewarm_blind; /* ... not judged: the level started again */
 	/* Last, so its header shares cache lines with the fields above and its
 	 * tables, touched once a minute at 1 s, stay out of the way. */
 	struct season season;
@@ -124,9 +125,9 @@ void detect__init(struct detect *d);
 
 /* Adds the point (ts, x), ts in seconds since the epoch, and returns its
  * anomaly score in [0,1), computed before the point teaches the state. A
- * non-finite x is a missing point: it is counted in gaps and returns NAN; a
- * silence longer than gap_restart intervals restarts the warm-up (the
- * profiles and tails are kept). Returns DETECT_THRESHOLD or more exactly on
+ * non-finite x is a missing point: it is counted in gaps and returns NAN;
+ * after a silence longer than gap_restart intervals the level is re-learnt
+ * (the scales, tails and profiles are kept). Returns DETECT_THRESHOLD or more exactly on
  * the points that start an episode and on no other point outside one. */
 double detect__update(struct detect *d, const struct detect_config *cfg, double ts, double x);
 

@@ -312,6 +312,26 @@ static void test_gap_rewarm(void)
 	CHECK(r.starts == 1 && r.mismatch == 0);
 }
 
+/* A long gap after which the series is where it was: its level goes on
+ * and its points are judged at once, so a spike two points after the
+ * silence is found (a restarted level would be blind for ten). */
+static void test_gap_goes_on(void)
+{
+	struct detect d;
+	struct run r = { 0 };
+	struct rng g = { 15 };
+	double ts = T0;
+
+	detect__init(&d);
+	noise(&d, &r, &g, &ts, 500, 60, 100, 5);
+	ts += 3 * 3600;
+	r = (struct run){ 0 };
+	noise(&d, &r, &g, &ts, 2, 60, 100, 5);
+	CHECK(d.restarts == 1 && r.starts == 0);
+	feed(&d, &r, ts, 100 + 20 * 5);
+	CHECK(r.starts == 1 && r.mismatch == 0);
+}
+
 static void test_gaps(void)
 {
 	struct detect d;
@@ -390,6 +410,7 @@ int main(void)
 	test_young_cycle();
 	test_gaps();
 	test_gap_rewarm();
+	test_gap_goes_on();
 	test_profile_converges();
 	test_direction();
 	test_score_map();
