@@ -16,10 +16,12 @@ fi
 echo "== detection (bench/detection: NAB-method scores on ../shared/corpora)"
 bench/detection/run.sh "$OUT" || rc=1
 echo "== detection on short files (the same series cut into 4,000 rows, each from a fresh detector)"
-bench/detection/run.sh "$OUT" --cut 4000 | grep -F '**' || rc=1
+bench/detection/run.sh "$OUT" --cut 4000 | grep -E '[*][*]|alone' || rc=1
 echo "== detection across outages (bench/detection/outages.py)"
 python3 bench/detection/outages.py --telltale "$OUT/telltale" || rc=1
 python3 bench/detection/outages.py --telltale "$OUT/telltale" --no-outage || rc=1
+python3 bench/detection/outages.py --telltale "$OUT/telltale" --no-outage --cycle 60 || rc=1
+python3 bench/detection/outages.py --telltale "$OUT/telltale" --no-outage --cycle 60 --interval 60 || rc=1
 echo
 if [ -x "$OUT/tools/scrape_bench" ]; then
 	echo "== scrape_bench"

@@ -249,6 +249,17 @@ def main():
             loud = sum(1 for x in quiet if any(x["alerts"]))
             print(f"| {corpus}: {len(quiet)} {'files' if a.cut else 'series'} without labels | {n} alerts "
                   f"(probation included) on {loud} of them | | | | | | |")
+        labelled = [x for x in xs if x["file"].win]
+        if a.cut and quiet and labelled:
+            # Alerts in a file without labels count against the corpus, also
+            # where its labellers left a part unlabelled (asd's first month):
+            # the files with labels alone show what a cold start costs there.
+            t = Tally()
+            for x in labelled:
+                t.add(x)
+            best, thr, _ = nab.sweep([x["file"] for x in labelled], [x["scores"] for x in labelled])
+            print(t.row(f"{corpus}: the {len(labelled)} files with labels alone",
+                        f"{best:.1f} ({thr:.4f})"))
         if a.files:
             for x in xs:
                 t = Tally()

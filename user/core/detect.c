@@ -349,20 +349,24 @@ static double sq_err(double e, double sigma, double least)
 	return e * e;
 }
 
-/* What the profiles learn is each point's deviation from a level. While
- * they are young, from the forecast's own level: it follows the part of the
- * cycle the profiles do not know yet, which keeps their band wide while they
- * know little. Once they have seen a whole week, from a level of a day and a
- * half, which leaves them the whole cycle: the forecast's level (weight
- * alpha a point, four hours at 5 min) would hide part of a daily cycle
- * from them for weeks (docs/detectors.md, "The daily profile's learning"). */
+/* What the profiles learn is each point's deviation from a level. The day
+ * profile's is a level of a day and a half, which leaves it the whole daily
+ * cycle: the forecast's own level (weight alpha a point: four hours at 5 min,
+ * 50 minutes at 1 min) follows most of the part of a cycle the profile does
+ * not know yet, and so hid that part from it for weeks (docs/detectors.md,
+ * "The daily profile's learning"). The week profile learns what the day
+ * profile leaves of the forecast's level until it is a week old, then of
+ * the slow level: the slow level moves with a working week (a weekend
+ * lowers it over a day and a half), and a week profile learnt from it from
+ * the start never explained the business week of test_seasonal better than
+ * the day profile. */
 #define SLOW_S (1.5 * 86400)
 #define MATURE_S (7 * 86400)
 /* The slow level is a float: below this weight (1 s data) its steps would
  * round away on a smooth series. */
 #define SLOW_MIN_WEIGHT 1e-4
 
-static double profile_base(const struct detect *d, double age)
+static double week_base(const struct detect *d, double age)
 {
 	return age >= MATURE_S ? d->slow : d->level;
 }
@@ -388,7 +392,7 @@ static void learn_season(struct detect *d, const struct detect_config *cfg, doub
 	bool warm = warming(d, cfg);
 	double sf = MAD_TO_SIGMA * d->flat_scale, ss = MAD_TO_SIGMA * max2(d->scale, v->spread);
 	double term = d->mode == SEASON_WEEKLY ? v->week : v->day, cl = cfg->huber_k;
-	double rs = x - (d->level + term), age = d->last_ts - d->season.t0, ppd, dev;
+	double rs = x - (d->level + term), age = d->last_ts - d->season.t0, ppd, dev_day, dev_week;
 
 	if (!cfg->seasonal || !v->pos.ok)
 		return;
@@ -398,12 +402,14 @@ static void learn_season(struct detect *d, const struct detect_config *cfg, doub
 		       sq_err(rs + term - v->week, ss, v->floor),
 		       min2(1, v->stride / max2(cfg->season.err_days * ppd, 50)), age);
 	d->mode = d->season.mode;
-	dev = x - profile_base(d, age);
+	dev_day = x - d->slow;
+	dev_week = x - week_base(d, age);
 	if (!warm) {
 		rs = clamp(rs, cl * max2(ss, v->floor));
-		dev = term + clamp(dev - term, cl * max2(ss, v->sigma));
+		dev_day = term + clamp(dev_day - term, cl * max2(ss, v->sigma));
+		dev_week = term + clamp(dev_week - term, cl * max2(ss, v->sigma));
 	}
-	season__learn(&d->season, &cfg->season, &v->pos, dev, v->day, rs,
+	season__learn(&d->season, &cfg->season, &v->pos, dev_day, dev_week, v->day, rs,
 		      fabs(d->level) + 8 * max2(ss, v->sigma), age,
 		      episode && age >= EPISODE_GAIN_AFTER_S);
 }

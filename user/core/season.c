@@ -203,8 +203,8 @@ static void fold_spread(struct season *s, uint16_t *cell, double mean, double ga
 }
 
 void season__learn(struct season *s, const struct season_config *cfg, const struct season_pos *p,
-		   double dev, double day, double resid, double mag, double age,
-		   bool partial)
+		   double dev_day, double dev_week, double day, double resid, double mag,
+		   double age, bool partial)
 {
 	double gd, gw;
 
@@ -247,9 +247,9 @@ void season__learn(struct season *s, const struct season_config *cfg, const stru
 	 * the week differs from it. A day profile that learnt only what the
 	 * week does not explain would chase the week's corrections while they
 	 * are young (asd: 45.1 against 52.9). */
-	s->acc_day += (float)dev;
+	s->acc_day += (float)dev_day;
 	s->acc_spread += (float)fabs(resid);
-	s->acc_week += (float)(dev - day);
+	s->acc_week += (float)(dev_week - day);
 	if (s->n_day < UINT16_MAX - 1)
 		s->n_day++;
 	if (s->n_week < UINT16_MAX - 1)

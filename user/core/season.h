@@ -92,7 +92,8 @@ void season__set_interval(struct season *s, double dt);
 void season__view(struct season *s, double ts, struct season_pos *p, double *day, double *week,
 		  double *spread);
 
-/* Teaches the profiles one point: dev = x - level, day the daily term
+/* Teaches the profiles one point: dev_day and dev_week = x less the level
+ * each profile learns from (see core/detect.c), day the daily term
  * season__view gave, resid = the point's residual against the full
  * forecast (already clipped), mag = a magnitude of the series (|level| + a few
  * scales) that sets the step at the first lesson, age = time since the first
@@ -103,7 +104,7 @@ void season__view(struct season *s, double ts, struct season_pos *p, double *day
  * spread is learnt only once the bin holds a value: before, the residual is
  * the whole cycle, not the profile's error. */
 void season__learn(struct season *s, const struct season_config *cfg, const struct season_pos *p,
-		   double dev, double day, double resid, double mag, double age,
+		   double dev_day, double dev_week, double day, double resid, double mag, double age,
 		   bool partial);
 
 /* Feeds the one-step errors of the level-only, daily and daily+weekly

@@ -287,6 +287,30 @@ static void test_profile_converges(void)
 	CHECK(err / n < 0.6);
 }
 
+/* A young daily cycle: a +15 sd spike at 21:00 on days 3 to 7 is found.
+ * The day profile learns from a slow level from the start, so it knows the
+ * cycle after a few days; learnt from the forecast's own level it knew a
+ * part of it, and the band stayed wide enough to hide these spikes. */
+static void test_young_cycle_spikes(void)
+{
+	struct detect d;
+	struct run r = { 0 };
+	struct rng g = { 22 };
+	double ts = T0, truth;
+	int i, spikes = 0;
+
+	detect__init(&d);
+	for (i = 0; i < 8 * 288; i++, ts += 300) {
+		bool spike = i >= 3 * 288 && i % 288 == 252;
+
+		truth = 100 + 30 * sin(2 * M_PI * fmod(ts, 86400) / 86400);
+		feed(&d, &r, ts, truth + 3 * rng_normal(&g) + (spike ? 45 : 0));
+		spikes += spike;
+	}
+	CHECK(spikes == 5);
+	CHECK(r.starts == spikes && r.mismatch == 0);
+}
+
 /* After a long gap only the level starts again (scale, tail and cycles
  * stay): ten points on, a spike is found, where a whole new warm-up would be
  * blind for 100 points. A gap within the first warm-up starts that over. */
@@ -409,6 +433,7 @@ int main(void)
 	test_seasonal();
 	test_young_cycle();
 	test_gaps();
+	test_young_cycle_spikes();
 	test_gap_rewarm();
 	test_gap_goes_on();
 	test_profile_converges();
