@@ -293,7 +293,12 @@ static void second_opinion(struct detect *d, const struct detect_config *cfg, do
 
 		d->level += shift;
 		d->flat += shift;
-		d->slow += (float)shift;
+		/* Not the slow level: it is the day profile's base, and a young
+		 * series' daily ramp, an episode every day until the profile knows
+		 * it, would be adopted with it and drag it round the cycle. A lasting
+		 * shift reaches it within its day and a half, and the profile's
+		 * offset meanwhile, the same in every bin, is the forecast's level's
+		 * to absorb. */
 		if (d->adopted < UINT8_MAX)
 			d->adopted++;
 		end_episode(d, cfg, DETECT_END_ADOPTED);
@@ -406,8 +411,9 @@ static void learn_season(struct detect *d, const struct detect_config *cfg, doub
 	dev_week = x - week_base(d, age);
 	if (!warm) {
 		rs = clamp(rs, cl * max2(ss, v->floor));
-		dev_day = term + clamp(dev_day - term, cl * max2(ss, v->sigma));
-		dev_week = term + clamp(dev_week - term, cl * max2(ss, v->sigma));
+		/* Each lesson at most huber_k scales from its profile's forecast. */
+		dev_day = v->day + clamp(dev_day - v->day, cl * max2(ss, v->sigma));
+		dev_week = v->week + clamp(dev_week - v->week, cl * max2(ss, v->sigma));
 	}
 	season__learn(&d->season, &cfg->season, &v->pos, dev_day, dev_week, v->day, rs,
 		      fabs(d->level) + 8 * max2(ss, v->sigma), age,

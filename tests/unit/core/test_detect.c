@@ -178,15 +178,12 @@ static void test_adopt(void)
 	CHECK(r.mismatch == 0);
 }
 
-/* A business-hours rate at 5 min: 200 at night, a 30 min ramp to 2,000 at
- * 09:00, a 30 min fall at 18:00, 300 all weekend, 5 % noise. */
-static double business(double ts)
+/* A business day's rate: 200 at night, a 30 min ramp to 2,000 at 09:00, a
+ * 30 min fall at 18:00. */
+static double business_day(double ts)
 {
 	double h = fmod(ts, 86400) / 3600;
-	int dow = (int)(floor(ts / 86400) + 3) % 7; /* 0 = Monday */
 
-	if (dow >= 5)
-		return 300;
 	if (h < 9 || h >= 18.5)
 		return 200;
 	if (h < 9.5)
@@ -194,6 +191,14 @@ static double business(double ts)
 	if (h < 18)
 		return 2000;
 	return 2000 - 1800 * (h - 18) / 0.5;
+}
+
+/* The business week: business days Monday to Friday, 300 all weekend. */
+static double business(double ts)
+{
+	int dow = (int)(floor(ts / 86400) + 3) % 7; /* 0 = Monday */
+
+	return dow >= 5 ? 300 : business_day(ts);
 }
 
 static void test_seasonal(void)
@@ -309,6 +314,30 @@ static void test_young_cycle_spikes(void)
 	}
 	CHECK(spikes == 5);
 	CHECK(r.starts == spikes && r.mismatch == 0);
+}
+
+/* A business day every day at 1 min: until the profile knows them, the
+ * ramps are episodes long enough to be adopted, and the slow level the day
+ * profile learns from must not follow them round the cycle (it went from
+ * 200 to 4,000 within a week when it took adopted shifts). */
+static void test_slow_level_stays(void)
+{
+	struct detect d;
+	struct run r = { 0 };
+	struct rng g = { 23 };
+	double ts = T0, lo = INFINITY, hi = -INFINITY;
+	int i;
+
+	detect__init(&d);
+	for (i = 0; i < 7 * 1440; i++, ts += 60) {
+		feed(&d, &r, ts, business_day(ts) * (1 + 0.05 * rng_normal(&g)));
+		if (i >= 1440) {
+			lo = fmin(lo, d.slow);
+			hi = fmax(hi, d.slow);
+		}
+	}
+	CHECK(d.adopted > 0);
+	CHECK(lo > 150 && hi < 2100);
 }
 
 /* After a long gap only the level starts again (scale, tail and cycles
@@ -434,6 +463,7 @@ int main(void)
 	test_young_cycle();
 	test_gaps();
 	test_young_cycle_spikes();
+	test_slow_level_stays();
 	test_gap_rewarm();
 	test_gap_goes_on();
 	test_profile_converges();
