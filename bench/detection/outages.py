@@ -18,6 +18,7 @@ import math
 import random
 import subprocess
 
+
 def series(seed, outage, cycle=30, spike=45, dt=300):
     rng = random.Random(seed)
     t0 = 1700000000 - 1700000000 % 86400

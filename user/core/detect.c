@@ -174,7 +174,6 @@ static void restart(struct detect *d, const struct detect_config *cfg, double ts
 	d->n = n;
 	d->rewarm = REWARM_POINTS - 1;
 	d->flat = restart_level(flat, x, flat_scale, cfg);
-	d->rewarm_blind = d->flat != flat;
 	/* The seasonal forecast's level is deseasonalised: the point less what
 	 * the profiles expect at its time of day. */
 	if (cfg->seasonal && d->mode) {
@@ -185,8 +184,9 @@ static void restart(struct detect *d, const struct detect_config *cfg, double ts
 		if (pos.ok)
 			d->level = restart_level(level, x - (d->mode == SEASON_WEEKLY ? week : day),
 						 max2(scale, spread), cfg);
-		d->rewarm_blind = d->level != level;
 	}
+	/* Blind while the level of the forecast in force starts again. */
+	d->rewarm_blind = cfg->seasonal && d->mode ? d->level != level : d->flat != flat;
 }
 
 /* Still settling: the first warm-up, or re-learning the level after a gap. */
@@ -359,7 +359,7 @@ static double sq_err(double e, double sigma, double least)
  * cycle: the forecast's own level (weight alpha a point: four hours at 5 min,
  * 50 minutes at 1 min) follows most of the part of a cycle the profile does
  * not know yet, and so hid that part from it for weeks (docs/detectors.md,
- * "The daily profile's learning"). The week profile learns what the day
+ * "The day profile from the start"). The week profile learns what the day
  * profile leaves of the forecast's level until it is a week old, then of
  * the slow level: the slow level moves with a working week (a weekend
  * lowers it over a day and a half), and a week profile learnt from it from
