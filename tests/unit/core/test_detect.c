@@ -19,6 +19,7 @@ struct run {
 	int high;	 /* points scored >= DETECT_THRESHOLD */
 	int high_quiet;	 /* ... outside an episode and its refractory time */
 	int mismatch;	 /* starts without a high score, or high quiet points without a start */
+	int stale;	 /* points that scored without adding to the sum of surprise */
 	double last;	 /* last score */
 };
 
@@ -28,12 +29,16 @@ struct run {
 static void feed(struct detect *d, struct run *r, double ts, double x)
 {
 	bool was = detect__firing(d), refr = d->refractory > 0, warm = d->n >= cfg.warmup;
+	float before = fmaxf(d->sum_up, d->sum_down);
 	double s = detect__update(d, &cfg, ts, x);
 	bool started = !was && detect__firing(d);
 
 	r->last = s;
 	if (isnan(s))
 		return;
+	/* Only a point that adds evidence scores (or one that starts an
+	 * episode, whose sum then restarts). */
+	r->stale += s > 0 && !started && fmaxf(d->sum_up, d->sum_down) <= before;
 	r->starts += started;
 	r->high += s >= DETECT_THRESHOLD;
 	if (!was && !refr && warm) {
@@ -74,7 +79,7 @@ static void test_quiet(void)
 	memset(&r, 0, sizeof(r));
 	noise(&d, &r, &g, &ts, 86400, 1, 100, 5);
 	CHECK(r.starts <= 3);
-	CHECK(r.mismatch == 0);
+	CHECK(r.mismatch == 0 && r.stale == 0);
 	CHECK(d.season.mode == SEASON_NONE);
 }
 
@@ -100,7 +105,7 @@ static void test_spike(void)
 	for (int i = 0; i < 100 && detect__firing(&d); i++)
 		noise(&d, &r, &g, &ts, 1, 60, 100, 5);
 	CHECK(!detect__firing(&d) && d.last_end == DETECT_END_EXPLAINED);
-	CHECK(r.starts == 1 && r.mismatch == 0);
+	CHECK(r.starts == 1 && r.mismatch == 0 && r.stale == 0);
 }
 
 /* A shift of +8 sigma for 60 points (shorter than adopt): one episode, one
@@ -122,7 +127,7 @@ static void test_one_per_episode(void)
 	noise(&d, &r, &g, &ts, 500, 300, 50, 2);
 	CHECK(r.starts == 1);
 	CHECK(!detect__firing(&d) && d.last_end == DETECT_END_EXPLAINED);
-	CHECK(r.mismatch == 0);
+	CHECK(r.mismatch == 0 && r.stale == 0);
 }
 
 static void test_refractory(void)
@@ -153,7 +158,7 @@ static void test_refractory(void)
 	/* ... after it one does. */
 	feed(&d, &r, ts++, 60);
 	CHECK(r.starts == 2);
-	CHECK(r.mismatch == 0);
+	CHECK(r.mismatch == 0 && r.stale == 0);
 	cfg = keep;
 }
 
@@ -175,7 +180,7 @@ static void test_adopt(void)
 	noise(&d, &r, &g, &ts, 20000, 1, 400, 20);
 	CHECK(r.starts == 1);
 	CHECK_NEAR(detect__expected(&d), 400, 20);
-	CHECK(r.mismatch == 0);
+	CHECK(r.mismatch == 0 && r.stale == 0);
 }
 
 /* A business day's rate: 200 at night, a 30 min ramp to 2,000 at 09:00, a
@@ -237,7 +242,7 @@ static void test_seasonal(void)
 	for (i = 0; i < 6; i++, ts += 300)
 		feed(&d, &r, ts, 300 * (1 + 0.05 * rng_normal(&g)));
 	CHECK(r.starts == 1);
-	CHECK(r.mismatch == 0);
+	CHECK(r.mismatch == 0 && r.stale == 0);
 }
 
 /* A young series whose daily cycle has a sharp night trough: the trough is an
@@ -261,7 +266,7 @@ static void test_young_cycle(void)
 		feed(&d, &r, ts, 0.6 - 0.45 * exp(-pow((h - 3) / 1.5, 2)) + 0.02 * rng_normal(&g));
 	}
 	CHECK(r.starts == 0);
-	CHECK(r.mismatch == 0);
+	CHECK(r.mismatch == 0 && r.stale == 0);
 	CHECK(d.season.mode != SEASON_NONE);
 	for (i = 0; i < SEASON_DAY_BINS; i++)
 		empty += d.season.day[i] == INT16_MIN;
@@ -313,7 +318,7 @@ static void test_young_cycle_spikes(void)
 		spikes += spike;
 	}
 	CHECK(spikes == 5);
-	CHECK(r.starts == spikes && r.mismatch == 0);
+	CHECK(r.starts == spikes && r.mismatch == 0 && r.stale == 0);
 }
 
 /* A business day every day at 1 min: until the profile knows them, the
@@ -359,10 +364,10 @@ static void test_gap_rewarm(void)
 	ts += 86400;
 	r = (struct run){ 0 };
 	noise(&d, &r, &g, &ts, 20, 60, 250, 5);
-	CHECK(d.restarts == 2 && r.starts == 0 && r.mismatch == 0);
+	CHECK(d.restarts == 2 && r.starts == 0 && r.mismatch == 0 && r.stale == 0);
 	CHECK_NEAR(detect__expected(&d), 250, 5);
 	feed(&d, &r, ts, 250 + 20 * 5);
-	CHECK(r.starts == 1 && r.mismatch == 0);
+	CHECK(r.starts == 1 && r.mismatch == 0 && r.stale == 0);
 }
 
 /* A long gap after which the series is where it was: its level goes on
@@ -382,7 +387,7 @@ static void test_gap_goes_on(void)
 	noise(&d, &r, &g, &ts, 2, 60, 100, 5);
 	CHECK(d.restarts == 1 && r.starts == 0);
 	feed(&d, &r, ts, 100 + 20 * 5);
-	CHECK(r.starts == 1 && r.mismatch == 0);
+	CHECK(r.starts == 1 && r.mismatch == 0 && r.stale == 0);
 }
 
 static void test_gaps(void)
@@ -419,7 +424,7 @@ static void test_gaps(void)
 		ts += 30 + 60 * rng_unif(&g);
 	}
 	CHECK(r.starts <= 1);
-	CHECK(r.mismatch == 0);
+	CHECK(r.mismatch == 0 && r.stale == 0);
 }
 
 static void test_direction(void)
@@ -439,6 +444,30 @@ static void test_direction(void)
 	feed(&d, &r, ts++, 300);
 	CHECK(r.last >= DETECT_THRESHOLD && r.starts == 1);
 	cfg = keep;
+}
+
+/* A surprise short of an alert scores on its point, not on the quiet points
+ * after it while the sum runs down. */
+static void test_score_onset(void)
+{
+	struct detect d, at;
+	struct run r = { 0 };
+	struct rng g = { 12 };
+	double ts = T0, k;
+
+	detect__init(&d);
+	noise(&d, &r, &g, &ts, 2000, 60, 100, 5);
+	for (k = 2; k < 8; k += 0.1) {
+		at = d;
+		feed(&at, &r, ts, 100 + 5 * k);
+		if (r.last > 0.3)
+			break;
+	}
+	CHECK(r.last > 0.3 && r.last < DETECT_THRESHOLD);
+	feed(&at, &r, ts + 60, 100);
+	CHECK(fmaxf(at.sum_up, at.sum_down) > 0);
+	CHECK(r.last == 0);
+	CHECK(r.stale == 0 && r.mismatch == 0);
 }
 
 static void test_score_map(void)
@@ -468,6 +497,7 @@ int main(void)
 	test_gap_goes_on();
 	test_profile_converges();
 	test_direction();
+	test_score_onset();
 	test_score_map();
 	return check_done("test_detect");
 }
