@@ -311,7 +311,7 @@ static double judge(struct detect *d, const struct detect_config *cfg, double x,
 	/* The bound moves with the rate's add-on: a 1 min series' spike can
 	 * start an episode as a 5 min one's does. */
 	double up, down, cap = cfg->cap * cfg->level + d->rate_add, sum, score;
-	float before = d->sum_up > d->sum_down ? d->sum_up : d->sum_down;
+	double before = max2(d->sum_up, d->sum_down);
 	bool busy = d->firing || d->refractory, rose;
 
 	surprise(d, cfg, v->z, &up, &down);
@@ -319,7 +319,7 @@ static double judge(struct detect *d, const struct detect_config *cfg, double x,
 		second_opinion(d, cfg, x, v, &up, &down);
 	d->sum_up = (float)min2(cap, max2(0, d->sum_up + up - cfg->allowance));
 	d->sum_down = (float)min2(cap, max2(0, d->sum_down + down - cfg->allowance));
-	rose = d->sum_up > before || d->sum_down > before;
+	rose = max2(d->sum_up, d->sum_down) > before;
 	sum = max2(d->sum_up, d->sum_down) - d->boost - d->rate_add;
 	score = detect__score_of(cfg, sum);
 	/* Within an episode or its refractory time no alert can start, so no
