@@ -32,6 +32,7 @@ static inline double min2(double a, double b)
 void season__default_config(struct season_config *cfg)
 {
 	cfg->gain = 0.1;
+	cfg->week_gain = 0.5;
 	cfg->select = 0.8;
 	cfg->keep = 0.95;
 	cfg->err_days = 3;
@@ -216,7 +217,14 @@ void season__learn(struct season *s, const struct season_config *cfg, const stru
 	}
 	/* Visits so far: one a day, one a week. */
 	gd = max2(cfg->gain, 1 / (floor(age / DAY_S) + 1));
-	gw = max2(cfg->gain, 1 / (floor(age / WEEK_S) + 1));
+	/* A week bin gets one visit a week: at gain it would take ten weeks to
+	 * forget what it learnt while young, against a day profile and levels
+	 * still settling. A visit of several points is a mean whose noise is
+	 * already averaged down, so it teaches at week_gain (the 5 min business
+	 * week of docs/detectors.md: no alert in weeks 3-6 of ten series, 15
+	 * before). Hourly data, a point a visit, keeps gain. */
+	gw = max2(s->n_week >= WEEK_GAIN_POINTS ? cfg->week_gain : cfg->gain,
+		  1 / (floor(age / WEEK_S) + 1));
 	if (p->dbin != s->cur_day) {
 		s->v_from = INFINITY; /* the table changes: look again */
 		if (s->n_day) {

@@ -62,6 +62,7 @@ struct season {
 
 struct season_config {
 	double gain;	   /* weight of a new visit of a bin, per visit */
+	double week_gain;  /* ... of a week bin's visit of WEEK_GAIN_POINTS points or more */
 	double select;	   /* use a profile when its error is below this share of the simpler one's */
 	double keep;	   /* ... and keep it while below this share (hysteresis, >= select) */
 	double err_days;   /* memory of the error comparison, in days of points */
@@ -73,6 +74,10 @@ struct season_config {
  * episode_gain only: before it, at full gain, so an unlearnt daily cycle,
  * which is an episode every day while young, is learnt at all. */
 #define EPISODE_GAIN_AFTER_S (3 * 86400)
+
+/* A week bin's visit of this many points or more is a mean whose noise is
+ * already averaged down: it teaches at week_gain (see season.c). */
+#define WEEK_GAIN_POINTS 4
 
 /* Sets the defaults. */
 void season__default_config(struct season_config *cfg);

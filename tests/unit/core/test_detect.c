@@ -245,6 +245,32 @@ static void test_seasonal(void)
 	CHECK(r.mismatch == 0 && r.stale == 0);
 }
 
+/* Ten business weeks at 5 min, each with its own noise: none alerts in its
+ * weeks 3 to 6. A week bin that learnt at the day bins' gain of 0.1 a visit
+ * kept its first weeks' lessons, taught against a young day profile, for
+ * ten weeks: 15 alerts in those weeks. */
+static void test_seasonal_weeks(void)
+{
+	struct detect d;
+	struct run r = { 0 };
+	struct rng g = { 99 };
+	double ts;
+	int s, i;
+
+	for (s = 0; s < 10; s++) {
+		detect__init(&d);
+		ts = T0 - 3 * 86400; /* a Monday */
+		for (i = 0; i < 14 * 288; i++, ts += 300)
+			feed(&d, &r, ts, business(ts) * (1 + 0.05 * rng_normal(&g)));
+		r.starts = 0;
+		for (i = 0; i < 28 * 288; i++, ts += 300)
+			feed(&d, &r, ts, business(ts) * (1 + 0.05 * rng_normal(&g)));
+		CHECK(r.starts == 0);
+		CHECK(d.season.mode == SEASON_WEEKLY);
+	}
+	CHECK(r.mismatch == 0 && r.stale == 0);
+}
+
 /* A young series whose daily cycle has a sharp night trough: the trough is an
  * episode on the first nights, before the profile knows it. The profiles and
  * the selection learn within episodes too, so from the fourth day on no
@@ -489,6 +515,7 @@ int main(void)
 	test_refractory();
 	test_adopt();
 	test_seasonal();
+	test_seasonal_weeks();
 	test_young_cycle();
 	test_gaps();
 	test_young_cycle_spikes();
