@@ -206,6 +206,15 @@ static double business(double ts)
 	return dow >= 5 ? 300 : business_day(ts);
 }
 
+/* Feeds n points of the business week at 5 min with 5 % noise from *ts on. */
+static void feed_business(struct detect *d, struct run *r, struct rng *g, double *ts, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++, *ts += 300)
+		feed(d, r, *ts, business(*ts) * (1 + 0.05 * rng_normal(g)));
+}
+
 static void test_seasonal(void)
 {
 	struct detect d;
@@ -228,16 +237,14 @@ static void test_seasonal(void)
 	/* The business week at 5 min: two weeks to learn, then two quiet. */
 	detect__init(&d);
 	ts = T0 - 3 * 86400;
-	for (i = 0; i < 14 * 288; i++, ts += 300)
-		feed(&d, &r, ts, business(ts) * (1 + 0.05 * rng_normal(&g)));
+	feed_business(&d, &r, &g, &ts, 14 * 288);
 	r = (struct run){ 0 };
-	for (i = 0; i < 14 * 288; i++, ts += 300)
-		feed(&d, &r, ts, business(ts) * (1 + 0.05 * rng_normal(&g)));
+	feed_business(&d, &r, &g, &ts, 14 * 288);
 	CHECK(r.starts == 0);
 	CHECK(d.season.mode == SEASON_WEEKLY);
 	/* A Tuesday 11:00 outage to 300 is still found. */
 	while (fmod(ts, 86400) != 11 * 3600 || ((int)(floor(ts / 86400) + 3) % 7) != 1)
-		feed(&d, &r, ts, business(ts) * (1 + 0.05 * rng_normal(&g))), ts += 300;
+		feed_business(&d, &r, &g, &ts, 1);
 	r = (struct run){ 0 };
 	for (i = 0; i < 6; i++, ts += 300)
 		feed(&d, &r, ts, 300 * (1 + 0.05 * rng_normal(&g)));
@@ -255,16 +262,14 @@ static void test_seasonal_weeks(void)
 	struct run r = { 0 };
 	struct rng g = { 99 };
 	double ts;
-	int s, i;
+	int s;
 
 	for (s = 0; s < 10; s++) {
 		detect__init(&d);
 		ts = T0 - 3 * 86400; /* a Monday */
-		for (i = 0; i < 14 * 288; i++, ts += 300)
-			feed(&d, &r, ts, business(ts) * (1 + 0.05 * rng_normal(&g)));
+		feed_business(&d, &r, &g, &ts, 14 * 288);
 		r.starts = 0;
-		for (i = 0; i < 28 * 288; i++, ts += 300)
-			feed(&d, &r, ts, business(ts) * (1 + 0.05 * rng_normal(&g)));
+		feed_business(&d, &r, &g, &ts, 28 * 288);
 		CHECK(r.starts == 0);
 		CHECK(d.season.mode == SEASON_WEEKLY);
 	}
