@@ -119,12 +119,14 @@ struct view {
 	double sigma;	   /* its robust standard deviation */
 	double floor;	   /* the least any scale may be (resolution, level) */
 	unsigned stride;   /* the profiles see one point in this many */
+	bool looked;	   /* ... and this is one of them */
 	double z;
 };
 
 static void start(struct detect *d, double ts, double x)
 {
 	d->level = d->flat = x;
+	d->wlevel = x;
 	d->slow = (float)x;
 	d->scale = d->flat_scale = 0;
 	d->prev = (float)x;
@@ -157,10 +159,23 @@ static double restart_level(double old, double from_point, double scale,
 	return from_point;
 }
 
+/* The level of the seasonal forecast the profiles' mode picks (the daily
+ * one while none is picked). */
+static double *seasonal_level(struct detect *d)
+{
+	return d->mode == SEASON_WEEKLY ? &d->wlevel : &d->level;
+}
+
+/* The level of the forecast in force. */
+static double *level_in_force(struct detect *d, const struct detect_config *cfg)
+{
+	return cfg->seasonal && d->mode ? seasonal_level(d) : &d->flat;
+}
+
 static void restart(struct detect *d, const struct detect_config *cfg, double ts, double x)
 {
 	float scale = d->scale, flat_scale = d->flat_scale, slow = d->slow;
-	double level = d->level, flat = d->flat;
+	double level = d->level, flat = d->flat, wlevel = d->wlevel, before;
 	uint32_t n = d->n;
 
 	if (d->restarts < UINT32_MAX)
@@ -173,20 +188,22 @@ static void restart(struct detect *d, const struct detect_config *cfg, double ts
 	d->slow = slow; /* a level over days: the profiles' base goes on */
 	d->n = n;
 	d->rewarm = REWARM_POINTS - 1;
+	before = !cfg->seasonal || !d->mode ? flat : d->mode == SEASON_WEEKLY ? wlevel : level;
 	d->flat = restart_level(flat, x, flat_scale, cfg);
-	/* The seasonal forecast's level is deseasonalised: the point less what
-	 * the profiles expect at its time of day. */
+	/* The seasonal forecasts' levels are deseasonalised: the point less
+	 * what each profile expects at its time of day. */
 	if (cfg->seasonal && d->mode) {
 		struct season_pos pos;
 		double day, week, spread;
 
 		season__view(&d->season, ts, &pos, &day, &week, &spread);
-		if (pos.ok)
-			d->level = restart_level(level, x - (d->mode == SEASON_WEEKLY ? week : day),
-						 max2(scale, spread), cfg);
+		if (pos.ok) {
+			d->level = restart_level(level, x - day, max2(scale, spread), cfg);
+			d->wlevel = restart_level(wlevel, x - week, max2(scale, spread), cfg);
+		}
 	}
 	/* Blind while the level of the forecast in force starts again. */
-	d->rewarm_blind = cfg->seasonal && d->mode ? d->level != level : d->flat != flat;
+	d->rewarm_blind = *level_in_force(d, cfg) != before;
 }
 
 /* Still settling: the first warm-up, or re-learning the level after a gap. */
@@ -235,13 +252,14 @@ static void look(struct detect *d, const struct detect_config *cfg, double ts, d
 	 * SAMPLE_EVERY-th point only when its points come faster than
 	 * SAMPLE_DT: at 1 s that is still 450 lessons a day bin, and the
 	 * profiles' cache lines stay cold the rest of the time. */
-	if (cfg->seasonal && (seasonal || d->n % v->stride == 0))
+	v->looked = cfg->seasonal && (seasonal || d->n % v->stride == 0);
+	if (v->looked)
 		season__view(&d->season, ts, &v->pos, &v->day, &v->week, &v->spread);
 	if (seasonal)
 		v->sea = d->mode == SEASON_WEEKLY ? v->week : v->day;
 	else
 		v->spread = 0;
-	v->fcast = seasonal ? d->level + v->sea : d->flat;
+	v->fcast = *level_in_force(d, cfg) + (seasonal ? v->sea : 0);
 	scale = MAD_TO_SIGMA * max2(seasonal ? d->scale : d->flat_scale, v->spread);
 	least = max2(cfg->rel_scale * fabs(v->fcast), cfg->min_scale);
 	if (isfinite(d->quantum))
@@ -289,9 +307,10 @@ static void second_opinion(struct detect *d, const struct detect_config *cfg, do
 		end_episode(d, cfg, DETECT_END_EXPLAINED);
 	} else if (cfg->adopt && d->ep_len >= cfg->adopt) {
 		/* A lasting change: its level becomes the normal one. */
-		double shift = d->ep_level - (cfg->seasonal && d->mode ? d->level : d->flat);
+		double shift = d->ep_level - *level_in_force(d, cfg);
 
 		d->level += shift;
+		d->wlevel += shift;
 		d->flat += shift;
 		/* Not the slow level: it is the day profile's base, and a young
 		 * series' daily ramp, an episode every day until the profile knows
@@ -362,6 +381,14 @@ static double sq_err(double e, double sigma, double least)
 	return e * e;
 }
 
+/* Points a view's terms stand for: one once a cycle is in force, stride
+ * while the profiles are only sampled (look()). */
+static double seen_every(const struct detect *d, const struct detect_config *cfg,
+			 const struct view *v)
+{
+	return cfg->seasonal && d->mode != SEASON_NONE ? 1 : v->stride;
+}
+
 /* What the profiles learn is each point's deviation from a level. The day
  * profile's is a level of a day and a half, which leaves it the whole daily
  * cycle: the forecast's own level (weight alpha a point: four hours at 5 min,
@@ -379,10 +406,6 @@ static double sq_err(double e, double sigma, double least)
  * round away on a smooth series. */
 #define SLOW_MIN_WEIGHT 1e-4
 
-static double week_base(const struct detect *d, double age)
-{
-	return age >= MATURE_S ? d->slow : d->level;
-}
 
 /* The slow level's weight: the first warm-up's average, then time step /
  * SLOW_S, also while a gap's restarted level re-learns. */
@@ -405,25 +428,24 @@ static void learn_season(struct detect *d, const struct detect_config *cfg, doub
 	bool warm = warming(d, cfg);
 	double sf = MAD_TO_SIGMA * d->flat_scale, ss = MAD_TO_SIGMA * max2(d->scale, v->spread);
 	double term = d->mode == SEASON_WEEKLY ? v->week : v->day, cl = cfg->huber_k;
-	double rs = x - (d->level + term), age = d->last_ts - d->season.t0, ppd, dev_day, dev_week;
+	double rs = x - (*seasonal_level(d) + term), age = d->last_ts - d->season.t0, ppd;
+	double dev_day;
 
 	if (!cfg->seasonal || !v->pos.ok)
 		return;
 	ppd = d->dt > 0 ? 86400.0 / d->dt : 1;
 	season__select(&d->season, &cfg->season, sq_err(x - d->flat, sf, v->floor),
-		       sq_err(rs + term - v->day, ss, v->floor),
-		       sq_err(rs + term - v->week, ss, v->floor),
-		       min2(1, v->stride / max2(cfg->season.err_days * ppd, 50)), age);
+		       sq_err(x - d->level - v->day, ss, v->floor),
+		       sq_err(x - d->wlevel - v->week, ss, v->floor),
+		       min2(1, seen_every(d, cfg, v) / max2(cfg->season.err_days * ppd, 50)), age);
 	d->mode = d->season.mode;
 	dev_day = x - d->slow;
-	dev_week = x - week_base(d, age);
 	if (!warm) {
 		rs = clamp(rs, cl * max2(ss, v->floor));
 		/* Each lesson at most huber_k scales from its profile's forecast. */
 		dev_day = v->day + clamp(dev_day - v->day, cl * max2(ss, v->sigma));
-		dev_week = v->week + clamp(dev_week - v->week, cl * max2(ss, v->sigma));
 	}
-	season__learn(&d->season, &cfg->season, &v->pos, dev_day, dev_week, v->day, rs,
+	season__learn(&d->season, &cfg->season, &v->pos, dev_day, x, x - d->wlevel, rs,
 		      fabs(d->level) + 8 * max2(ss, v->sigma), age,
 		      episode && age >= EPISODE_GAIN_AFTER_S);
 }
@@ -441,22 +463,32 @@ static void learn(struct detect *d, const struct detect_config *cfg, double x,
 	double sa = d->rewarm ? 0 : warm ? max2(cfg->scale_alpha, 1.0 / d->n) : cfg->scale_alpha;
 	double sf = MAD_TO_SIGMA * d->flat_scale, ss = MAD_TO_SIGMA * max2(d->scale, v->spread);
 	double term = d->mode == SEASON_WEEKLY ? v->week : v->day;
-	double rf = x - d->flat, rs = x - (d->level + term), cl = cfg->huber_k;
+	double rf = x - d->flat, rs = x - (*seasonal_level(d) + term), cl = cfg->huber_k;
+	double rd = x - (d->level + v->day), rw = x - (d->wlevel + v->week);
+	double every = seen_every(d, cfg, v);
 
 	if (!warm) {
 		/* Huber: a point teaches at most k scales' worth. */
 		rf = clamp(rf, cl * max2(sf, v->floor));
 		rs = clamp(rs, cl * max2(ss, v->floor));
+		rd = clamp(rd, cl * max2(ss, v->floor));
+		rw = clamp(rw, cl * max2(ss, v->floor));
 		tail__learn(&d->up, v->z, cfg->tail_eta);
 		tail__learn(&d->down, -v->z, cfg->tail_eta);
 	}
 	learn_season(d, cfg, x, v, false);
 	d->flat += a * rf;
 	d->flat_scale += (float)(sa * (fabs(rf) - d->flat_scale));
-	d->level += a * rs;
-	d->slow += (float)(slow_weight(d, cfg, a) *
-			   clamp(x - term - d->slow, cl * max2(ss, v->floor)));
-	d->scale += (float)(sa * (fabs(rs) - d->scale));
+	/* The seasonal forecasts learn from points that saw their terms only:
+	 * on the others the terms read 0, and their levels would follow the
+	 * cycle itself (a 10 s business week never chose its profiles). */
+	if (cfg->seasonal && !v->looked)
+		return;
+	d->level += min2(1, a * every) * rd;
+	d->wlevel += min2(1, a * every) * rw;
+	d->slow += (float)(min2(1, slow_weight(d, cfg, a) * every) *
+			   clamp(x - v->day - d->slow, cl * max2(ss, v->floor)));
+	d->scale += (float)(min2(1, sa * every) * (fabs(rs) - d->scale));
 }
 
 double detect__update(struct detect *d, const struct detect_config *cfg, double ts, double x)

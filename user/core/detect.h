@@ -69,7 +69,8 @@ struct detect_config {
  * is the first DETECT_HOT_BYTES. */
 struct detect {
 	struct tail up, down;
-	double level;	  /* deseasonalised level of the seasonal forecast */
+	double level;	  /* deseasonalised level of the daily forecast */
+	double wlevel;	  /* ... of the weekly forecast */
 	double flat;	  /* level of the level-only forecast */
 	double last_ts;	  /* time of the last point */
 	float slow;	  /* deseasonalised level of a day and a half (see learn_season) */

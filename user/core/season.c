@@ -32,7 +32,7 @@ static inline double min2(double a, double b)
 void season__default_config(struct season_config *cfg)
 {
 	cfg->gain = 0.1;
-	cfg->week_gain = 0.5;
+	cfg->week_gain = 0.3;
 	cfg->select = 0.8;
 	cfg->keep = 0.95;
 	cfg->err_days = 3;
@@ -46,9 +46,10 @@ void season__init(struct season *s)
 	memset(s, 0, sizeof(*s));
 	for (i = 0; i < SEASON_DAY_BINS; i++)
 		s->day[i] = EMPTY;
-	for (i = 0; i < SEASON_WEEK_BINS; i++)
-		s->week[i] = EMPTY;
+	for (i = 0; i < SEASON_DAY_BINS; i++)
+		s->kind[0][i] = s->kind[1][i] = s->w_buf[i] = EMPTY;
 	s->cur_day = s->cur_week = -1;
+	s->w_dn = INT32_MIN;
 	s->v_from = INFINITY;
 	s->bw = UINT16_MAX; /* not decided yet */
 }
@@ -71,26 +72,46 @@ static inline unsigned wrap(unsigned i, unsigned nb)
 	return i >= nb ? i - nb : i;
 }
 
+/* floor(a / b) for b > 0. */
+static int64_t floor_div(int64_t a, int64_t b)
+{
+	return a / b - (a % b < 0);
+}
+
 static void locate(const struct season *s, double ts, struct season_pos *p)
 {
-	unsigned nb = day_bins(s);
-	int64_t t, tod, tow;
+	unsigned nb = day_bins(s), near;
+	int64_t t, tod;
 	double frac;
 
 	p->ok = false;
-	/* Past 2^53 s a timestamp has no seconds left to place in a day (and
-	 * past 2^63 it would not fit t): such a point has no time of day. */
-	if (s->bw == UINT16_MAX || !nb || !(fabs(ts) < 9007199254740992.0))
+	/* Past 2^53 s a timestamp has no seconds left to place in a day, and
+	 * its day would not fit 32 bits: such a point has no time of day. */
+	if (s->bw == UINT16_MAX || !nb || !(fabs(ts) < 1e14))
 		return;
 	t = (int64_t)floor(ts);
 	frac = ts - (double)t;
-	tod = ((t % DAY_S) + DAY_S) % DAY_S;
-	tow = (((t + WEEK_SHIFT) % WEEK_S) + WEEK_S) % WEEK_S;
+	tod = t - floor_div(t, DAY_S) * DAY_S;
 	p->day = ((double)tod + frac) / s->bw;
-	p->week = ((double)tow + frac) / 3600.0;
-	p->dbin = (int16_t)wrap((unsigned)floor(p->day + 0.5), nb);
-	p->wbin = (int16_t)wrap((unsigned)floor(p->week + 0.5), SEASON_WEEK_BINS);
+	p->dn = (int32_t)floor_div(t, DAY_S);
+	near = (unsigned)floor(p->day + 0.5);
+	p->dbin = (int16_t)wrap(near, nb);
+	p->wbin = (int16_t)(near < nb ? near : nb - 1);
 	p->ok = true;
+}
+
+/* Day of the week of day dn since the epoch, Monday 0 (1970-01-01 was a
+ * Thursday). */
+static unsigned weekday(int32_t dn)
+{
+	return (unsigned)((((int64_t)dn + 3) % 7 + 7) % 7);
+}
+
+/* The kind of day dn: today's as the day's own points tell it so far, any
+ * other day's by its day of the week's votes. */
+static unsigned kind_of(const struct season *s, int32_t dn)
+{
+	return dn == s->w_dn ? s->w_today : s->w_vote[weekday(dn)] >= 2;
 }
 
 /* Linear interpolation between the bin centres either side of pos; an empty
@@ -111,52 +132,79 @@ static bool interp(const int16_t *tab, unsigned nb, double pos, double unit, dou
 	return true;
 }
 
-static void terms(const struct season *s, const struct season_pos *p, double *day,
-		  double *week, double *spread)
+/* Kind k's profile at pos, else the day profile d where it has no value
+ * yet. Its last bin of a day holds to midnight: the next day may be of the
+ * other kind. */
+static double week_term(const struct season *s, unsigned k, double pos, double d)
+{
+	unsigned nb = day_bins(s), a = (unsigned)floor(pos), b = a + 1 < nb ? a + 1 : a;
+	int16_t w[2] = { s->kind[k][a], s->kind[k][b] };
+	double v = d;
+
+	if (w[0] == EMPTY)
+		w[0] = s->day[a];
+	if (w[1] == EMPTY)
+		w[1] = s->day[b];
+	interp(w, 2, pos - a, s->unit, &v);
+	return v;
+}
+
+static void terms(struct season *s, const struct season_pos *p, double *day, double *week,
+		  double *spread)
 {
 	unsigned nb = day_bins(s), a = wrap((unsigned)floor(p->day), nb), b = wrap(a + 1, nb);
-	double d = 0, w = 0, f = p->day - floor(p->day);
+	unsigned k = kind_of(s, p->dn);
+	double d = 0, f = p->day - floor(p->day);
 
 	interp(s->day, nb, p->day, s->unit, &d);
-	interp(s->week, SEASON_WEEK_BINS, p->week, s->unit, &w);
 	*day = d;
-	*week = d + w;
+	*week = week_term(s, k, p->day, d);
+	s->v_alt = (float)week_term(s, !k, p->day, d);
 	*spread = (s->spread[a] * (1 - f) + s->spread[b] * f) * s->unit;
 }
 
 void season__view(struct season *s, double ts, struct season_pos *p, double *day, double *week,
 		  double *spread)
 {
-	double dd, dw;
+	double dd;
 
 	if (ts >= s->v_from && ts < s->v_until) {
 		/* Same bins, terms less than SEASON_VIEW_S old. */
 		p->ok = true;
 		p->dbin = s->v_dbin;
 		p->wbin = s->v_wbin;
+		p->dn = s->v_dn;
 	} else {
 		locate(s, ts, p);
 		if (!p->ok) {
 			*day = *week = *spread = 0;
 			return;
 		}
-		s->v_day = s->v_week = s->v_spread = 0;
+		s->v_day = s->v_week = s->v_spread = s->v_alt = 0;
 		if (s->unit) {
 			terms(s, p, day, week, spread);
 			s->v_day = (float)*day;
 			s->v_week = (float)*week;
 			s->v_spread = (float)*spread;
 		}
+		/* Until the nearest bin changes, or the day. */
 		dd = (floor(p->day + 0.5) + 0.5 - p->day) * s->bw;
-		dw = (floor(p->week + 0.5) + 0.5 - p->week) * 3600;
+		dd = min2(dd, DAY_S - p->day * s->bw);
 		s->v_from = ts;
-		s->v_until = ts + min2(SEASON_VIEW_S, min2(dd, dw));
+		s->v_until = ts + min2(SEASON_VIEW_S, dd);
 		s->v_dbin = p->dbin;
 		s->v_wbin = p->wbin;
+		s->v_dn = p->dn;
 	}
 	*day = s->v_day;
 	*week = s->v_week;
 	*spread = s->v_spread;
+}
+
+static void halve(int16_t *v)
+{
+	if (*v != EMPTY)
+		*v = (int16_t)(*v / 2);
 }
 
 /* Halves every value and doubles the unit: a value grew past int16. */
@@ -165,13 +213,14 @@ static void widen(struct season *s)
 	unsigned i;
 
 	for (i = 0; i < SEASON_DAY_BINS; i++) {
-		if (s->day[i] != EMPTY)
-			s->day[i] = (int16_t)(s->day[i] / 2);
+		halve(&s->day[i]);
 		s->spread[i] = (uint16_t)(s->spread[i] / 2);
 	}
-	for (i = 0; i < SEASON_WEEK_BINS; i++)
-		if (s->week[i] != EMPTY)
-			s->week[i] = (int16_t)(s->week[i] / 2);
+	for (i = 0; i < SEASON_DAY_BINS; i++) {
+		halve(&s->kind[0][i]);
+		halve(&s->kind[1][i]);
+		halve(&s->w_buf[i]);
+	}
 	s->unit *= 2;
 }
 
@@ -193,6 +242,21 @@ static void fold(struct season *s, int16_t *cell, double mean, double gain)
 	*cell = quant(s, old + gain * (mean - old));
 }
 
+/* The kinds' values are deviations from a base that moves a seventh a day:
+ * a series whose level moved far holds them at the bound rather than widen
+ * the unit the day profile shares (the level forecast carries the rest). */
+static int16_t quant_held(const struct season *s, double v)
+{
+	return (int16_t)lrint(fmax(-32000, fmin(32000, v / s->unit)));
+}
+
+static void fold_held(const struct season *s, int16_t *cell, double mean, double gain)
+{
+	double old = *cell == EMPTY ? mean : *cell * s->unit;
+
+	*cell = quant_held(s, old + gain * (mean - old));
+}
+
 /* A spread of 0 is a bin never learnt: its first lesson is taken whole. */
 static void fold_spread(struct season *s, uint16_t *cell, double mean, double gain)
 {
@@ -203,67 +267,232 @@ static void fold_spread(struct season *s, uint16_t *cell, double mean, double ga
 	*cell = (uint16_t)lrint(max2(0, v / s->unit));
 }
 
-void season__learn(struct season *s, const struct season_config *cfg, const struct season_pos *p,
-		   double dev_day, double dev_week, double day, double resid, double mag,
-		   double age, bool partial)
+/* A bin's spread is the mean |residual| of the usual kind of day. Days of
+ * the other kind (a working week's weekend, fitted as well but alike every
+ * hour) widen it and never narrow it: else the weekend's exact fit narrows
+ * the band at Monday's ramp. */
+static void learn_spread(struct season *s, double mean, double gain)
 {
-	double gd, gw;
+	uint16_t *cell = &s->spread[s->cur_day];
+	bool usual = s->mode != SEASON_WEEKLY || kind_of(s, s->w_dn) == (s->w_days[1] > s->w_days[0]);
 
+	if (usual || mean > *cell * s->unit)
+		fold_spread(s, cell, mean, gain);
+}
+
+/* How far today's bin means are from a kind's profile, in steps: the mean
+ * |difference| over the bins both hold, less the straight line that fits
+ * the differences best. A day whose level moved, or whose profiles' base
+ * drifted during it, is still the same kind of day. INFINITY where they
+ * share fewer than 3 bins. */
+static double distance(const struct season *s, const int16_t *prof, unsigned nb)
+{
+	double n = 0, sb = 0, sd = 0, sbb = 0, sbd = 0, slope, icpt, dist = 0;
+	unsigned b;
+
+	for (b = 0; b < nb; b++) {
+		double d = (double)s->w_buf[b] - prof[b];
+
+		if (s->w_buf[b] == EMPTY || prof[b] == EMPTY)
+			continue;
+		n++;
+		sb += b;
+		sd += d;
+		sbb += (double)b * b;
+		sbd += b * d;
+	}
+	if (n < 3)
+		return INFINITY;
+	slope = (n * sbd - sb * sd) / max2(n * sbb - sb * sb, 1e-9);
+	icpt = (sd - slope * sb) / n;
+	for (b = 0; b < nb; b++)
+		if (s->w_buf[b] != EMPTY && prof[b] != EMPTY)
+			dist += fabs((double)s->w_buf[b] - prof[b] - icpt - slope * b);
+	return dist / n;
+}
+
+/* A day this many times the typical distance of the first kind's days
+ * from its profile, while the second kind has learnt one day or none,
+ * makes that kind anew: a working week's weekdays and weekend part from the
+ * first week on. */
+#define KIND_SEED 4
+/* Weight of a day in the kinds' base. */
+#define BASE_GAIN (1.0 / 7)
+/* Days of the first kind before a day can make the second. */
+#define KIND_SEED_DAYS 3
+
+/* Which kind's profile today's bins are nearer to. The first days make the
+ * first kind; a day far from it and no nearer the second makes the second
+ * anew while that has learnt one day or none (an odd day made it, and the
+ * kind that recurs replaces it). */
+static unsigned nearest_kind(struct season *s, unsigned nb)
+{
+	double d0 = distance(s, s->kind[0], nb), d1 = distance(s, s->kind[1], nb);
+	double far = KIND_SEED * s->w_ref;
+
+	if (s->w_days[0] < KIND_SEED_DAYS)
+		return 0;
+	if (s->w_days[1] <= 1 && d0 > far && !(d1 < d0)) {
+		s->w_days[1] = 0;
+		return 1;
+	}
+	return d1 < d0;
+}
+
+/* The kinds' base moves only between days, so a day's bins are all
+ * deviations from the same level: it takes a seventh of how far today stood
+ * from its kind's profile (the first day's mean, whole; nothing from the
+ * day that makes the second kind). A series that repeats its weeks leaves
+ * it where it is. Returns the step, in the series' unit. */
+static double base_step(const struct season *s, const int16_t *prof, unsigned nb, unsigned k)
+{
+	double sum = 0;
+	unsigned b, n = 0;
+
+	if (k && !s->w_days[k])
+		return 0;
+	for (b = 0; b < nb; b++) {
+		if (s->w_buf[b] == EMPTY || (s->w_days[k] && prof[b] == EMPTY))
+			continue;
+		sum += s->w_buf[b] - (s->w_days[k] ? prof[b] : 0);
+		n++;
+	}
+	if (!n)
+		return 0;
+	return sum / n * s->unit * (s->w_days[k] ? BASE_GAIN : 1);
+}
+
+/* Today has ended: its bins teach the profile of the kind they are nearer
+ * to, and that kind gets a vote for its day of the week. A day of the week
+ * takes the second kind on two such votes in a row and gives it up on two
+ * for the first, so one odd Tuesday does not make next Tuesday odd. */
+static void end_day(struct season *s, const struct season_config *cfg)
+{
+	unsigned nb = day_bins(s), b, n = 0, k, wd = weekday(s->w_dn);
+	double g, d0, shift;
+	int16_t *prof;
+
+	for (b = 0; b < nb; b++)
+		n += s->w_buf[b] != EMPTY;
+	if (!n)
+		return;
+	k = nearest_kind(s, nb);
+	d0 = distance(s, s->kind[0], nb);
+	/* The first kind's typical distance, from below: it follows a nearer
+	 * day at once and a farther one a seventh of the way, so the days
+	 * of a kind not yet told apart do not raise it. */
+	if (!k && isfinite(d0))
+		s->w_ref = !(s->w_ref > 0) ? (float)d0 : (float)(s->w_ref + (d0 - s->w_ref) / (d0 < s->w_ref ? 2 : 7));
+	prof = s->kind[k];
+	shift = base_step(s, prof, nb, k);
+	s->w_base += (float)shift;
+	g = max2(cfg->week_gain, 1.0 / (s->w_days[k] + 1));
+	for (b = 0; b < nb; b++) {
+		if (s->w_buf[b] == EMPTY)
+			continue;
+		if (!s->w_days[k])
+			prof[b] = EMPTY; /* a kind made anew forgets the odd day */
+		fold_held(s, &prof[b], s->w_buf[b] * s->unit - shift,
+		     s->w_part >> b & 1 ? g * cfg->episode_gain : g);
+		s->w_buf[b] = EMPTY;
+	}
+	if (s->w_days[k] < UINT16_MAX)
+		s->w_days[k]++;
+	s->w_vote[wd] = k ? (uint8_t)min2(3, s->w_vote[wd] + 1) : (uint8_t)max2(0, s->w_vote[wd] - 1.0);
+	s->w_part = 0;
+}
+
+/* Today's points weigh the two kinds' forecasts: today takes the other kind
+ * once that has missed them by less than half as much so far. A working
+ * week's second weekend, whose days have not had the votes yet, or a
+ * holiday, is a weekend within hours. */
+#define TODAY_SWITCH 0.5
+#define TODAY_POINTS 3
+
+static void weigh_today(struct season *s, double wres)
+{
+	unsigned k = s->w_today;
+
+	s->w_err[k] += (float)fabs(wres - s->v_week);
+	s->w_err[!k] += (float)fabs(wres - s->v_alt);
+	if (s->n_today < UINT16_MAX)
+		s->n_today++;
+	if (s->w_days[!k] && s->n_today >= TODAY_POINTS && s->w_err[!k] < TODAY_SWITCH * s->w_err[k]) {
+		s->w_today = (uint8_t)!k;
+		s->v_from = INFINITY; /* look again, with today's kind */
+	}
+}
+
+/* The day bin being summed is left: its mean teaches the day profile and
+ * its spread. */
+static void end_day_bin(struct season *s, const struct season_config *cfg, double age)
+{
+	double gd = max2(cfg->gain, 1 / (floor(age / DAY_S) + 1)); /* visits so far: one a day */
+
+	if (!s->n_day)
+		return;
+	if (s->part & SEASON_PART_DAY)
+		gd *= cfg->episode_gain;
+	if (s->day[s->cur_day] != EMPTY)
+		learn_spread(s, s->acc_spread / s->n_day, gd);
+	fold(s, &s->day[s->cur_day], s->acc_day / s->n_day, gd);
+}
+
+/* The week bin being summed is left: its mean waits in w_buf for the end
+ * of its day. */
+static void end_week_bin(struct season *s)
+{
+	if (!s->n_week)
+		return;
+	s->w_buf[s->cur_week] = quant_held(s, s->acc_week / s->n_week);
+	if (s->part & SEASON_PART_WEEK)
+		s->w_part |= 1ull << s->cur_week;
+}
+
+void season__learn(struct season *s, const struct season_config *cfg, const struct season_pos *p,
+		   double dev_day, double x, double wres, double resid, double mag, double age,
+		   bool partial)
+{
 	if (!p->ok)
 		return;
 	if (!s->unit) {
 		s->unit = (float)max2(mag / 4096, 1e-12);
+		s->w_base = (float)x;
 		s->v_from = INFINITY; /* look again, with the unit */
 	}
-	/* Visits so far: one a day, one a week. */
-	gd = max2(cfg->gain, 1 / (floor(age / DAY_S) + 1));
-	/* A week bin gets one visit a week: at gain it would take ten weeks to
-	 * forget what it learnt while young, against a day profile and levels
-	 * still settling. A visit of several points is a mean whose noise is
-	 * already averaged down, so it teaches at week_gain (the 5 min business
-	 * week of docs/detectors.md: no alert in weeks 3-6 of ten series, 15
-	 * before). Hourly data, a point a visit, keeps gain. */
-	gw = max2(s->n_week >= WEEK_GAIN_POINTS ? cfg->week_gain : cfg->gain,
-		  1 / (floor(age / WEEK_S) + 1));
 	if (p->dbin != s->cur_day) {
 		s->v_from = INFINITY; /* the table changes: look again */
-		if (s->n_day) {
-			bool known = s->day[s->cur_day] != EMPTY;
-
-			if (s->part & SEASON_PART_DAY)
-				gd *= cfg->episode_gain;
-			fold(s, &s->day[s->cur_day], s->acc_day / s->n_day, gd);
-			if (known)
-				fold_spread(s, &s->spread[s->cur_day], s->acc_spread / s->n_day,
-					    gd);
-		}
+		end_day_bin(s, cfg, age);
 		s->cur_day = p->dbin;
 		s->acc_day = s->acc_spread = 0;
 		s->n_day = 0;
 		s->part &= (uint8_t)~SEASON_PART_DAY;
 	}
-	if (p->wbin != s->cur_week) {
-		if (s->n_week)
-			fold(s, &s->week[s->cur_week], s->acc_week / s->n_week,
-			     s->part & SEASON_PART_WEEK ? gw * cfg->episode_gain : gw);
+	if (p->wbin != s->cur_week || p->dn != s->w_dn) {
+		end_week_bin(s);
+		if (p->dn != s->w_dn) {
+			s->v_from = INFINITY;
+			end_day(s, cfg);
+			s->w_today = s->w_vote[weekday(p->dn)] >= 2;
+			s->w_dn = p->dn;
+			s->w_err[0] = s->w_err[1] = 0;
+			s->n_today = 0;
+		}
 		s->cur_week = p->wbin;
 		s->acc_week = 0;
 		s->n_week = 0;
 		s->part &= (uint8_t)~SEASON_PART_WEEK;
 	}
-	/* The day profile learns the average day, the week how each hour of
-	 * the week differs from it. A day profile that learnt only what the
-	 * week does not explain would chase the week's corrections while they
-	 * are young (asd: 45.1 against 52.9). */
 	s->acc_day += (float)dev_day;
 	s->acc_spread += (float)fabs(resid);
-	s->acc_week += (float)(dev_week - day);
+	s->acc_week += (float)(x - s->w_base);
+	weigh_today(s, wres);
 	if (s->n_day < UINT16_MAX - 1)
 		s->n_day++;
 	if (s->n_week < UINT16_MAX - 1)
 		s->n_week++;
 	if (partial)
-		s->part |= SEASON_PART_DAY | SEASON_PART_WEEK;
+		s->part = SEASON_PART_DAY | SEASON_PART_WEEK;
 }
 
 void season__select(struct season *s, const struct season_config *cfg, double e_flat,

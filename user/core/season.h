@@ -12,21 +12,21 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define SEASON_DAY_BINS 48   /* 30 min bins; 24 of them for hourly data */
-#define SEASON_WEEK_BINS 168 /* one an hour of the week */
+#define SEASON_DAY_BINS 48 /* 30 min bins; 24 of them for hourly data */
+#define SEASON_KINDS 2	   /* kinds of day the week profile tells apart */
 
 enum season_mode {
 	SEASON_NONE = 0, /* level only */
 	SEASON_DAILY,	 /* level + time-of-day profile */
-	SEASON_WEEKLY,	 /* ... + hour-of-week correction */
+	SEASON_WEEKLY,	 /* level + the profile of the day's kind */
 };
 
 /* Where a timestamp falls in the profiles; season__locate fills it. */
 struct season_pos {
 	double day;   /* position in day bins, [0, bins) */
-	double week;  /* position in week bins, [0, 168) */
+	int32_t dn;   /* day since the epoch */
 	int16_t dbin; /* nearest day bin, the one a point teaches */
-	int16_t wbin; /* nearest week bin */
+	int16_t wbin; /* ... of the same day: the week profile's bins end at midnight */
 	bool ok;      /* the series' interval allows profiles at all */
 };
 
@@ -46,23 +46,35 @@ struct season {
 	float unit;			/* value of one step; 0 before the first lesson */
 	float v_day, v_week, v_spread;	/* the terms last looked up ... */
 	double v_from, v_until;		/* ... serve points in [v_from, v_until) */
+	int32_t v_dn;			/* ... on this day */
 	int16_t v_dbin, v_wbin;		/* ... in these bins */
 	float acc_day, acc_week, acc_spread; /* sums over the current bins */
 	float err_flat, err_day, err_week;   /* mean |one-step error| of each forecast */
 	double t0;			     /* first timestamp */
+	uint64_t w_part;		     /* bins of w_buf with a point within an episode */
+	int32_t w_dn;			     /* the day whose bins w_buf holds */
+	float w_ref;			     /* typical distance of a first-kind day, steps */
+	float w_base;			     /* the kinds' profiles are deviations from it */
+	float w_err[SEASON_KINDS];	     /* today's |misses| of each kind's forecast */
+	float v_alt;			     /* the other kind's term, with v_week */
+	uint16_t n_today;		     /* points in w_err */
+	uint8_t w_today;		     /* today's kind */
+	uint16_t w_days[SEASON_KINDS];	     /* days each kind has learnt */
 	uint16_t n_day, n_week;		     /* points in the sums */
 	int16_t cur_day, cur_week;	     /* bins being summed, -1 none */
 	uint16_t bw;			     /* day bin width, s: 1800, 3600, 0 = no profile */
 	uint8_t mode;			     /* enum season_mode */
-	uint8_t part;			     /* SEASON_PART_*: a partial point is in the sums */
-	int16_t day[SEASON_DAY_BINS];	/* mean deviation from the level */
-	int16_t week[SEASON_WEEK_BINS]; /* mean deviation from level + day */
-	uint16_t spread[SEASON_DAY_BINS]; /* mean |residual| per day bin */
+	uint8_t part;			     /* SEASON_PART_*: a point within an episode is in the sums */
+	uint8_t w_vote[7];		     /* per day of the week (Monday 0): its kind is 1 from 2 */
+	int16_t day[SEASON_DAY_BINS];	     /* mean deviation from the level */
+	uint16_t spread[SEASON_DAY_BINS];    /* mean |residual| per day bin */
+	int16_t kind[SEASON_KINDS][SEASON_DAY_BINS]; /* ... of the days of each kind */
+	int16_t w_buf[SEASON_DAY_BINS];	     /* today's bin means, learnt when it ends */
 };
 
 struct season_config {
 	double gain;	   /* weight of a new visit of a bin, per visit */
-	double week_gain;  /* ... of a week bin's visit of WEEK_GAIN_POINTS points or more */
+	double week_gain;  /* ... of a day's lesson to the profile of its kind */
 	double select;	   /* use a profile when its error is below this share of the simpler one's */
 	double keep;	   /* ... and keep it while below this share (hysteresis, >= select) */
 	double err_days;   /* memory of the error comparison, in days of points */
@@ -74,10 +86,6 @@ struct season_config {
  * episode_gain only: before it, at full gain, so an unlearnt daily cycle,
  * which is an episode every day while young, is learnt at all. */
 #define EPISODE_GAIN_AFTER_S (3 * 86400)
-
-/* A week bin's visit of this many points or more is a mean whose noise is
- * already averaged down: it teaches at week_gain (see season.c). */
-#define WEEK_GAIN_POINTS 4
 
 /* Sets the defaults. */
 void season__default_config(struct season_config *cfg);
@@ -109,7 +117,7 @@ void season__view(struct season *s, double ts, struct season_pos *p, double *day
  * spread is learnt only once the bin holds a value: before, the residual is
  * the whole cycle, not the profile's error. */
 void season__learn(struct season *s, const struct season_config *cfg, const struct season_pos *p,
-		   double dev_day, double dev_week, double day, double resid, double mag, double age,
+		   double dev_day, double x, double wres, double resid, double mag, double age,
 		   bool partial);
 
 /* Feeds the one-step errors of the level-only, daily and daily+weekly
