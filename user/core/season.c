@@ -59,6 +59,7 @@ void season__set_interval(struct season *s, double dt)
 	if (s->bw != UINT16_MAX || !(dt > 0))
 		return;
 	s->bw = dt <= 1800 ? 1800 : dt <= 3600 ? 3600 : 0;
+	s->dense = dt < 0.75 * s->bw;
 }
 
 static unsigned day_bins(const struct season *s)
@@ -149,6 +150,32 @@ static double week_term(const struct season *s, unsigned k, double pos, double d
 	return v;
 }
 
+/* |second difference| of a table at bin i, in steps; 0 where a bin of the
+ * three is empty. */
+static double bend_at(const int16_t *t, unsigned nb, unsigned i)
+{
+	int16_t l = t[wrap(i + nb - 1, nb)], m = t[i], r = t[wrap(i + 1, nb)];
+
+	if (l == EMPTY || m == EMPTY || r == EMPTY)
+		return 0;
+	return fabs((double)l - 2.0 * m + r);
+}
+
+/* How far a straight line between two bin means can miss the profile it
+ * stands for, in steps: a bin mean averages a curved profile (by about
+ * 1/24 of its second difference, when a bin holds several points), and the
+ * line cuts across the curve between the centres (by f (1 - f) / 2 of
+ * it). A ramp's corners are where this is large: the 30 min bins drew a
+ * 30 min ramp at 1 min 127 off, and an exactly repeating business week
+ * alerted there every week. */
+static double bend(const struct season *s, const int16_t *t, unsigned a, unsigned b, double f)
+{
+	unsigned nb = day_bins(s);
+
+	return (f * (1 - f) / 2 + (s->dense ? 1.0 / 24 : 0)) *
+	       max2(bend_at(t, nb, a), bend_at(t, nb, b));
+}
+
 static void terms(struct season *s, const struct season_pos *p, double *day, double *week,
 		  double *spread)
 {
@@ -160,7 +187,9 @@ static void terms(struct season *s, const struct season_pos *p, double *day, dou
 	*day = d;
 	*week = week_term(s, k, p->day, d);
 	s->v_alt = (float)week_term(s, !k, p->day, d);
-	*spread = (s->spread[a] * (1 - f) + s->spread[b] * f) * s->unit;
+	*spread = (s->spread[a] * (1 - f) + s->spread[b] * f +
+		   bend(s, s->mode == SEASON_WEEKLY ? s->kind[k] : s->day, a, b, f)) *
+		  s->unit;
 }
 
 void season__view(struct season *s, double ts, struct season_pos *p, double *day, double *week,

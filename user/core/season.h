@@ -59,6 +59,7 @@ struct season {
 	float v_alt;			     /* the other kind's term, with v_week */
 	uint16_t n_today;		     /* points in w_err */
 	uint8_t w_today;		     /* today's kind */
+	uint8_t dense;			     /* several points a bin: a bin is their mean */
 	uint16_t w_days[SEASON_KINDS];	     /* days each kind has learnt */
 	uint16_t n_day, n_week;		     /* points in the sums */
 	int16_t cur_day, cur_week;	     /* bins being summed, -1 none */
