@@ -303,7 +303,8 @@ static void fold_spread(struct season *s, uint16_t *cell, double mean, double ga
 static void learn_spread(struct season *s, double mean, double gain)
 {
 	uint16_t *cell = &s->spread[s->cur_day];
-	bool usual = s->mode != SEASON_WEEKLY || kind_of(s, s->w_dn) == (s->w_days[1] > s->w_days[0]);
+	bool usual = s->mode != SEASON_WEEKLY ||
+		     kind_of(s, s->w_dn) == (s->w_days[1] > s->w_days[0]);
 
 	if (usual || mean > *cell * s->unit)
 		fold_spread(s, cell, mean, gain);
@@ -350,22 +351,33 @@ static double distance(const struct season *s, const int16_t *prof, unsigned nb)
 /* Days of the first kind before a day can make the second. */
 #define KIND_SEED_DAYS 3
 
-/* Which kind's profile today's bins are nearer to. The first days make the
- * first kind; a day far from it and no nearer the second makes the second
- * anew while that has learnt one day or none (an odd day made it, and the
- * kind that recurs replaces it). */
-static unsigned nearest_kind(struct season *s, unsigned nb)
+/* Which kind's profile today's bins (d0, d1 from each) are nearer to. The
+ * first days make the first kind; a day far from it and no nearer the
+ * second makes the second anew (*anew) while that has learnt one day or
+ * none: an odd day may have made it, and the kind that recurs replaces it. */
+static unsigned nearest_kind(const struct season *s, double d0, double d1, bool *anew)
 {
-	double d0 = distance(s, s->kind[0], nb), d1 = distance(s, s->kind[1], nb);
-	double far = KIND_SEED * s->w_ref;
-
+	*anew = false;
 	if (s->w_days[0] < KIND_SEED_DAYS)
 		return 0;
-	if (s->w_days[1] <= 1 && d0 > far && !(d1 < d0)) {
-		s->w_days[1] = 0;
+	if (s->w_days[1] <= 1 && d0 > KIND_SEED * s->w_ref && !(d1 < d0)) {
+		*anew = true;
 		return 1;
 	}
 	return d1 < d0;
+}
+
+/* The first kind's typical distance from its profile, from below: half way
+ * to a nearer day, a seventh of the way to a farther one, so the days of a
+ * kind not told apart yet do not raise it. */
+static void learn_ref(struct season *s, double d0)
+{
+	if (!isfinite(d0))
+		return;
+	if (!(s->w_ref > 0))
+		s->w_ref = (float)d0;
+	else
+		s->w_ref += (float)((d0 - s->w_ref) / (d0 < s->w_ref ? 2 : 7));
 }
 
 /* The kinds' base moves only between days, so a day's bins are all
@@ -400,18 +412,18 @@ static void end_day(struct season *s, const struct season_config *cfg)
 	unsigned nb = day_bins(s), b, n = 0, k, wd = weekday(s->w_dn);
 	double g, d0, shift;
 	int16_t *prof;
+	bool anew;
 
 	for (b = 0; b < nb; b++)
 		n += s->w_buf[b] != EMPTY;
 	if (!n)
 		return;
-	k = nearest_kind(s, nb);
 	d0 = distance(s, s->kind[0], nb);
-	/* The first kind's typical distance, from below: it follows a nearer
-	 * day at once and a farther one a seventh of the way, so the days
-	 * of a kind not yet told apart do not raise it. */
-	if (!k && isfinite(d0))
-		s->w_ref = !(s->w_ref > 0) ? (float)d0 : (float)(s->w_ref + (d0 - s->w_ref) / (d0 < s->w_ref ? 2 : 7));
+	k = nearest_kind(s, d0, distance(s, s->kind[1], nb), &anew);
+	if (anew)
+		s->w_days[k] = 0;
+	if (!k)
+		learn_ref(s, d0);
 	prof = s->kind[k];
 	shift = base_step(s, prof, nb, k);
 	s->w_base += (float)shift;
@@ -422,12 +434,15 @@ static void end_day(struct season *s, const struct season_config *cfg)
 		if (!s->w_days[k])
 			prof[b] = EMPTY; /* a kind made anew forgets the odd day */
 		fold_held(s, &prof[b], s->w_buf[b] * s->unit - shift,
-		     s->w_part >> b & 1 ? g * cfg->episode_gain : g);
+			  s->w_part >> b & 1 ? g * cfg->episode_gain : g);
 		s->w_buf[b] = EMPTY;
 	}
 	if (s->w_days[k] < UINT16_MAX)
 		s->w_days[k]++;
-	s->w_vote[wd] = k ? (uint8_t)min2(3, s->w_vote[wd] + 1) : (uint8_t)max2(0, s->w_vote[wd] - 1.0);
+	if (k && s->w_vote[wd] < 3)
+		s->w_vote[wd]++;
+	else if (!k && s->w_vote[wd] > 0)
+		s->w_vote[wd]--;
 	s->w_part = 0;
 }
 

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * Online daily and weekly profiles of one series in fixed memory, keyed by the
- * timestamps (time of day, hour of week), so the same profile serves 1 s live
- * data and 5 min or 1 h exports. The profile learns all the time and says
- * whether it predicts the series better than its level alone; a series that is
- * not seasonal gets no seasonal term. docs/detectors.md has the measurements.
+ * timestamps (time of day, day of week), so the same profile serves 1 s live
+ * data and 5 min or 1 h exports. The week is two kinds of day (a working
+ * week's weekdays and weekend), each a day profile of its own, told apart by
+ * the days themselves. The profiles learn all the time and say whether they
+ * predict the series better than its level alone; a series that is not
+ * seasonal gets no seasonal term. docs/detectors.md has the measurements.
  */
 #ifndef TT_SEASON_H
 #define TT_SEASON_H
@@ -65,7 +67,7 @@ struct season {
 	int16_t cur_day, cur_week;	     /* bins being summed, -1 none */
 	uint16_t bw;			     /* day bin width, s: 1800, 3600, 0 = no profile */
 	uint8_t mode;			     /* enum season_mode */
-	uint8_t part;			     /* SEASON_PART_*: a point within an episode is in the sums */
+	uint8_t part;			     /* SEASON_PART_*: an episode's point is in the sums */
 	uint8_t w_vote[7];		     /* per day of the week (Monday 0): its kind is 1 from 2 */
 	int16_t day[SEASON_DAY_BINS];	     /* mean deviation from the level */
 	uint16_t spread[SEASON_DAY_BINS];    /* mean |residual| per day bin */
@@ -100,29 +102,31 @@ void season__init(struct season *s);
 void season__set_interval(struct season *s, double dt);
 
 /* Where ts (s since the epoch, UTC) falls, and the profiles' terms there:
- * *day the daily term, *week daily + weekly, *spread the day bin's mean
- * |residual| (0 where unknown), whatever the mode. Terms looked up less than
- * SEASON_VIEW_S before ts are reused. */
+ * *day the daily term, *week the weekly one (the profile of today's kind of
+ * day), *spread the day bin's mean |residual| and bend (0 where unknown),
+ * whatever the mode. Terms looked up less than SEASON_VIEW_S before ts are
+ * reused. */
 void season__view(struct season *s, double ts, struct season_pos *p, double *day, double *week,
 		  double *spread);
 
-/* Teaches the profiles one point: dev_day and dev_week = x less the level
- * each profile learns from (see core/detect.c), day the daily term
- * season__view gave, resid = the point's residual against the full
- * forecast (already clipped), mag = a magnitude of the series (|level| + a few
- * scales) that sets the step at the first lesson, age = time since the first
- * point, s (the first periods are averaged with equal weights: 1/2 on the
- * second visit, 1/3 on the third, down to gain), partial = the point is
- * within an episode (a bin's lesson with such a point in it is taught at
- * episode_gain of the gain). A bin's
- * spread is learnt only once the bin holds a value: before, the residual is
- * the whole cycle, not the profile's error. */
+/* Teaches the profiles one point: dev_day = x less the level the day
+ * profile learns from (see core/detect.c), x the point itself (the kinds of
+ * day learn it less their own base), wres = x less the weekly forecast's
+ * level (today's kind is weighed by it), resid = the point's residual
+ * against the full forecast (already clipped), mag = a magnitude of the
+ * series (|level| + a few scales) that sets the step at the first lesson,
+ * age = time since the first point, s (the first periods are averaged with
+ * equal weights: 1/2 on the second visit, 1/3 on the third, down to gain),
+ * partial = the point is within an episode (a bin's lesson with such a
+ * point in it is taught at episode_gain of the gain). A bin's spread is
+ * learnt only once the bin holds a value: before, the residual is the whole
+ * cycle, not the profile's error. */
 void season__learn(struct season *s, const struct season_config *cfg, const struct season_pos *p,
 		   double dev_day, double x, double wres, double resid, double mag, double age,
 		   bool partial);
 
-/* Feeds the one-step errors of the level-only, daily and daily+weekly
- * forecasts (clipped) and re-decides the mode; weight is the EWMA weight of
+/* Feeds the one-step errors of the level-only, daily and weekly forecasts
+ * (clipped, each with its own level) and re-decides the mode; weight is the EWMA weight of
  * one point. age is the time since the first point, s. */
 void season__select(struct season *s, const struct season_config *cfg, double e_flat,
 		    double e_day, double e_week, double weight, double age);
