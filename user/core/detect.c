@@ -445,7 +445,7 @@ static void learn_season(struct detect *d, const struct detect_config *cfg, doub
 		/* Each lesson at most huber_k scales from its profile's forecast. */
 		dev_day = v->day + clamp(dev_day - v->day, cl * max2(ss, v->sigma));
 	}
-	season__learn(&d->season, &cfg->season, &v->pos, dev_day, x, x - d->wlevel, rs,
+	season__learn(&d->season, &cfg->season, &v->pos, dev_day, x, x - d->wlevel, v->sigma, rs,
 		      fabs(d->level) + 8 * max2(ss, v->sigma), age,
 		      episode && age >= EPISODE_GAIN_AFTER_S);
 }

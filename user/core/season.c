@@ -50,6 +50,7 @@ void season__init(struct season *s)
 		s->kind[0][i] = s->kind[1][i] = s->w_buf[i] = EMPTY;
 	s->cur_day = s->cur_week = -1;
 	s->w_dn = INT32_MIN;
+	s->w_lo[0] = s->w_lo[1] = EMPTY;
 	s->v_from = INFINITY;
 	s->bw = UINT16_MAX; /* not decided yet */
 }
@@ -133,21 +134,29 @@ static bool interp(const int16_t *tab, unsigned nb, double pos, double unit, dou
 	return true;
 }
 
-/* Kind k's profile at pos, else the day profile d where it has no value
- * yet. Its last bin of a day holds to midnight: the next day may be of the
- * other kind. */
-static double week_term(const struct season *s, unsigned k, double pos, double d)
+/* Day dn's swing over its kind's profile, from its day of the week. */
+static double amp_of(const struct season *s, int32_t dn)
+{
+	uint8_t c = s->w_amp[weekday(dn)];
+
+	return c ? c / 64.0 : 1;
+}
+
+/* Kind k's profile at pos, its swing above its lowest bin scaled by amp,
+ * else the day profile d where it has no value yet. Its last bin of a day
+ * holds to midnight: the next day may be of the other kind. */
+static double week_term(const struct season *s, unsigned k, double pos, double d, double amp)
 {
 	unsigned nb = day_bins(s), a = (unsigned)floor(pos), b = a + 1 < nb ? a + 1 : a;
 	int16_t w[2] = { s->kind[k][a], s->kind[k][b] };
-	double v = d;
+	double v = d, lo = s->w_lo[k] * s->unit;
 
 	if (w[0] == EMPTY)
 		w[0] = s->day[a];
 	if (w[1] == EMPTY)
 		w[1] = s->day[b];
 	interp(w, 2, pos - a, s->unit, &v);
-	return v;
+	return s->w_lo[k] == EMPTY ? v : lo + amp * (v - lo);
 }
 
 /* |second difference| of a table at bin i, in steps; 0 where a bin of the
@@ -185,8 +194,9 @@ static void terms(struct season *s, const struct season_pos *p, double *day, dou
 
 	interp(s->day, nb, p->day, s->unit, &d);
 	*day = d;
-	*week = week_term(s, k, p->day, d);
-	s->v_alt = (float)week_term(s, !k, p->day, d);
+	*week = week_term(s, k, p->day, d,
+			  k == (s->w_vote[weekday(p->dn)] >= 2) ? amp_of(s, p->dn) : 1);
+	s->v_alt = (float)week_term(s, !k, p->day, d, 1);
 	*spread = (s->spread[a] * (1 - f) + s->spread[b] * f +
 		   bend(s, s->mode == SEASON_WEEKLY ? s->kind[k] : s->day, a, b, f)) *
 		  s->unit;
@@ -385,9 +395,10 @@ static void learn_ref(struct season *s, double d0)
  * from its kind's profile (the first day's mean, whole; nothing from the
  * day that makes the second kind). A series that repeats its weeks leaves
  * it where it is. Returns the step, in the series' unit. */
-static double base_step(const struct season *s, const int16_t *prof, unsigned nb, unsigned k)
+static double base_step(const struct season *s, const int16_t *prof, unsigned nb, unsigned k,
+			double amp)
 {
-	double sum = 0;
+	double sum = 0, lo = s->w_lo[k] == EMPTY ? 0 : s->w_lo[k];
 	unsigned b, n = 0;
 
 	if (k && !s->w_days[k])
@@ -395,12 +406,58 @@ static double base_step(const struct season *s, const int16_t *prof, unsigned nb
 	for (b = 0; b < nb; b++) {
 		if (s->w_buf[b] == EMPTY || (s->w_days[k] && prof[b] == EMPTY))
 			continue;
-		sum += s->w_buf[b] - (s->w_days[k] ? prof[b] : 0);
+		sum += s->w_buf[b] - (s->w_days[k] ? lo + amp * (prof[b] - lo) : 0);
 		n++;
 	}
 	if (!n)
 		return 0;
 	return sum / n * s->unit * (s->w_days[k] ? BASE_GAIN : 1);
+}
+
+/* Today's swing over kind k's profile above its lowest bin: the least
+ * squares slope of today's bins on the profile's, 0 where it has no swing. */
+static double day_amp(const struct season *s, const int16_t *prof, unsigned nb, int16_t lo)
+{
+	double sxy = 0, sxx = 0;
+	unsigned b;
+
+	for (b = 0; b < nb; b++) {
+		if (s->w_buf[b] == EMPTY || prof[b] == EMPTY)
+			continue;
+		sxy += ((double)prof[b] - lo) * ((double)s->w_buf[b] - lo);
+		sxx += ((double)prof[b] - lo) * ((double)prof[b] - lo);
+	}
+	return sxx > 0 ? sxy / sxx : 0;
+}
+
+/* A day of the week's swing over its kind's (a Monday busier than the
+ * other working days, a quieter Friday) learns from days of its usual
+ * kind: the first whole, then at week_gain. */
+static void learn_amp(struct season *s, const struct season_config *cfg, unsigned k,
+		      unsigned nb)
+{
+	unsigned wd = weekday(s->w_dn);
+	double a;
+
+	if (k != (s->w_vote[wd] >= 2) || s->w_lo[k] == EMPTY || !s->w_days[k])
+		return;
+	a = day_amp(s, s->kind[k], nb, s->w_lo[k]);
+	if (!(a > 0))
+		return;
+	if (s->w_amp[wd])
+		a = s->w_amp[wd] / 64.0 + cfg->week_gain * (a - s->w_amp[wd] / 64.0);
+	s->w_amp[wd] = (uint8_t)lrint(fmax(1, fmin(255, a * 64)));
+}
+
+/* Kind k's lowest bin, after a lesson. */
+static void find_lo(struct season *s, unsigned k, unsigned nb)
+{
+	unsigned b;
+
+	s->w_lo[k] = EMPTY;
+	for (b = 0; b < nb; b++)
+		if (s->kind[k][b] != EMPTY && (s->w_lo[k] == EMPTY || s->kind[k][b] < s->w_lo[k]))
+			s->w_lo[k] = s->kind[k][b];
 }
 
 /* Today has ended: its bins teach the profile of the kind they are nearer
@@ -425,7 +482,9 @@ static void end_day(struct season *s, const struct season_config *cfg)
 	if (!k)
 		learn_ref(s, d0);
 	prof = s->kind[k];
-	shift = base_step(s, prof, nb, k);
+	shift = base_step(s, prof, nb, k,
+			  k == (s->w_vote[wd] >= 2) ? amp_of(s, s->w_dn) : 1);
+	learn_amp(s, cfg, k, nb);
 	s->w_base += (float)shift;
 	g = max2(cfg->week_gain, 1.0 / (s->w_days[k] + 1));
 	for (b = 0; b < nb; b++) {
@@ -437,6 +496,7 @@ static void end_day(struct season *s, const struct season_config *cfg)
 			  s->w_part >> b & 1 ? g * cfg->episode_gain : g);
 		s->w_buf[b] = EMPTY;
 	}
+	find_lo(s, k, nb);
 	if (s->w_days[k] < UINT16_MAX)
 		s->w_days[k]++;
 	if (k && s->w_vote[wd] < 3)
@@ -446,23 +506,22 @@ static void end_day(struct season *s, const struct season_config *cfg)
 	s->w_part = 0;
 }
 
-/* Today's points weigh the two kinds' forecasts: today takes the other kind
- * once that has missed them by less than half as much so far. A working
- * week's second weekend, whose days have not had the votes yet, or a
- * holiday, is a weekend within hours. */
-#define TODAY_SWITCH 0.5
-#define TODAY_POINTS 3
+/* Today's points weigh the two kinds' forecasts: how much nearer the other
+ * kind's came, in sigmas, sums up (from 0, as a CUSUM: while today's kind
+ * is the better one it stays near 0), and today takes the other kind once
+ * that reaches TODAY_EVIDENCE. A working week's second weekend, whose days
+ * have not had the votes yet, or a holiday, is a weekend within the hour;
+ * where the two agree (a night trough) noise alone moves it little. */
+#define TODAY_EVIDENCE 6
 
-static void weigh_today(struct season *s, double wres)
+static void weigh_today(struct season *s, double wres, double sigma)
 {
-	unsigned k = s->w_today;
-
-	s->w_err[k] += (float)fabs(wres - s->v_week);
-	s->w_err[!k] += (float)fabs(wres - s->v_alt);
-	if (s->n_today < UINT16_MAX)
-		s->n_today++;
-	if (s->w_days[!k] && s->n_today >= TODAY_POINTS && s->w_err[!k] < TODAY_SWITCH * s->w_err[k]) {
-		s->w_today = (uint8_t)!k;
+	if (!s->w_days[!s->w_today] || !(sigma > 0))
+		return;
+	s->w_adv += (float)((fabs(wres - s->v_week) - fabs(wres - s->v_alt)) / sigma);
+	if (s->w_adv >= TODAY_EVIDENCE) {
+		s->w_today = (uint8_t)!s->w_today;
+		s->w_adv = 0;
 		s->v_from = INFINITY; /* look again, with today's kind */
 	}
 }
@@ -494,8 +553,8 @@ static void end_week_bin(struct season *s)
 }
 
 void season__learn(struct season *s, const struct season_config *cfg, const struct season_pos *p,
-		   double dev_day, double x, double wres, double resid, double mag, double age,
-		   bool partial)
+		   double dev_day, double x, double wres, double sigma, double resid, double mag,
+		   double age, bool partial)
 {
 	if (!p->ok)
 		return;
@@ -519,8 +578,7 @@ void season__learn(struct season *s, const struct season_config *cfg, const stru
 			end_day(s, cfg);
 			s->w_today = s->w_vote[weekday(p->dn)] >= 2;
 			s->w_dn = p->dn;
-			s->w_err[0] = s->w_err[1] = 0;
-			s->n_today = 0;
+			s->w_adv = 0;
 		}
 		s->cur_week = p->wbin;
 		s->acc_week = 0;
@@ -530,7 +588,7 @@ void season__learn(struct season *s, const struct season_config *cfg, const stru
 	s->acc_day += (float)dev_day;
 	s->acc_spread += (float)fabs(resid);
 	s->acc_week += (float)(x - s->w_base);
-	weigh_today(s, wres);
+	weigh_today(s, wres, sigma);
 	if (s->n_day < UINT16_MAX - 1)
 		s->n_day++;
 	if (s->n_week < UINT16_MAX - 1)

@@ -57,9 +57,8 @@ struct season {
 	int32_t w_dn;			     /* the day whose bins w_buf holds */
 	float w_ref;			     /* typical distance of a first-kind day, steps */
 	float w_base;			     /* the kinds' profiles are deviations from it */
-	float w_err[SEASON_KINDS];	     /* today's |misses| of each kind's forecast */
+	float w_adv;			     /* today's evidence for the other kind, sigmas */
 	float v_alt;			     /* the other kind's term, with v_week */
-	uint16_t n_today;		     /* points in w_err */
 	uint8_t w_today;		     /* today's kind */
 	uint8_t dense;			     /* several points a bin: a bin is their mean */
 	uint16_t w_days[SEASON_KINDS];	     /* days each kind has learnt */
@@ -69,6 +68,8 @@ struct season {
 	uint8_t mode;			     /* enum season_mode */
 	uint8_t part;			     /* SEASON_PART_*: an episode's point is in the sums */
 	uint8_t w_vote[7];		     /* per day of the week (Monday 0): its kind is 1 from 2 */
+	uint8_t w_amp[7];		     /* ... its swing over its kind's, 64ths; 0 unknown */
+	int16_t w_lo[SEASON_KINDS];	     /* each kind's lowest bin, steps */
 	int16_t day[SEASON_DAY_BINS];	     /* mean deviation from the level */
 	uint16_t spread[SEASON_DAY_BINS];    /* mean |residual| per day bin */
 	int16_t kind[SEASON_KINDS][SEASON_DAY_BINS]; /* ... of the days of each kind */
@@ -112,7 +113,7 @@ void season__view(struct season *s, double ts, struct season_pos *p, double *day
 /* Teaches the profiles one point: dev_day = x less the level the day
  * profile learns from (see core/detect.c), x the point itself (the kinds of
  * day learn it less their own base), wres = x less the weekly forecast's
- * level (today's kind is weighed by it), resid = the point's residual
+ * level and sigma its scale (today's kind is weighed by them), resid = the point's residual
  * against the full forecast (already clipped), mag = a magnitude of the
  * series (|level| + a few scales) that sets the step at the first lesson,
  * age = time since the first point, s (the first periods are averaged with
@@ -122,8 +123,8 @@ void season__view(struct season *s, double ts, struct season_pos *p, double *day
  * learnt only once the bin holds a value: before, the residual is the whole
  * cycle, not the profile's error. */
 void season__learn(struct season *s, const struct season_config *cfg, const struct season_pos *p,
-		   double dev_day, double x, double wres, double resid, double mag, double age,
-		   bool partial);
+		   double dev_day, double x, double wres, double sigma, double resid, double mag,
+		   double age, bool partial);
 
 /* Feeds the one-step errors of the level-only, daily and weekly forecasts
  * (clipped, each with its own level) and re-decides the mode; weight is the EWMA weight of
