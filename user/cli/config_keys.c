@@ -188,7 +188,8 @@ static const struct key detector_keys[] = {
 	BOOL("seasonal", core.detect.seasonal, "Learn daily and weekly profiles and use them when they fit."),
 	NUM("season_gain", core.detect.season.gain, 1e-6, 1, "Weight of a new visit of a profile bin."),
 	NUM("season_week_gain", core.detect.season.week_gain, 1e-6, 1,
-	    "Weight of a day's lesson to the profile of its kind of day (weekday, weekend)."),
+	    "Weight of a day's lesson to its kind of day's profile (weekday, weekend) "
+	    "and to its weekday's swing."),
 	NUM("season_select", core.detect.season.select, 0, 1,
 	    "A profile is used once its error is below this share of the simpler forecast's."),
 	NUM("season_keep", core.detect.season.keep, 0, 1,

@@ -143,12 +143,14 @@ static double amp_of(const struct season *s, int32_t dn)
 }
 
 /* Kind k's profile at pos, its swing above its lowest bin scaled by amp,
- * else the day profile d where it has no value yet. Its last bin of a day
- * holds to midnight: the next day may be of the other kind. */
+ * else the day profile's (unscaled: it is a deviation from another level)
+ * where the kind has no value yet. Its last bin of a day holds to
+ * midnight: the next day may be of the other kind. */
 static double week_term(const struct season *s, unsigned k, double pos, double d, double amp)
 {
 	unsigned nb = day_bins(s), a = (unsigned)floor(pos), b = a + 1 < nb ? a + 1 : a;
 	int16_t w[2] = { s->kind[k][a], s->kind[k][b] };
+	bool own = w[0] != EMPTY && w[1] != EMPTY && s->w_lo[k] != EMPTY;
 	double v = d, lo = s->w_lo[k] * s->unit;
 
 	if (w[0] == EMPTY)
@@ -156,7 +158,7 @@ static double week_term(const struct season *s, unsigned k, double pos, double d
 	if (w[1] == EMPTY)
 		w[1] = s->day[b];
 	interp(w, 2, pos - a, s->unit, &v);
-	return s->w_lo[k] == EMPTY ? v : lo + amp * (v - lo);
+	return own ? lo + amp * (v - lo) : v;
 }
 
 /* |second difference| of a table at bin i, in steps; 0 where a bin of the
