@@ -394,18 +394,14 @@ static double seen_every(const struct detect *d, const struct detect_config *cfg
  * cycle: the forecast's own level (weight alpha a point: four hours at 5 min,
  * 50 minutes at 1 min) follows most of the part of a cycle the profile does
  * not know yet, and so hid that part from it for weeks (docs/detectors.md,
- * "The day profile from the start"). The week profile learns what the day
- * profile leaves of the forecast's level until it is a week old, then of
- * the slow level: the slow level moves with a working week (a weekend
- * lowers it over a day and a half), and a week profile learnt from it from
- * the start never explained the business week of test_seasonal better than
- * the day profile. */
+ * "The day profile from the start"). The kinds of day of the week profile
+ * learn the point itself, less a base of their own that moves only between
+ * days (core/season.c): the slow level moves with a working week (a
+ * weekend lowers it over a day and a half). */
 #define SLOW_S (1.5 * 86400)
-#define MATURE_S (7 * 86400)
 /* The slow level is a float: below this weight (1 s data) its steps would
  * round away on a smooth series. */
 #define SLOW_MIN_WEIGHT 1e-4
-
 
 /* The slow level's weight: the first warm-up's average, then time step /
  * SLOW_S, also while a gap's restarted level re-learns. */
