@@ -5,7 +5,9 @@
  * nearest centres, and a point teaches its nearest bin. Points are summed per
  * bin and folded in once the series leaves the bin: at 1 s a bin gets one
  * lesson of 1,800 points a day instead of 1,800 lessons too small for an
- * int16 step, and at 5 min or 1 h a lesson is a point or a few.
+ * int16 step, and at 5 min or 1 h a lesson is a point or a few. The kinds
+ * of day keep a day's bin means until the day ends, in the day's own bins
+ * (its last holds to midnight), and learn them all at once.
  */
 #include <math.h>
 #include <string.h>
@@ -87,8 +89,8 @@ static void locate(const struct season *s, double ts, struct season_pos *p)
 	double frac;
 
 	p->ok = false;
-	/* Past 2^53 s a timestamp has no seconds left to place in a day, and
-	 * its day would not fit 32 bits: such a point has no time of day. */
+	/* Past 1e14 s (three million years) a timestamp's day would not fit
+	 * 32 bits: such a point has no time of day. */
 	if (s->bw == UINT16_MAX || !nb || !(fabs(ts) < 1e14))
 		return;
 	t = (int64_t)floor(ts);
