@@ -434,6 +434,49 @@ static double day_amp(const struct season *s, const int16_t *prof, unsigned nb, 
 	return sxx > 0 ? sxy / sxx : 0;
 }
 
+/* A kind's swing must stand this many typical day-to-day distances above
+ * its lowest bin before its days' swings are told apart: a flat profile (a
+ * working week's weekend) has no swing to scale, and a slope fitted on
+ * noise would scale noise. */
+#define AMP_SWING 8
+/* ... and a weekday's swing stays within these shares of its kind's. */
+#define AMP_MIN 0.5
+#define AMP_MAX 2.0
+
+static double swing_of(const int16_t *prof, unsigned nb, int16_t lo)
+{
+	double top = lo;
+	unsigned b;
+
+	for (b = 0; b < nb; b++)
+		if (prof[b] != EMPTY && prof[b] > top)
+			top = prof[b];
+	return top - lo;
+}
+
+/* The swings of a kind's days of the week average 1: the kind's profile
+ * carries their mean (it learns their days whole), the swings only how
+ * they differ. Else a profile that changes (a young one, cleaned of a day
+ * of the other kind it learnt before the kinds parted) and swings that
+ * learn once a week each would pull against each other for weeks. */
+static void norm_amp(struct season *s, unsigned k)
+{
+	double sum = 0;
+	unsigned d, n = 0;
+
+	for (d = 0; d < 7; d++)
+		if (s->w_amp[d] && (s->w_vote[d] >= 2) == k) {
+			sum += s->w_amp[d];
+			n++;
+		}
+	if (!n || !(sum > 0))
+		return;
+	for (d = 0; d < 7; d++)
+		if (s->w_amp[d] && (s->w_vote[d] >= 2) == k)
+			s->w_amp[d] = (uint8_t)lrint(fmax(AMP_MIN * 64, fmin(AMP_MAX * 64,
+								     s->w_amp[d] * 64.0 * n / sum)));
+}
+
 /* A day of the week's swing over its kind's (a Monday busier than the
  * other working days, a quieter Friday) learns from days of its usual
  * kind: the first whole, then at week_gain. */
@@ -443,14 +486,14 @@ static void learn_amp(struct season *s, const struct season_config *cfg, unsigne
 	unsigned wd = weekday(s->w_dn);
 	double a;
 
-	if (k != (s->w_vote[wd] >= 2) || s->w_lo[k] == EMPTY || !s->w_days[k])
+	if (k != (s->w_vote[wd] >= 2) || s->w_lo[k] == EMPTY || !s->w_days[k] ||
+	    !(swing_of(s->kind[k], nb, s->w_lo[k]) > AMP_SWING * s->w_ref))
 		return;
-	a = day_amp(s, s->kind[k], nb, s->w_lo[k]);
-	if (!(a > 0))
-		return;
+	a = fmax(AMP_MIN, fmin(AMP_MAX, day_amp(s, s->kind[k], nb, s->w_lo[k])));
 	if (s->w_amp[wd])
 		a = s->w_amp[wd] / 64.0 + cfg->week_gain * (a - s->w_amp[wd] / 64.0);
-	s->w_amp[wd] = (uint8_t)lrint(fmax(1, fmin(255, a * 64)));
+	s->w_amp[wd] = (uint8_t)lrint(a * 64);
+	norm_amp(s, k);
 }
 
 /* Kind k's lowest bin, after a lesson. */

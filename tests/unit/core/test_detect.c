@@ -272,7 +272,7 @@ static void test_seasonal(void)
  * series a week), at the ramps and the weekends' midnights; without the
  * band's allowance for the profiles' bend, the exactly repeating week at 1
  * min still alerted at its 09:00 ramp. */
-static void business_quiet(int series, int dt, double noise)
+static void business_quiet(int series, int dt, double noise, int start)
 {
 	struct detect d;
 	struct run r = { 0 };
@@ -282,7 +282,7 @@ static void business_quiet(int series, int dt, double noise)
 
 	for (s = 0; s < series; s++) {
 		detect__init(&d);
-		ts = T0 - 3 * 86400; /* a Monday */
+		ts = T0 + (start - 3) * 86400.0; /* a Monday and start days */
 		feed_week(&d, &r, &g, &ts, 14 * day, dt, noise);
 		r.starts = 0;
 		feed_week(&d, &r, &g, &ts, 28 * day, dt, noise);
@@ -294,20 +294,26 @@ static void business_quiet(int series, int dt, double noise)
 
 static void test_seasonal_weeks(void)
 {
-	business_quiet(10, 300, 0.05);
-	business_quiet(5, 60, 0.05);
-	business_quiet(3, 300, 0);
-	business_quiet(1, 60, 0);
-	business_quiet(2, 3600, 0.05);
+	business_quiet(10, 300, 0.05, 0);
+	business_quiet(5, 60, 0.05, 0);
+	business_quiet(3, 300, 0, 0);
+	business_quiet(1, 60, 0, 0);
+	business_quiet(2, 3600, 0.05, 0);
+	/* From a Thursday: the first weekend learnt as working days until the
+	 * kinds part, which each weekday's swing, learnt once a week against
+	 * a profile that moves daily, made last weeks before their swings were
+	 * held to an average of 1 (5 min, in a scratch harness: 80 alerts in weeks
+	 * 3-6 of ten). */
+	business_quiet(10, 300, 0.05, 3);
 }
 
 /* A week whose every day has its own swing: a daily wave from 200 that
  * peaks at noon, 1.25 times as high on Mondays as midweek, 0.85 on
  * Fridays, 0.35 and 0.25 at the weekend. Two kinds of day draw the
  * weekend and the working days; each day of the week's swing over its
- * kind's draws the rest: at 5 min thirty series raise 11 alerts in weeks
- * 3-10 (7-11 over five seeds; the kinds alone 14-27, the hourly corrections
- * before them 44). */
+ * kind's draws the rest: at 5 min sixty series raise 22 alerts in weeks
+ * 3-10 (16-22 over three seeds; the kinds alone 27-35, the hourly
+ * corrections before them 78). */
 static double varied_week(double ts)
 {
 	static const double swing[7] = { 1.25, 1.1, 1, 1, 0.85, 0.35, 0.25 };
@@ -325,7 +331,7 @@ static void test_varied_week(void)
 	double ts;
 	int s, i, young = 0, late = 0;
 
-	for (s = 0; s < 30; s++) {
+	for (s = 0; s < 60; s++) {
 		detect__init(&d);
 		ts = T0 - 3 * 86400; /* a Monday */
 		for (i = 0; i < 70 * 288; i++, ts += 300) {
@@ -335,7 +341,7 @@ static void test_varied_week(void)
 		}
 		late += r.starts - young;
 	}
-	CHECK(late <= 12);
+	CHECK(late <= 24);
 	CHECK(r.mismatch == 0 && r.stale == 0);
 }
 
