@@ -363,7 +363,7 @@ static double distance(const struct season *s, const int16_t *prof, unsigned nb)
 /* Weight of a day in the kinds' base. */
 #define BASE_GAIN (1.0 / 7)
 /* Days of the first kind before a day can make the second. */
-#define KIND_SEED_DAYS 3
+#define KIND_SEED_DAYS 1
 
 /* Which kind's profile today's bins (d0, d1 from each) are nearer to. The
  * first days make the first kind; a day far from it and no nearer the
@@ -381,11 +381,34 @@ static unsigned nearest_kind(const struct season *s, double d0, double d1, bool 
 	return d1 < d0;
 }
 
+/* The first day's own roughness: the mean |difference| of its bins from
+ * the line through their neighbours, steps. Before any day is compared
+ * with another it stands for the distance between two days of a kind, so
+ * the second day can make the second kind (a series that starts on a
+ * Friday). */
+static double roughness(const struct season *s)
+{
+	unsigned nb = day_bins(s), b, n = 0;
+	double sum = 0;
+
+	for (b = 1; b + 1 < nb; b++) {
+		if (s->w_buf[b - 1] == EMPTY || s->w_buf[b] == EMPTY || s->w_buf[b + 1] == EMPTY)
+			continue;
+		sum += fabs(s->w_buf[b] - (s->w_buf[b - 1] + s->w_buf[b + 1]) / 2.0);
+		n++;
+	}
+	return n ? sum / n : 0;
+}
+
 /* The first kind's typical distance from its profile, from below: half way
  * to a nearer day, a seventh of the way to a farther one, so the days of a
  * kind not told apart yet do not raise it. */
 static void learn_ref(struct season *s, double d0)
 {
+	if (!s->w_days[0]) {
+		s->w_ref = (float)roughness(s);
+		return;
+	}
 	if (!isfinite(d0))
 		return;
 	if (!(s->w_ref > 0))
