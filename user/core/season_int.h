@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * What core/season.c (the day profile, the view, the choice of forecast)
+ * and core/week.c (the kinds of day) share; nothing else includes it.
+ */
+#ifndef TT_SEASON_INT_H
+#define TT_SEASON_INT_H
+
+#include <math.h>
+
+#include "core/season.h"
+
+#define EMPTY INT16_MIN
+#define DAY_S 86400
+
+/* fmax/fmin without the NaN rules libm keeps them out of line for. */
+static inline double max2(double a, double b)
+{
+	return a > b ? a : b;
+}
+
+static inline double min2(double a, double b)
+{
+	return a < b ? a : b;
+}
+
+static inline unsigned day_bins(const struct season *s)
+{
+	return s->bw ? DAY_S / s->bw : 0;
+}
+
+/* i mod nb for i in [0, 2 nb): a compare, not a division. */
+static inline unsigned wrap(unsigned i, unsigned nb)
+{
+	return i >= nb ? i - nb : i;
+}
+
+/* Day of the week of day dn since the epoch, Monday 0 (1970-01-01 was a
+ * Thursday). */
+static inline unsigned weekday(int32_t dn)
+{
+	return (unsigned)((((int64_t)dn + 3) % 7 + 7) % 7);
+}
+
+/* The kind of day dn: today's as the day's own points tell it so far, any
+ * other day's by its day of the week's votes. */
+static inline unsigned kind_of(const struct season *s, int32_t dn)
+{
+	return dn == s->w_dn ? s->w_today : s->w_vote[weekday(dn)] >= 2;
+}
+
+/* Linear interpolation between the bin centres either side of pos; an empty
+ * bin gives way to its neighbour. Returns false when both are empty. */
+static inline bool interp(const int16_t *tab, unsigned nb, double pos, double unit, double *v)
+{
+	unsigned a = wrap((unsigned)floor(pos), nb), b = wrap(a + 1, nb);
+	double f = pos - floor(pos);
+
+	if (tab[a] == EMPTY && tab[b] == EMPTY)
+		return false;
+	if (tab[a] == EMPTY)
+		*v = tab[b] * unit;
+	else if (tab[b] == EMPTY)
+		*v = tab[a] * unit;
+	else
+		*v = (tab[a] * (1 - f) + tab[b] * f) * unit;
+	return true;
+}
+
+/* core/week.c */
+
+/* Day dn's swing over its kind's profile, from its day of the week. */
+double week__amp_of(const struct season *s, int32_t dn);
+
+/* Kind k's term at pos (in day bins), its swing scaled by amp; the day
+ * profile's d where the kind has no value yet. */
+double week__term(const struct season *s, unsigned k, double pos, double d, double amp);
+
+/* Weighs today's kind by a point: wres is it less the weekly level, sigma
+ * its scale; the view's v_week and v_alt are today's and the other kind's
+ * terms. */
+void week__weigh_today(struct season *s, double wres, double sigma);
+
+/* The week bin being summed is left: its mean waits for the day's end. */
+void week__end_bin(struct season *s);
+
+/* The day in w_buf has ended: it teaches the nearer kind. */
+void week__end_day(struct season *s, const struct season_config *cfg);
+
+#endif /* TT_SEASON_INT_H */
