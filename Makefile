@@ -162,7 +162,7 @@ $(OUT)/telltale: $(USER_OBJS)
 
 # A unit test's source is in the folder of its stage.
 .SECONDEXPANSION:
-$(OUT)/tests/test_%: $$(wildcard tests/unit/*/test_%.c) tests/unit/check.h $(ASAN_OBJS) | $(OUT)/tests
+$(OUT)/tests/test_%: $$(wildcard tests/unit/*/test_%.c) $(wildcard tests/unit/*.h) $(ASAN_OBJS) | $(OUT)/tests
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) $(TEST_INCLUDES) $(SAN) $< $(ASAN_OBJS) $(LDLIBS) -o $@
 
