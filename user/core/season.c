@@ -111,8 +111,7 @@ static void terms(struct season *s, const struct season_pos *p, double *day, dou
 
 	interp(s->day, nb, p->day, s->unit, &d);
 	*day = d;
-	*week = week__term(s, k, p->day, d,
-			  k == (s->w_vote[weekday(p->dn)] >= 2) ? week__amp_of(s, p->dn) : 1);
+	*week = week__term(s, k, p->day, d, week__amp(s, k, p->dn));
 	s->v_alt = (float)week__term(s, !k, p->day, d, 1);
 	*spread = (s->spread[a] * (1 - f) + s->spread[b] * f +
 		   bend(s, s->mode == SEASON_WEEKLY ? s->kind[k] : s->day, a, b, f)) *
@@ -193,9 +192,7 @@ static int16_t quant(struct season *s, double v)
 
 static void fold(struct season *s, int16_t *cell, double mean, double gain)
 {
-	double old = *cell == EMPTY ? mean : *cell * s->unit;
-
-	*cell = quant(s, old + gain * (mean - old));
+	*cell = quant(s, blended(s, *cell, mean, gain));
 }
 
 /* A spread of 0 is a bin never learnt: its first lesson is taken whole. */
@@ -260,10 +257,7 @@ void season__learn(struct season *s, const struct season_config *cfg, const stru
 		week__end_bin(s);
 		if (p->dn != s->w_dn) {
 			s->v_from = INFINITY;
-			week__end_day(s, cfg);
-			s->w_today = s->w_vote[weekday(p->dn)] >= 2;
-			s->w_dn = p->dn;
-			s->w_adv = 0;
+			week__new_day(s, cfg, p->dn);
 		}
 		s->cur_week = p->wbin;
 		s->acc_week = 0;

@@ -42,11 +42,26 @@ static inline unsigned weekday(int32_t dn)
 	return (unsigned)((((int64_t)dn + 3) % 7 + 7) % 7);
 }
 
+/* The kind day of the week wd takes by its votes. */
+static inline unsigned voted_kind(const struct season *s, unsigned wd)
+{
+	return s->w_vote[wd] >= 2;
+}
+
 /* The kind of day dn: today's as the day's own points tell it so far, any
  * other day's by its day of the week's votes. */
 static inline unsigned kind_of(const struct season *s, int32_t dn)
 {
-	return dn == s->w_dn ? s->w_today : s->w_vote[weekday(dn)] >= 2;
+	return dn == s->w_dn ? s->w_today : voted_kind(s, weekday(dn));
+}
+
+/* A bin's value after a lesson of mean at gain; a bin's first lesson is
+ * taken whole. */
+static inline double blended(const struct season *s, int16_t cell, double mean, double gain)
+{
+	double old = cell == EMPTY ? mean : cell * s->unit;
+
+	return old + gain * (mean - old);
 }
 
 /* Linear interpolation between the bin centres either side of pos; an empty
@@ -69,8 +84,9 @@ static inline bool interp(const int16_t *tab, unsigned nb, double pos, double un
 
 /* core/week.c */
 
-/* Day dn's swing over its kind's profile, from its day of the week. */
-double week__amp_of(const struct season *s, int32_t dn);
+/* Kind k's swing on day dn: its day of the week's where k is that day's
+ * usual kind, else 1. */
+double week__amp(const struct season *s, unsigned k, int32_t dn);
 
 /* Kind k's term at pos (in day bins), its swing scaled by amp; the day
  * profile's d where the kind has no value yet. */
@@ -84,7 +100,8 @@ void week__weigh_today(struct season *s, double wres, double sigma);
 /* The week bin being summed is left: its mean waits for the day's end. */
 void week__end_bin(struct season *s);
 
-/* The day in w_buf has ended: it teaches the nearer kind. */
-void week__end_day(struct season *s, const struct season_config *cfg);
+/* Day dn begins: the day in w_buf teaches the nearer kind, and today's
+ * kind starts from dn's day of the week's votes. */
+void week__new_day(struct season *s, const struct season_config *cfg, int32_t dn);
 
 #endif /* TT_SEASON_INT_H */

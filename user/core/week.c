@@ -11,12 +11,11 @@
 
 #include "core/season_int.h"
 
-/* Day dn's swing over its kind's profile, from its day of the week. */
-double week__amp_of(const struct season *s, int32_t dn)
+double week__amp(const struct season *s, unsigned k, int32_t dn)
 {
-	uint8_t c = s->w_amp[weekday(dn)];
+	unsigned wd = weekday(dn);
 
-	return c ? c / 64.0 : 1;
+	return k == voted_kind(s, wd) && s->w_amp[wd] ? s->w_amp[wd] / 64.0 : 1;
 }
 
 /* Kind k's profile at pos, its swing above its lowest bin scaled by amp,
@@ -48,9 +47,7 @@ static int16_t quant_held(const struct season *s, double v)
 
 static void fold_held(const struct season *s, int16_t *cell, double mean, double gain)
 {
-	double old = *cell == EMPTY ? mean : *cell * s->unit;
-
-	*cell = quant_held(s, old + gain * (mean - old));
+	*cell = quant_held(s, blended(s, *cell, mean, gain));
 }
 
 /* How far today's bin means are from a kind's profile, in steps: the mean
@@ -91,17 +88,14 @@ static double distance(const struct season *s, const int16_t *prof, unsigned nb)
 #define KIND_SEED 4
 /* Weight of a day in the kinds' base. */
 #define BASE_GAIN (1.0 / 7)
-/* Days of the first kind before a day can make the second. */
-#define KIND_SEED_DAYS 1
-
 /* Which kind's profile today's bins (d0, d1 from each) are nearer to. The
- * first days make the first kind; a day far from it and no nearer the
+ * first day makes the first kind; a later day far from it and no nearer the
  * second makes the second anew (*anew) while that has learnt one day or
  * none: an odd day may have made it, and the kind that recurs replaces it. */
 static unsigned nearest_kind(const struct season *s, double d0, double d1, bool *anew)
 {
 	*anew = false;
-	if (s->w_days[0] < KIND_SEED_DAYS)
+	if (!s->w_days[0])
 		return 0;
 	if (s->w_days[1] <= 1 && d0 > KIND_SEED * s->w_ref && !(d1 < d0)) {
 		*anew = true;
@@ -217,14 +211,14 @@ static void norm_amp(struct season *s, unsigned k)
 	unsigned d, n = 0;
 
 	for (d = 0; d < 7; d++)
-		if (s->w_amp[d] && (s->w_vote[d] >= 2) == k) {
+		if (s->w_amp[d] && voted_kind(s, d) == k) {
 			sum += s->w_amp[d];
 			n++;
 		}
 	if (!n || !(sum > 0))
 		return;
 	for (d = 0; d < 7; d++)
-		if (s->w_amp[d] && (s->w_vote[d] >= 2) == k)
+		if (s->w_amp[d] && voted_kind(s, d) == k)
 			s->w_amp[d] = (uint8_t)lrint(fmax(AMP_MIN * 64, fmin(AMP_MAX * 64,
 								     s->w_amp[d] * 64.0 * n / sum)));
 }
@@ -238,7 +232,7 @@ static void learn_amp(struct season *s, const struct season_config *cfg, unsigne
 	unsigned wd = weekday(s->w_dn);
 	double a;
 
-	if (k != (s->w_vote[wd] >= 2) || s->w_lo[k] == EMPTY || !s->w_days[k] ||
+	if (k != voted_kind(s, wd) || s->w_lo[k] == EMPTY || !s->w_days[k] ||
 	    !(swing_of(s->kind[k], nb, s->w_lo[k]) > AMP_SWING * s->w_ref))
 		return;
 	a = fmax(AMP_MIN, fmin(AMP_MAX, day_amp(s, s->kind[k], nb, s->w_lo[k])));
@@ -263,7 +257,7 @@ static void find_lo(struct season *s, unsigned k, unsigned nb)
  * to, and that kind gets a vote for its day of the week. A day of the week
  * takes the second kind on two such votes in a row and gives it up on two
  * for the first, so one odd Tuesday does not make next Tuesday odd. */
-void week__end_day(struct season *s, const struct season_config *cfg)
+static void end_day(struct season *s, const struct season_config *cfg)
 {
 	unsigned nb = day_bins(s), b, n = 0, k, wd = weekday(s->w_dn);
 	double g, d0, shift;
@@ -281,8 +275,7 @@ void week__end_day(struct season *s, const struct season_config *cfg)
 	if (!k)
 		learn_ref(s, d0);
 	prof = s->kind[k];
-	shift = base_step(s, prof, nb, k,
-			  k == (s->w_vote[wd] >= 2) ? week__amp_of(s, s->w_dn) : 1);
+	shift = base_step(s, prof, nb, k, week__amp(s, k, s->w_dn));
 	learn_amp(s, cfg, k, nb);
 	s->w_base += (float)shift;
 	g = max2(cfg->week_gain, 1.0 / (s->w_days[k] + 1));
@@ -305,12 +298,20 @@ void week__end_day(struct season *s, const struct season_config *cfg)
 	s->w_part = 0;
 }
 
+void week__new_day(struct season *s, const struct season_config *cfg, int32_t dn)
+{
+	end_day(s, cfg);
+	s->w_today = (uint8_t)voted_kind(s, weekday(dn));
+	s->w_dn = dn;
+	s->w_adv = 0;
+}
+
 /* Today's points weigh the two kinds' forecasts: how much nearer the other
- * kind's came, in sigmas, sums up (from 0, as a CUSUM: while today's kind
- * is the better one it stays near 0), and today takes the other kind once
- * that reaches TODAY_EVIDENCE. A working week's second weekend, whose days
- * have not had the votes yet, or a holiday, is a weekend within the hour;
- * where the two agree (a night trough) noise alone moves it little. */
+ * kind's came, in sigmas, sums up over the day (a point where today's kind
+ * is nearer takes from it), and today takes the other kind once the sum
+ * reaches TODAY_EVIDENCE. A working week's second weekend, whose days have
+ * not had the votes yet, or a holiday, is a weekend within the hour; where
+ * the two agree (a night trough) noise alone moves it little. */
 #define TODAY_EVIDENCE 6
 
 void week__weigh_today(struct season *s, double wres, double sigma)
