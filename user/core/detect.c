@@ -130,6 +130,7 @@ static void start(struct detect *d, double ts, double x)
 	d->slow = (float)x;
 	d->scale = d->flat_scale = 0;
 	d->prev = (float)x;
+	d->fraction |= x != floor(x);
 	d->expected = (float)x;
 	d->last_ts = ts;
 	d->sum_up = d->sum_down = 0;
@@ -219,16 +220,28 @@ static bool judging(const struct detect *d, const struct detect_config *cfg)
 	return d->n >= cfg->warmup && !(d->rewarm && d->rewarm_blind);
 }
 
-static void observe_time(struct detect *d, const struct detect_config *cfg, double ts, double x)
+/* The series' resolution, the smallest step seen between two points, is
+ * learnt after the point is judged like everything else: learnt before, the
+ * first step of a series that never moved (a constant that steps from 5 to
+ * 10) was its own resolution, one scale, and never alerted. Until it moves,
+ * a series of whole numbers (a count) has a resolution of 1: its first
+ * error after days at 0 is one count, not an alert. */
+static void learn_quantum(struct detect *d, double x)
+{
+	if (!d->fraction && x != floor(x))
+		d->fraction = 1;
+	if (fabs(x - d->prev) > 0 && fabs(x - d->prev) < d->quantum)
+		d->quantum = (float)fabs(x - d->prev);
+	d->prev = (float)x;
+}
+
+static void observe_time(struct detect *d, const struct detect_config *cfg, double ts)
 {
 	double step = ts - d->last_ts;
 
 	if (step > 0)
 		d->dt = d->dt > 0 ? (float)(d->dt + 0.05 * (step - d->dt)) : (float)step;
 	d->last_ts = ts;
-	if (fabs(x - d->prev) > 0 && fabs(x - d->prev) < d->quantum)
-		d->quantum = (float)fabs(x - d->prev);
-	d->prev = (float)x;
 	/* The profiles' bin width is fixed once, from the first points'
 	 * interval (and only asked then: it is on a cold line). */
 	if (d->n >= 10 && d->n <= 64)
@@ -264,6 +277,8 @@ static void look(struct detect *d, const struct detect_config *cfg, double ts, d
 	least = max2(cfg->rel_scale * fabs(v->fcast), cfg->min_scale);
 	if (isfinite(d->quantum))
 		least = max2(least, d->quantum);
+	else if (!d->fraction && x == floor(x))
+		least = max2(least, 1); /* a count that never moved: one is its least step */
 	v->floor = least;
 	v->sigma = max2(scale, least);
 	v->z = (x - v->fcast) / v->sigma;
@@ -291,10 +306,13 @@ static void end_episode(struct detect *d, const struct detect_config *cfg, uint8
 static void second_opinion(struct detect *d, const struct detect_config *cfg, double x,
 			   const struct view *v, double *up, double *down)
 {
-	double old = max2(*up, *down), nu, nd;
+	double old = max2(*up, *down), nu, nd, r = x - (d->ep_level + v->sea);
 
-	surprise(d, cfg, (x - (d->ep_level + v->sea)) / v->sigma, &nu, &nd);
-	d->ep_level += (float)(cfg->episode_alpha * (x - v->sea - d->ep_level));
+	surprise(d, cfg, r / v->sigma, &nu, &nd);
+	d->ep_level += (float)(cfg->episode_alpha * r);
+	if (d->firing)
+		d->ep_scale += (float)(max2(cfg->scale_alpha, 1.0 / (d->ep_len + 1)) *
+				       (fabs(r) - d->ep_scale));
 	if (max2(nu, nd) < old) {
 		*up = nu;
 		*down = nd;
@@ -312,6 +330,14 @@ static void second_opinion(struct detect *d, const struct detect_config *cfg, do
 		d->level += shift;
 		d->wlevel += shift;
 		d->flat += shift;
+		/* And its noise: a series that was flat (stuck, idle) and is
+		 * noisy again, or whose noise grew for good, is judged by the
+		 * noise it has now, or it would start a new episode at once,
+		 * every 100 points, until the budget silenced it. */
+		d->scale = max2(d->scale, d->ep_scale);
+		d->flat_scale = max2(d->flat_scale, d->ep_scale);
+		/* What the sums hold was judged against the old normal. */
+		d->sum_up = d->sum_down = 0;
 		/* Not the slow level: it is the day profile's base, and a young
 		 * series' daily ramp, an episode every day until the profile knows
 		 * it, would be adopted with it and drag it round the cycle. A lasting
@@ -347,7 +373,7 @@ static double judge(struct detect *d, const struct detect_config *cfg, double x,
 	 * best-threshold score 45.6 -> 50.8, mscloud's unchanged). */
 	if (busy)
 		score = min2(score, BUSY_MAX);
-	if (d->refractory)
+	if (!d->firing && d->refractory)
 		d->refractory--;
 	else if (!d->firing && sum >= cfg->level) {
 		d->boost += (float)cfg->budget_step;
@@ -356,6 +382,7 @@ static double judge(struct detect *d, const struct detect_config *cfg, double x,
 		d->ep_len = 0;
 		d->calm_run = 0;
 		d->ep_level = (float)(x - v->sea);
+		d->ep_scale = 0;
 		/* The sum restarts: from here on only new surprise adds up. */
 		d->sum_up = d->sum_down = 0;
 		return score;
@@ -511,7 +538,7 @@ double detect__update(struct detect *d, const struct detect_config *cfg, double 
 		if (d->boost < 1e-3f)
 			d->boost = 0;
 	}
-	observe_time(d, cfg, ts, x);
+	observe_time(d, cfg, ts);
 	look(d, cfg, ts, x, &v);
 	d->expected = (float)v.fcast;
 	d->sigma = (float)v.sigma;
@@ -522,6 +549,7 @@ double detect__update(struct detect *d, const struct detect_config *cfg, double 
 		learn(d, cfg, x, &v);
 	else
 		learn_season(d, cfg, x, &v, true);
+	learn_quantum(d, x);
 	if (d->rewarm)
 		d->rewarm--;
 	if (d->n < UINT32_MAX)

@@ -87,10 +87,15 @@ struct detect {
 	float boost;	  /* level added by recent episodes (the alert budget), log10 */
 	float rate_add;	  /* level added for points faster than level_interval, log10 */
 	float ep_level;	  /* the episode's own (deseasonalised) level */
+	float ep_scale;	  /* ... and its mean |residual| about that level */
 	uint32_t n;	  /* points since the (re)start, saturating */
 	uint32_t ep_len;  /* points in the episode */
-	uint32_t calm_run; /* explained points in a row, in an episode */
-	uint32_t refractory; /* points left with no new episode */
+	/* Never both in use: the one within an episode, the other after it
+	 * (4 bytes for ep_scale, within the 8 KiB a service may take). */
+	union {
+		uint32_t calm_run;   /* explained points in a row, in an episode */
+		uint32_t refractory; /* points left with no new episode, after one */
+	};
 	uint32_t gaps;	  /* missing points seen */
 	uint32_t restarts; /* warm-ups restarted by a long gap */
 	uint8_t firing;	  /* an episode is in progress */
@@ -100,6 +105,7 @@ struct detect {
 	uint8_t mode;	  /* season.mode, kept here where every point looks */
 	uint8_t rewarm;	  /* points left re-learning the level after a long gap */
 	uint8_t rewarm_blind; /* ... not judged: the level started again */
+	uint8_t fraction; /* a value so far was not a whole number */
 	/* Last, so its header shares cache lines with the fields above and its
 	 * tables, touched once a minute at 1 s, stay out of the way. */
 	struct season season;

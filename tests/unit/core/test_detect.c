@@ -141,6 +141,69 @@ static void test_adopt(void)
 	CHECK(r.mismatch == 0 && r.stale == 0);
 }
 
+/* A constant that never moved, then x: the number of alerts in the 50 points
+ * from its step on, and whether the step itself starts one. */
+static int flat_then(double before, double after, bool *at_step)
+{
+	struct detect d;
+	struct run r = { 0 };
+	double ts = T0;
+	int i;
+
+	detect__init(&d);
+	for (i = 0; i < 3000; i++, ts += 300)
+		feed(&d, &r, ts, before);
+	CHECK(r.starts == 0);
+	for (i = 0; i < 50; i++, ts += 300) {
+		feed(&d, &r, ts, after);
+		if (!i)
+			*at_step = r.starts == 1;
+	}
+	CHECK(r.mismatch == 0 && r.stale == 0);
+	return r.starts;
+}
+
+/* A setting that never moved steps: one alert, at the step. The resolution,
+ * the least step seen, is learnt after the point is judged; learnt before,
+ * the step was its own resolution and never alerted. A count that sat at 0
+ * for days and counts 1 has moved by its least step: no alert; at 5 and
+ * then 10 it has moved by five. */
+static void test_flat_step(void)
+{
+	bool at_step = false;
+
+	CHECK(flat_then(0.25, 0.3, &at_step) == 1 && at_step);
+	CHECK(flat_then(5, 5.5, &at_step) == 1 && at_step);
+	CHECK(flat_then(0, 1, &at_step) == 0);
+	CHECK(flat_then(5, 10, &at_step) == 1);
+}
+
+/* Noise that comes back after a flat stretch (a stuck sensor, an idle
+ * service), or that grows for good: one alert. The episode's noise is adopted
+ * with its level and the sums start again; before, the old, smaller scale
+ * made a new episode at once after every adoption: 4 alerts, and 2. */
+static void test_new_noise(void)
+{
+	struct detect d;
+	struct run r = { 0 };
+	struct rng g = { 12 };
+	double ts = T0;
+	int i;
+
+	detect__init(&d);
+	for (i = 0; i < 2000; i++, ts += 300)
+		feed(&d, &r, ts, 5.0);
+	noise(&d, &r, &g, &ts, 2000, 300, 5, 0.5);
+	CHECK(r.starts == 1);
+	detect__init(&d);
+	r = (struct run){ 0 };
+	noise(&d, &r, &g, &ts, 2000, 300, 50, 1);
+	r.starts = 0;
+	noise(&d, &r, &g, &ts, 2000, 300, 50, 4);
+	CHECK(r.starts == 1);
+	CHECK(r.mismatch == 0 && r.stale == 0);
+}
+
 /* A young series whose daily cycle has a sharp night trough: the trough is an
  * episode on the first nights, before the profile knows it. The profiles and
  * the selection learn within episodes too, so from the fourth day on no
@@ -384,6 +447,8 @@ int main(void)
 	test_one_per_episode();
 	test_refractory();
 	test_adopt();
+	test_flat_step();
+	test_new_noise();
 	test_young_cycle();
 	test_gaps();
 	test_young_cycle_spikes();
