@@ -22,6 +22,8 @@ python3 bench/detection/outages.py --telltale "$OUT/telltale" || rc=1
 python3 bench/detection/outages.py --telltale "$OUT/telltale" --no-outage || rc=1
 python3 bench/detection/outages.py --telltale "$OUT/telltale" --no-outage --cycle 60 || rc=1
 python3 bench/detection/outages.py --telltale "$OUT/telltale" --no-outage --cycle 60 --interval 60 || rc=1
+echo "== detection on everyday shapes (bench/detection/shapes.py)"
+python3 bench/detection/shapes.py --telltale "$OUT/telltale" || rc=1
 echo
 if [ -x "$OUT/tools/scrape_bench" ]; then
 	echo "== scrape_bench"
