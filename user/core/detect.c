@@ -473,6 +473,14 @@ static void learn_season(struct detect *d, const struct detect_config *cfg, doub
 		      episode && age >= EPISODE_GAIN_AFTER_S);
 }
 
+/* Within a warm-up the averages take every point whole, but once the first
+ * WARM_CLIP_AFTER are in, a point teaches at most WARM_CLIP scales' worth: a
+ * first sample of 1e6 on a series of 100 +- 5 (a counter's reset) made the
+ * scale 15,000 and the detector blind for two days at 5 min; no real series
+ * of the corpora is touched by so wide a bound (docs/detectors.md). */
+#define WARM_CLIP_AFTER 10
+#define WARM_CLIP 50
+
 /* Outside an episode every part learns: the level, the scales and the tail
  * (clipped: Huber), and the profiles. */
 static void learn(struct detect *d, const struct detect_config *cfg, double x,
@@ -488,14 +496,16 @@ static void learn(struct detect *d, const struct detect_config *cfg, double x,
 	double term = d->mode == SEASON_WEEKLY ? v->week : v->day;
 	double rf = x - d->flat, rs = x - (*seasonal_level(d) + term), cl = cfg->huber_k;
 	double rd = x - (d->level + v->day), rw = x - (d->wlevel + v->week);
-	double every = seen_every(d, cfg, v);
+	double every = seen_every(d, cfg, v), k_clip = warm ? WARM_CLIP : cl;
 
-	if (!warm) {
+	if (!warm || d->n >= WARM_CLIP_AFTER) {
 		/* Huber: a point teaches at most k scales' worth. */
-		rf = clamp(rf, cl * max2(sf, v->floor));
-		rs = clamp(rs, cl * max2(ss, v->floor));
-		rd = clamp(rd, cl * max2(ss, v->floor));
-		rw = clamp(rw, cl * max2(ss, v->floor));
+		rf = clamp(rf, k_clip * max2(sf, v->floor));
+		rs = clamp(rs, k_clip * max2(ss, v->floor));
+		rd = clamp(rd, k_clip * max2(ss, v->floor));
+		rw = clamp(rw, k_clip * max2(ss, v->floor));
+	}
+	if (!warm) {
 		tail__learn(&d->up, v->z, cfg->tail_eta);
 		tail__learn(&d->down, -v->z, cfg->tail_eta);
 	}

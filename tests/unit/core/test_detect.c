@@ -204,6 +204,27 @@ static void test_new_noise(void)
 	CHECK(r.mismatch == 0 && r.stale == 0);
 }
 
+/* A first sample of 1e6 on a series of 100 +- 5 (a counter's reset): the
+ * warm-up's averages take it at most WARM_CLIP scales' worth, so a +12 sd
+ * spike 250 points later is found (before, the scale was 15,000 for days). */
+static void test_warm_outlier(void)
+{
+	struct detect d;
+	struct run r = { 0 };
+	struct rng g = { 13 };
+	double ts = T0;
+
+	detect__init(&d);
+	noise(&d, &r, &g, &ts, 50, 300, 100, 5);
+	feed(&d, &r, ts, 1e6);
+	ts += 300;
+	noise(&d, &r, &g, &ts, 249, 300, 100, 5);
+	CHECK(r.starts == 0);
+	feed(&d, &r, ts, 160);
+	CHECK(r.starts == 1 && r.last >= DETECT_THRESHOLD);
+	CHECK(r.mismatch == 0 && r.stale == 0);
+}
+
 /* A young series whose daily cycle has a sharp night trough: the trough is an
  * episode on the first nights, before the profile knows it. The profiles and
  * the selection learn within episodes too, so from the fourth day on no
@@ -449,6 +470,7 @@ int main(void)
 	test_adopt();
 	test_flat_step();
 	test_new_noise();
+	test_warm_outlier();
 	test_young_cycle();
 	test_gaps();
 	test_young_cycle_spikes();
