@@ -35,6 +35,7 @@ def walk(rng):
 SHAPES = [
     ("a setting steps 0.25 -> 0.3", 1, lambda r: flat_step(0.25, 0.3)),
     ("a count at 5 steps to 10", 1, lambda r: flat_step(5, 10)),
+    ("a count at 5 steps to 8", 1, lambda r: flat_step(5, 8)),
     ("a count at 0 counts 1 once", 0, lambda r: [1 if i == 2500 else 0 for i in range(N)]),
     ("noise, +10 sd for good", 1,
      lambda r: [r.gauss(100 if i < 3000 else 110, 1) for i in range(N)]),

@@ -221,17 +221,22 @@ static bool judging(const struct detect *d, const struct detect_config *cfg)
 }
 
 /* The series' resolution, the smallest step seen between two points, is
- * learnt after the point is judged like everything else: learnt before, the
- * first step of a series that never moved (a constant that steps from 5 to
- * 10) was its own resolution, one scale, and never alerted. Until it moves,
- * a series of whole numbers (a count) has a resolution of 1: its first
- * error after days at 0 is one count, not an alert. */
-static void learn_quantum(struct detect *d, double x)
+ * learnt after the point is judged, and only from a point that was no
+ * surprise, like everything else: learnt before, the first step of a series
+ * that never moved (a constant that steps from 5 to 10) was its own
+ * resolution, one scale, and never alerted; learnt from a surprising step,
+ * a count at 5 that moved to 8 for good judged the rest by a resolution of
+ * 3. Until it moves, a series of whole numbers (a count) has a resolution
+ * of 1: its first error after days at 0 is one count, not an alert. */
+static void learn_quantum(struct detect *d, const struct detect_config *cfg, double x, double z)
 {
+	double step = fabs(x - d->prev);
+
 	if (!d->fraction && x != floor(x))
 		d->fraction = 1;
-	if (fabs(x - d->prev) > 0 && fabs(x - d->prev) < d->quantum)
-		d->quantum = (float)fabs(x - d->prev);
+	if (step > 0 && step < d->quantum &&
+	    max2(tail__surprise(&d->up, z), tail__surprise(&d->down, -z)) < cfg->allowance)
+		d->quantum = (float)step;
 	d->prev = (float)x;
 }
 
@@ -559,7 +564,7 @@ double detect__update(struct detect *d, const struct detect_config *cfg, double 
 		learn(d, cfg, x, &v);
 	else
 		learn_season(d, cfg, x, &v, true);
-	learn_quantum(d, x);
+	learn_quantum(d, cfg, x, v.z);
 	if (d->rewarm)
 		d->rewarm--;
 	if (d->n < UINT32_MAX)

@@ -167,7 +167,8 @@ static int flat_then(double before, double after, bool *at_step)
  * the least step seen, is learnt after the point is judged; learnt before,
  * the step was its own resolution and never alerted. A count that sat at 0
  * for days and counts 1 has moved by its least step: no alert; at 5 and
- * then 10 it has moved by five. */
+ * then 10 it has moved by five, and at 5 and then 8 by three, which is no
+ * resolution: a surprising step does not teach it. */
 static void test_flat_step(void)
 {
 	bool at_step = false;
@@ -176,6 +177,7 @@ static void test_flat_step(void)
 	CHECK(flat_then(5, 5.5, &at_step) == 1 && at_step);
 	CHECK(flat_then(0, 1, &at_step) == 0);
 	CHECK(flat_then(5, 10, &at_step) == 1);
+	CHECK(flat_then(5, 8, &at_step) == 1);
 }
 
 /* Noise that comes back after a flat stretch (a stuck sensor, an idle
