@@ -5,7 +5,7 @@ alerts each raises against how many an operator would want, and where.
 
   bench/detection/shapes.py [--telltale build/telltale]
 
-Each shape is 4,000 points at 5 min (two weeks), drawn with --seeds seeds
+Each shape is 4,000 points at 5 min (two weeks) unless it says, drawn with --seeds seeds
 (5) fixed by its name, so two builds see the same series. "wanted" is what a person watching the series would ask
 for: one alert for one change, none for what the series always does. The
 detector is not held to it (a heavy-tailed series alerts while its tail is
@@ -31,7 +31,7 @@ def walk(rng):
     return out
 
 
-# (name, alerts wanted, the series from a seeded random.Random)
+# (name, alerts wanted, the series from a seeded random.Random[, interval s, 300])
 SHAPES = [
     ("a setting steps 0.25 -> 0.3", 1, lambda r: flat_step(0.25, 0.3)),
     ("a count at 5 steps to 10", 1, lambda r: flat_step(5, 10)),
@@ -51,6 +51,9 @@ SHAPES = [
     ("a daily cycle, 20 points +8 sd", 1,
      lambda r: [50 + 30 * math.sin(2 * math.pi * i / 288) + r.gauss(0, 2) +
                 (16 if 3500 <= i < 3520 else 0) for i in range(N)]),
+    ("a daily sine at 1 min, +13 sd at 2.4 days", 1,
+     lambda r: [100 + 50 * math.sin(2 * math.pi * i / 1440) + r.gauss(0, 3) + (40 if i == 3500 else 0)
+                for i in range(N)], 60),
     ("a linear trend", 0, lambda r: [10 + 0.01 * i + r.gauss(0, 0.5) for i in range(N)]),
     ("exponential growth, 2 % noise", 0,
      lambda r: [math.exp(i / 1000) * (1 + r.gauss(0, 0.02)) for i in range(N)]),
@@ -64,9 +67,9 @@ SHAPES = [
 ]
 
 
-def alerts(telltale, values):
+def alerts(telltale, values, dt=300):
     t0 = 1700000000 - 1700000000 % 86400
-    csv = "timestamp,value\n" + "".join(f"{t0 + 300 * i},{v}\n" for i, v in enumerate(values))
+    csv = "timestamp,value\n" + "".join(f"{t0 + dt * i},{v}\n" for i, v in enumerate(values))
     out = subprocess.run([telltale, "score", "-"], input=csv, capture_output=True, text=True,
                          check=True).stdout.splitlines()[1:]
     return [i for i, line in enumerate(out) if line.split(",")[3] == "1"]
@@ -80,8 +83,8 @@ def main():
     print(f"| shape | wanted | alerts, each of {a.seeds} seeds | rows of the first |")
     print("| --- | --- | --- | --- |")
     off = 0
-    for name, wanted, make in SHAPES:
-        runs = [alerts(a.telltale, make(random.Random(zlib.crc32(f"{name}/{k}".encode()))))
+    for name, wanted, make, *dt in SHAPES:
+        runs = [alerts(a.telltale, make(random.Random(zlib.crc32(f"{name}/{k}".encode()))), *dt)
                 for k in range(a.seeds)]
         off += sum(abs(len(rows) - wanted) for rows in runs)
         counts = " ".join(str(len(rows)) for rows in runs)

@@ -284,9 +284,11 @@ void season__select(struct season *s, const struct season_config *cfg, double e_
 	s->err_flat += (float)(weight * (e_flat - s->err_flat));
 	s->err_day += (float)(weight * (e_day - s->err_day));
 	s->err_week += (float)(weight * (e_week - s->err_week));
-	/* A day of data before the daily profile can be judged, eight before
-	 * the weekly one has seen every day once and one again. */
-	day = age >= 1.25 * DAY_S &&
+	/* The daily profile is chosen after a day to learn and a whole day of
+	 * errors to judge it by (a part of a day compares the forecasts on
+	 * some hours of the cycle only); the weekly one after eight, once it
+	 * has seen every day once and one again. */
+	day = age >= 2 * DAY_S &&
 	      s->err_day < (s->mode >= SEASON_DAILY ? cfg->keep : cfg->select) * s->err_flat;
 	/* A working week can make the daily average worse than the level
 	 * alone (weekends): the weekly profile competes with the better of
