@@ -489,8 +489,8 @@ static void learn_season(struct detect *d, const struct detect_config *cfg, doub
 /* Within a warm-up the averages take every point whole, but once the first
  * WARM_CLIP_AFTER are in, a point teaches at most WARM_CLIP scales' worth: a
  * first sample of 1e6 on a series of 100 +- 5 (a counter's reset) made the
- * scale 15,000 and the detector blind for two days at 5 min; no real series
- * of the corpora is touched by so wide a bound (docs/detectors.md). */
+ * scale 15,000 and the detector blind for two days at 5 min; so wide a bound
+ * changes one alert in the corpora (docs/detectors.md). */
 #define WARM_CLIP_AFTER 10
 #define WARM_CLIP 50
 
