@@ -5,11 +5,12 @@ alerts each raises against how many an operator would want, and where.
 
   bench/detection/shapes.py [--telltale build/telltale]
 
-Each shape is 4,000 points at 5 min (two weeks) unless it says, drawn with --seeds seeds
-(5) fixed by its name, so two builds see the same series. "wanted" is what a person watching the series would ask
-for: one alert for one change, none for what the series always does. The
-detector is not held to it (a heavy-tailed series alerts while its tail is
-young); this prints where it stands."""
+Each shape is 4,000 points, at 5 min (two weeks) unless its entry gives
+another interval, drawn with --seeds seeds (5) fixed by its name, so two
+builds see the same series. "wanted" is what a person watching the series
+would ask for: one alert for one change, none for what the series always
+does. The detector is not held to it (a heavy-tailed series alerts while
+its tail is young); this prints where it stands."""
 import argparse
 import math
 import random

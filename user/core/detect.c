@@ -457,22 +457,14 @@ static void learn_season(struct detect *d, const struct detect_config *cfg, doub
 	double sf = MAD_TO_SIGMA * d->flat_scale, ss = MAD_TO_SIGMA * max2(d->scale, v->spread);
 	double term = d->mode == SEASON_WEEKLY ? v->week : v->day, cl = cfg->huber_k;
 	double rs = x - (*seasonal_level(d) + term), age = d->last_ts - d->season.t0, ppd;
-	double e_flat, e_day, e_week;
 	double dev_day;
 
 	if (!cfg->seasonal || !v->pos.ok)
 		return;
 	ppd = d->dt > 0 ? 86400.0 / d->dt : 1;
-	e_flat = sq_err(x - d->flat, sf, v->floor);
-	e_day = sq_err(x - d->level - v->day, ss, v->floor);
-	e_week = sq_err(x - d->wlevel - v->week, ss, v->floor);
-	/* In their first day the profiles hold the hours already past and
-	 * nothing after: their forecasts are no forecasts yet, only the
-	 * level's plus part of a cycle it also follows, and their errors there
-	 * kept a smooth 1 min daily cycle from its profile for five days. */
-	if (age < 86400)
-		e_day = e_week = e_flat;
-	season__select(&d->season, &cfg->season, e_flat, e_day, e_week,
+	season__select(&d->season, &cfg->season, sq_err(x - d->flat, sf, v->floor),
+		       sq_err(x - d->level - v->day, ss, v->floor),
+		       sq_err(x - d->wlevel - v->week, ss, v->floor),
 		       min2(1, seen_every(d, cfg, v) / max2(cfg->season.err_days * ppd, 50)), age);
 	d->mode = d->season.mode;
 	dev_day = x - d->slow;

@@ -281,6 +281,12 @@ void season__select(struct season *s, const struct season_config *cfg, double e_
 {
 	bool day, week;
 
+	/* In their first day the profiles hold the hours already past and
+	 * nothing after: their forecasts are no forecasts yet, only the
+	 * level's plus part of a cycle it also follows, and their errors there
+	 * kept a smooth 1 min daily cycle from its profile for five days. */
+	if (age < DAY_S)
+		e_day = e_week = e_flat;
 	s->err_flat += (float)(weight * (e_flat - s->err_flat));
 	s->err_day += (float)(weight * (e_day - s->err_day));
 	s->err_week += (float)(weight * (e_week - s->err_week));
