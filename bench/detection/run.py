@@ -5,6 +5,7 @@ corpora and scores its output with bench/detection/nab.py.
 
   bench/detection/run.py [--telltale build/telltale] [--corpora build/corpora]
                          [--config PATH] [--files] [--only CORPUS] [--cut ROWS]
+                         [--score-from ROWS]
 
 A corpus is a folder under --corpora (any folder of labelled CSVs works;
 see read_series for the columns). Per corpus and per category (mscloud: its
@@ -21,6 +22,12 @@ with its threshold (one threshold per corpus, swept over every value).
 takes the rest), each from a fresh detector with its own windows and
 probation: short series like most public benchmark files, where what a
 detector does in its first days weighs as much as the rest.
+
+--score-from ROWS runs the detector over every whole series but scores
+only its rows from ROWS on, as a file of their own (windows and probation
+from those rows): for a corpus whose first rows are a training part nobody
+labelled, like asd's first 8,640 (../shared/corpora/README.md: "assumed
+normal"), where an alert counts as false whatever it saw.
 """
 import argparse
 import concurrent.futures
@@ -155,16 +162,25 @@ def pieces(n, cut):
     return out + [(at, n)]
 
 
-def one(binary, config, item, cut=0):
+def one(binary, config, item, cut=0, score_from=0):
     """The results of one series, one per piece (see pieces())."""
     corpus, cat, path = item
     ts, vals, labels = read_series(path)
+    if score_from:
+        scores, alerts = run_score(binary, config, ts, vals)
+        k = min(score_from, len(ts))
+        return [scored(corpus, cat, path, labels[k:], scores[k:], alerts[k:])]
     return [one_piece(binary, config, corpus, cat, path, ts[lo:hi], vals[lo:hi], labels[lo:hi])
             for lo, hi in pieces(len(ts), cut)]
 
 
 def one_piece(binary, config, corpus, cat, path, ts, vals, labels):
     scores, alerts = run_score(binary, config, ts, vals)
+    return scored(corpus, cat, path, labels, scores, alerts)
+
+
+def scored(corpus, cat, path, labels, scores, alerts):
+    """NAB's result for one file: labels and the detector's output on them."""
     f = nab.File(labels, path)
     r = nab.score_file(f, alerts)
     delays = []
@@ -212,17 +228,23 @@ def main():
     ap.add_argument("--files", action="store_true", help="also one row per series")
     ap.add_argument("--cut", type=int, default=0, metavar="ROWS",
                     help="score each series cut into files of ROWS rows")
+    ap.add_argument("--score-from", type=int, default=0, metavar="ROWS",
+                    help="run on whole series, score their rows from ROWS on")
     ap.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1)
     a = ap.parse_args()
+    if a.cut and a.score_from:
+        raise SystemExit("--cut and --score-from do not go together: pick one view")
     items = series_list(a.corpora, a.only)
     if not items:
         raise SystemExit(f"no series under {a.corpora}: unpack the corpora first "
                          "(see ../shared/corpora/README.md)")
     with concurrent.futures.ThreadPoolExecutor(a.jobs) as ex:
-        done = [x for xs in ex.map(lambda it: one(a.telltale, a.config, it, a.cut), items)
+        done = [x for xs in ex.map(lambda it: one(a.telltale, a.config, it, a.cut, a.score_from), items)
                 for x in xs]
     if a.cut:
         print(f"Every series cut into files of {a.cut} rows, each scored from a fresh detector.")
+    if a.score_from:
+        print(f"Every whole series run, its rows from {a.score_from} on scored as a file of their own.")
     print("| corpus / category | series | windows | hits | false alerts | mean delay, points "
           "| NAB score, alert | best-threshold score, anomaly_score (threshold) |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")

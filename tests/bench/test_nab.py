@@ -135,6 +135,22 @@ class Pieces(unittest.TestCase):
         self.assertEqual(run.pieces(500, 0), [(0, 500)])
 
 
+class ScoreFrom(unittest.TestCase):
+    def test_training_part_left_out(self):
+        # 1,000 rows, the first 500 an unlabelled training part with an alert
+        # at row 300; a label at 800, found there. Scored from row 500 on,
+        # the training part's alert is not a false one and the window (of
+        # the 500 rows' 10 %) is hit at its labelled point.
+        labels, alerts = [0] * 1000, [0] * 1000
+        labels[800] = alerts[800] = alerts[300] = 1
+        scores = [float(a) for a in alerts]
+        whole = run.scored("c", "c", "p", labels, scores, alerts)
+        part = run.scored("c", "c", "p", labels[500:], scores[500:], alerts[500:])
+        self.assertEqual((whole["res"]["hits"], whole["res"]["fps"]), (1, 1))
+        self.assertEqual((part["res"]["hits"], part["res"]["fps"]), (1, 0))
+        self.assertEqual(part["file"].win, [(275, 324)])
+
+
 class ReadSeries(unittest.TestCase):
     """Corpora come in several shapes: the columns are found by name when
     there is a header, and labels may be 1, 1.0 or true."""
