@@ -3,7 +3,7 @@
 """Shapes every monitoring series meets, through `telltale score`: how many
 alerts each raises against how many an operator would want, and where.
 
-  bench/detection/shapes.py [--telltale build/telltale]
+  bench/detection/shapes.py [--telltale build/telltale] [--config PATH] [--seeds N]
 
 Each shape is 4,000 points, at 5 min (two weeks) unless its entry gives
 another interval, drawn with --seeds seeds (5) fixed by its name, so two
@@ -68,10 +68,11 @@ SHAPES = [
 ]
 
 
-def alerts(telltale, values, dt=300):
+def alerts(telltale, config, values, dt=300):
     t0 = 1700000000 - 1700000000 % 86400
     csv = "timestamp,value\n" + "".join(f"{t0 + dt * i},{v}\n" for i, v in enumerate(values))
-    out = subprocess.run([telltale, "score", "-"], input=csv, capture_output=True, text=True,
+    args = [telltale, "score"] + (["--config", config] if config else []) + ["-"]
+    out = subprocess.run(args, input=csv, capture_output=True, text=True,
                          check=True).stdout.splitlines()[1:]
     return [i for i, line in enumerate(out) if line.split(",")[3] == "1"]
 
@@ -79,13 +80,14 @@ def alerts(telltale, values, dt=300):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--telltale", default="build/telltale")
+    ap.add_argument("--config", help="the anomaly core's settings (telltale score --config)")
     ap.add_argument("--seeds", type=int, default=5)
     a = ap.parse_args()
     print(f"| shape | wanted | alerts, each of {a.seeds} seeds | rows of the first |")
     print("| --- | --- | --- | --- |")
     off = 0
     for name, wanted, make, *dt in SHAPES:
-        runs = [alerts(a.telltale, make(random.Random(zlib.crc32(f"{name}/{k}".encode()))), *dt)
+        runs = [alerts(a.telltale, a.config, make(random.Random(zlib.crc32(f"{name}/{k}".encode()))), *dt)
                 for k in range(a.seeds)]
         off += sum(abs(len(rows) - wanted) for rows in runs)
         counts = " ".join(str(len(rows)) for rows in runs)
