@@ -27,7 +27,8 @@ detector does in its first days weighs as much as the rest.
 only its rows from ROWS on, as a file of their own (windows and probation
 from those rows): for a corpus whose first rows are a training part nobody
 labelled, like asd's first 8,640 (../shared/corpora/README.md: "assumed
-normal"), where an alert counts as false whatever it saw.
+normal"), where an alert counts as false whatever it saw. A series of
+ROWS rows or fewer has none scored.
 """
 import argparse
 import concurrent.futures
