@@ -18,7 +18,7 @@ bench/detection/run.sh "$OUT" || rc=1
 echo "== detection on short files (the same series cut into 4,000 rows, each from a fresh detector)"
 bench/detection/run.sh "$OUT" --cut 4000 | grep -E '[*][*]|alone' || rc=1
 echo "== detection on asd's labelled part (rows 8,640 on: the 30 days before are a training part nobody labelled)"
-bench/detection/run.sh "$OUT" --only asd --score-from 8640 | grep -E '[*][*]' || rc=1
+bench/detection/run.sh "$OUT" --only asd --score-from 8640 | grep -E '[*][*]|alerts per|NAB score of' || rc=1
 echo "== detection across outages (bench/detection/outages.py)"
 python3 bench/detection/outages.py --telltale "$OUT/telltale" || rc=1
 python3 bench/detection/outages.py --telltale "$OUT/telltale" --no-outage || rc=1

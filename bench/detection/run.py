@@ -170,9 +170,28 @@ def one(binary, config, item, cut=0, score_from=0):
     if score_from:
         scores, alerts = run_score(binary, config, ts, vals)
         k = min(score_from, len(ts))
-        return [scored(corpus, cat, path, labels[k:], scores[k:], alerts[k:])]
+        x = scored(corpus, cat, path, labels[k:], scores[k:], alerts[k:])
+        x["before"] = before_part(path, labels, alerts, k, x["file"])
+        return [x]
     return [one_piece(binary, config, corpus, cat, path, ts[lo:hi], vals[lo:hi], labels[lo:hi])
             for lo, hi in pieces(len(ts), cut)]
+
+
+def before_part(path, labels, alerts, k, part):
+    """What the rows before k hold under --score-from: the alerts there
+    after probation, against those of the scored part outside its windows
+    (per row), and NAB's raw score of the whole series with and without
+    them."""
+    whole = nab.File(labels, path)
+    inside = set()
+    for lo, hi in part.win:
+        inside.update(range(k + lo, k + hi + 1))
+    out = [i for i in range(k, len(alerts)) if i not in inside]
+    return {"rows": max(0, k - whole.prob), "alerts": sum(alerts[whole.prob:k]),
+            "out_rows": len(out), "out_alerts": sum(alerts[i] for i in out),
+            "raw": nab.score_file(whole, alerts)["raw"],
+            "raw_without": nab.score_file(whole, [0] * k + alerts[k:])["raw"],
+            "null": whole.null(), "perfect": whole.perfect()}
 
 
 def one_piece(binary, config, corpus, cat, path, ts, vals, labels):
@@ -218,6 +237,21 @@ class Tally:
         s = nab.normalised(self.raw, self.null, self.perfect)
         return (f"| {name} | {self.series} | {self.windows} | {self.hits} | {self.fps} | "
                 f"{d:.1f} | {s:.1f} | {extra} |")
+
+
+def print_before(corpus, k, bs):
+    """The --score-from lines: the alerts per 1,000 rows before row k (after
+    probation) and in the scored rows outside every window, and the whole
+    series scored with and without the alerts before k."""
+    t = {key: sum(b[key] for b in bs) for key in bs[0]}
+    rate = lambda n, rows: 1000 * n / rows if rows else float("nan")  # noqa: E731
+    print(f"| {corpus}: alerts per 1,000 rows: {rate(t['alerts'], t['rows']):.2f} before row {k} "
+          f"({t['alerts']} after probation), {rate(t['out_alerts'], t['out_rows']):.2f} in the "
+          f"scored rows outside every window ({t['out_alerts']}) | | | | | | | |")
+    whole = nab.normalised(t["raw"], t["null"], t["perfect"])
+    without = nab.normalised(t["raw_without"], t["null"], t["perfect"])
+    print(f"| {corpus}: NAB score of `alert` on whole series {whole:.1f}, with the alerts "
+          f"before row {k} left out {without:.1f} | | | | | | | |")
 
 
 def main():
@@ -283,6 +317,8 @@ def main():
             best, thr, _ = nab.sweep([x["file"] for x in labelled], [x["scores"] for x in labelled])
             print(t.row(f"{corpus}: the {len(labelled)} files with labels alone",
                         f"{best:.1f} ({thr:.4f})"))
+        if a.score_from:
+            print_before(corpus, a.score_from, [x["before"] for x in xs])
         if a.files:
             for x in xs:
                 t = Tally()
