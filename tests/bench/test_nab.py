@@ -149,6 +149,13 @@ class ScoreFrom(unittest.TestCase):
         self.assertEqual((whole["res"]["hits"], whole["res"]["fps"]), (1, 1))
         self.assertEqual((part["res"]["hits"], part["res"]["fps"]), (1, 0))
         self.assertEqual(part["file"].win, [(275, 324)])
+        b = run.before_part("p", labels, alerts, 500, part["file"])
+        # 350 rows after the whole file's 150 of probation, one alert; the
+        # scored rows outside their window: 450, no alert.
+        self.assertEqual((b["rows"], b["alerts"], b["out_rows"], b["out_alerts"]), (350, 1, 450, 0))
+        self.assertLess(b["raw"], b["raw_without"])
+        self.assertEqual(b["raw_without"], run.scored("c", "c", "p", labels, scores,
+                                                      [0] * 500 + alerts[500:])["res"]["raw"])
 
 
 class ReadSeries(unittest.TestCase):
