@@ -227,6 +227,14 @@ static void check_served(CURL *c, struct prom_snap *twin, bool om)
 	free(served);
 }
 
+static double mono_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
 static void test_endpoint(void)
 {
 	struct prom_config cfg;
@@ -234,9 +242,9 @@ static void test_endpoint(void)
 	struct prom_snap *twin;
 	struct http_server *h;
 	CURL *c = curl_easy_init();
-	double ts = 1001;
+	double ts = 1001, last;
 	uint64_t q;
-	int i;
+	int i, stall;
 
 	prom__default_config(&cfg);
 	st = prom__new(&cfg, 60, 1000);
@@ -291,11 +299,17 @@ static void test_endpoint(void)
 		http__publish(h, snapshot(st, 50, ts++));
 	}
 	q = stats(h).queued;
-	for (i = 0; i < 8; i++) {
+	last = mono_now();
+	for (i = 0, stall = 0; i < 8; i++) {
 		usleep(20000);
+		stall = stall || mono_now() - last > 0.06;
+		last = mono_now();
 		http__publish(h, snapshot(st, 50, ts++));
 	}
-	CHECK(stats(h).queued == q);
+	/* Unless the loop itself stalled (a busy machine: one gap of three of
+	 * its periods makes it a slower publisher, whose scraper may still be
+	 * due, so a render is right there). */
+	CHECK(stats(h).queued == q || stall);
 	/* Stopped with a render under way: joined, nothing leaks (ASan). */
 	free(get(c, false));
 	http__publish(h, snapshot(st, 3000, ts++));
