@@ -13,7 +13,8 @@
  * the way, so a hit is exact. A new socket takes a free way with a
  * compare-and-swap; when none is free it is not tracked and its events are
  * counted in TT_CNT_SOCK_FULL. At CLOSE a way is marked free for the next
- * socket of its set (see sock_close). The loader sizes the table (a power of
+ * socket of its set (TT_WAY_FREE, see sock_close); until one takes it, the
+ * closed socket's late events still find it. The loader sizes the table (a power of
  * two) and sets targ_sock_set_mask.
  */
 struct {
@@ -86,15 +87,17 @@ static __always_inline struct tt_sock_way *table_find(struct sock *sk)
 	for (w = 0; w < TT_SOCK_WAYS; w++) {
 		i = base + w;
 		way = bpf_map_lookup_elem(&sock_table, &i);
-		if (way && way->sk == (__u64)sk)
+		if (way && (way->sk == (__u64)sk || way->sk == (__u64)sk + TT_WAY_FREE))
 			return way;
 	}
 	return NULL;
 }
 
 /* Claims a way for sk: one never used or left by a closed socket. The
- * compare-and-swap settles a race with another CPU. Returns NULL, counted,
- * when the set is full. */
+ * compare-and-swap settles a race with another CPU; it also takes the free
+ * mark away in the same word, so no other CPU can take the way before its
+ * new state is written (a mark kept beside the address, in the state, was
+ * still set there until then). Returns NULL, counted, when the set is full. */
 static __always_inline struct tt_sock_way *table_claim(struct sock *sk)
 {
 	__u32 base = table_base(sk), i, w;
@@ -107,13 +110,24 @@ static __always_inline struct tt_sock_way *table_claim(struct sock *sk)
 		if (!way)
 			continue;
 		old = way->sk;
-		if (old && !(way->s.flags & TT_SOCK_F_CLOSED))
+		if (old && !(old & TT_WAY_FREE))
 			continue;
 		if (__sync_val_compare_and_swap(&way->sk, old, (__u64)sk) == old)
 			return way;
 	}
 	count(TT_CNT_SOCK_FULL);
 	return NULL;
+}
+
+/* Marks the way holding s free for the next socket of its set. Only its
+ * owner writes a word without the mark, so a plain store is enough. The
+ * mark is added, not or-ed: the verifier refuses bitwise operations on a
+ * pointer, and the address is even. */
+static __always_inline void way_free(struct tt_sock *s, struct sock *sk)
+{
+	struct tt_sock_way *way = (void *)s - __builtin_offsetof(struct tt_sock_way, s);
+
+	way->sk = (__u64)sk + TT_WAY_FREE;
 }
 
 /* The socket's state if we have it. */
@@ -142,6 +156,11 @@ static __always_inline struct tt_sock *sock_set(struct sock *sk, enum sk_how how
 		return bpf_map_lookup_elem(&socks, &key);
 	}
 	way = table_find(sk);
+	/* A new socket at a closed one's address: its way is free to take,
+	 * so it takes it back like any other, or another CPU has. */
+	if (way && (way->sk & TT_WAY_FREE) &&
+	    __sync_val_compare_and_swap(&way->sk, key + TT_WAY_FREE, key) != key + TT_WAY_FREE)
+		way = NULL;
 	if (!way)
 		way = table_claim(sk);
 	if (!way)
@@ -164,6 +183,7 @@ static __always_inline void sock_close(struct sock *sk, enum sk_how how, struct 
 	if (how != SK_HASH) {
 		if (s && !(s->flags & TT_SOCK_F_CLOSED)) {
 			s->flags |= TT_SOCK_F_CLOSED;
+			way_free(s, sk);
 			count(TT_CNT_SOCK_DEL);
 		}
 		return;

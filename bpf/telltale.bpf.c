@@ -155,6 +155,8 @@ static __always_inline struct tt_sock *sock_state(struct sock *sk, enum sk_how h
 			return NULL;
 		adopt(sk, how, &fresh);
 		way->s = fresh;
+		if (fresh.flags & TT_SOCK_F_CLOSED)
+			way_free(&way->s, sk);
 		return &way->s;
 	}
 	s = bpf_map_lookup_elem(&socks, &key);

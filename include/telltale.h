@@ -136,9 +136,11 @@ struct tt_sock {
 	__u8 pad;
 };
 
-/* A way of the tp_btf programs' socket table: the socket's address (0 when
- * free) and its state. */
+/* A way of the tp_btf programs' socket table: the socket's address (0: never
+ * used; plus TT_WAY_FREE: its socket closed, the way free to take) and its
+ * state. Socket addresses are aligned, so their low bit is free. */
 #define TT_SOCK_WAYS 8
+#define TT_WAY_FREE 1ULL
 struct tt_sock_way {
 	__u64 sk;
 	struct tt_sock s;

@@ -58,7 +58,7 @@ for t in tests/e2e/*.sh; do
 	[ -x "$t" ] || continue
 	name=$(basename "$t" .sh)
 	case $name in
-	nginx | redis | postgres | netns | services)
+	nginx | churn | redis | postgres | netns | services)
 		for s in $SETS; do run "e2e/$name@$s" env TT_SET="$s" "$t"; done ;;
 	anomaly)
 		run "e2e/$name" "$t"
