@@ -125,10 +125,10 @@ void core_svc_model(struct core *c, struct series *se, const struct svc_sample *
 	int rc, ev;
 
 	/* While either latency alert is firing the model learns nothing: an
-	 * anomaly in progress is not the new normal. (Pending, it learns: the
-	 * model's own Huber clipping bounds what a few odd samples teach, and
-	 * holding on every noisy p99 sample starved the fit of the samples that
-	 * pin its load coefficients.) */
+	 * anomaly in progress is not the new normal. (Pending, it learns all
+	 * but a sample as far off as an alert's, which the model rejects
+	 * itself (reject_z): holding on every noisy p99 sample starved the fit
+	 * of the samples that pin its load coefficients.) */
 	model__hold(&se->model, &c->cfg.model, se->al[SA_MODEL].phase == ALERT_FIRING ||
 				       se->al[SA_MODEL + 1].phase == ALERT_FIRING);
 	rc = model__update(&se->model, &c->cfg.model, x, y, &p);

@@ -27,6 +27,13 @@ void model__default_config(struct model_config *cfg)
 	cfg->norm_alpha = 0.005;
 	cfg->resid_alpha = 0.02;
 	cfg->huber_k = 3.0;
+	/* A sample as far off as an alert's (core's anomaly_z, 6) is an
+	 * anomaly's, pending or not: clipped at huber_k it still taught the
+	 * fit. A slowdown's first interval completes fewer requests, so each
+	 * taught a slope of latency falling with load, small where the load
+	 * was and a false alert at twice that load (e2e/anomaly, once in CI).
+	 * A load never seen is not rejected: its leverage widens the scale. */
+	cfg->reject_z = 6.0;
 	/* A very steady service (a p99 that barely moves) would otherwise
 	 * alert on a few per cent: with a 5 % floor and a 6-sigma bound an
 	 * anomaly is at least 30 % off what the load explains. A live p99 at
@@ -186,8 +193,15 @@ static bool degenerate(const struct model *m)
 	return false;
 }
 
-static void learn_out(struct model *m, const struct model_config *cfg, unsigned o,
-		      const double *gain, double r, double sd, double sigma, double y)
+/* Past warm-up, a sample as far off as an anomaly teaches the fit nothing. */
+static bool rejected(const struct model *m, const struct model_config *cfg, double z)
+{
+	return m->n >= cfg->warmup && cfg->reject_z > 0 && fabs(z) >= cfg->reject_z;
+}
+
+/* Learns output o from the sample; returns 1. */
+static unsigned learn_out(struct model *m, const struct model_config *cfg, unsigned o,
+			  const double *gain, double r, double sd, double sigma, double y)
 {
 	double a = m->n < cfg->warmup ? fmax(cfg->resid_alpha, 1.0 / m->n) : cfg->resid_alpha;
 	double rc = m->n < cfg->warmup ? r : clampd(r, cfg->huber_k * sigma * sd);
@@ -206,6 +220,7 @@ static void learn_out(struct model *m, const struct model_config *cfg, unsigned 
 	m->ss_res[o] = cfg->lambda * m->ss_res[o] + rc * rc;
 	m->ss_tot[o] = cfg->lambda * m->ss_tot[o] + (y - m->ymean[o]) * (y - m->ymean[o]);
 	m->ymean[o] += (1 - cfg->lambda) * (y - m->ymean[o]);
+	return 1;
 }
 
 static bool finite_all(const double *v, unsigned n)
@@ -222,7 +237,7 @@ int model__update(struct model *m, const struct model_config *cfg, const double 
 		  const double *y, struct model_pred *pred)
 {
 	double xs[MODEL_MAX_K], px[MODEL_MAX_K], gain[MODEL_MAX_K], h = 0, sd, sigma, r;
-	unsigned k = m->nx + 1u, a, b, o;
+	unsigned k = m->nx + 1u, a, b, o, learnt = 0;
 	uint32_t resets;
 
 	if (!finite_all(x, m->nx) || !finite_all(y, MODEL_OUTS))
@@ -258,8 +273,8 @@ int model__update(struct model *m, const struct model_config *cfg, const double 
 		pred->z[o] = r / (sigma * sd);
 		if (m->hold)
 			m->held[o] += r;
-		else if (!m->settle)
-			learn_out(m, cfg, o, gain, r, sd, sigma, y[o]);
+		else if (!m->settle && !rejected(m, cfg, pred->z[o]))
+			learnt += learn_out(m, cfg, o, gain, r, sd, sigma, y[o]);
 	}
 	if (m->hold) {
 		m->n_held++;
@@ -269,6 +284,8 @@ int model__update(struct model *m, const struct model_config *cfg, const double 
 		m->settle--;
 		return 0;
 	}
+	if (!learnt)
+		return 0;
 	update_cov(m, cfg, px, cfg->lambda + h);
 	if (m->n < UINT32_MAX)
 		m->n++;
