@@ -257,6 +257,23 @@ static void observe_time(struct detect *d, const struct detect_config *cfg, doub
 		d->rate_add = (float)max2(0, log10(cfg->level_interval / d->dt));
 }
 
+/* A day of the week that has lately changed kind (a working week's second
+ * weekend, before its votes are firm) may be either kind: its points are
+ * judged by the nearer kind's forecast. Else the second weekend's first
+ * points, a weekend night against a working one, alerted before the day's
+ * own points could tell its kind (bench/detection/cityweek.py). */
+static void nearer_kind(struct detect *d, const struct detect_config *cfg, double x,
+			struct view *v)
+{
+	double alt = season__unsure_alt(&d->season, &v->pos), lvl = *level_in_force(d, cfg);
+
+	/* The weekly term as a whole: its level learns from the kind that
+	 * explains the point (else it learnt the other kind's hour as a shift
+	 * of its own, and the next Monday's night passed for a weekend's). */
+	if (isfinite(alt) && fabs(x - lvl - alt) < fabs(x - lvl - v->sea))
+		v->sea = v->week = alt;
+}
+
 static void look(struct detect *d, const struct detect_config *cfg, double ts, double x,
 		 struct view *v)
 {
@@ -277,6 +294,8 @@ static void look(struct detect *d, const struct detect_config *cfg, double ts, d
 		v->sea = d->mode == SEASON_WEEKLY ? v->week : v->day;
 	else
 		v->spread = 0;
+	if (seasonal && d->mode == SEASON_WEEKLY && v->pos.ok)
+		nearer_kind(d, cfg, x, v);
 	v->fcast = *level_in_force(d, cfg) + (seasonal ? v->sea : 0);
 	scale = MAD_TO_SIGMA * max2(seasonal ? d->scale : d->flat_scale, v->spread);
 	least = max2(cfg->rel_scale * fabs(v->fcast), cfg->min_scale);

@@ -156,6 +156,15 @@ void season__view(struct season *s, double ts, struct season_pos *p, double *day
 	*spread = s->v_spread;
 }
 
+double season__unsure_alt(const struct season *s, const struct season_pos *p)
+{
+	unsigned v = s->w_vote[weekday(p->dn)];
+
+	if (!s->w_days[0] || !s->w_days[1] || v == 0 || v == 3)
+		return NAN;
+	return s->v_alt;
+}
+
 static void halve(int16_t *v)
 {
 	if (*v != EMPTY)

@@ -110,6 +110,13 @@ void season__set_interval(struct season *s, double dt);
 void season__view(struct season *s, double ts, struct season_pos *p, double *day, double *week,
 		  double *spread);
 
+/* The other kind of day's weekly term at the last view, when the point's
+ * day of the week has lately changed kind (its votes firm neither way: a
+ * working week's second and third weekends, the same weekday a week after
+ * a holiday): such a day may be either, and is judged by the nearer. Else
+ * NAN. */
+double season__unsure_alt(const struct season *s, const struct season_pos *p);
+
 /* Teaches the profiles one point: dev_day = x less the level the day
  * profile learns from (see core/detect.c), x the point itself (the kinds of
  * day learn it less their own base), wres = x less the weekly forecast's
