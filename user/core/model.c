@@ -199,9 +199,8 @@ static bool rejected(const struct model *m, const struct model_config *cfg, doub
 	return m->n >= cfg->warmup && cfg->reject_z > 0 && fabs(z) >= cfg->reject_z;
 }
 
-/* Learns output o from the sample; returns 1. */
-static unsigned learn_out(struct model *m, const struct model_config *cfg, unsigned o,
-			  const double *gain, double r, double sd, double sigma, double y)
+static void learn_out(struct model *m, const struct model_config *cfg, unsigned o,
+		      const double *gain, double r, double sd, double sigma, double y)
 {
 	double a = m->n < cfg->warmup ? fmax(cfg->resid_alpha, 1.0 / m->n) : cfg->resid_alpha;
 	double rc = m->n < cfg->warmup ? r : clampd(r, cfg->huber_k * sigma * sd);
@@ -220,7 +219,6 @@ static unsigned learn_out(struct model *m, const struct model_config *cfg, unsig
 	m->ss_res[o] = cfg->lambda * m->ss_res[o] + rc * rc;
 	m->ss_tot[o] = cfg->lambda * m->ss_tot[o] + (y - m->ymean[o]) * (y - m->ymean[o]);
 	m->ymean[o] += (1 - cfg->lambda) * (y - m->ymean[o]);
-	return 1;
 }
 
 static bool finite_all(const double *v, unsigned n)
@@ -273,8 +271,10 @@ int model__update(struct model *m, const struct model_config *cfg, const double 
 		pred->z[o] = r / (sigma * sd);
 		if (m->hold)
 			m->held[o] += r;
-		else if (!m->settle && !rejected(m, cfg, pred->z[o]))
-			learnt += learn_out(m, cfg, o, gain, r, sd, sigma, y[o]);
+		else if (!m->settle && !rejected(m, cfg, pred->z[o])) {
+			learn_out(m, cfg, o, gain, r, sd, sigma, y[o]);
+			learnt++;
+		}
 	}
 	if (m->hold) {
 		m->n_held++;

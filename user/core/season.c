@@ -158,9 +158,7 @@ void season__view(struct season *s, double ts, struct season_pos *p, double *day
 
 double season__unsure_alt(const struct season *s, const struct season_pos *p)
 {
-	unsigned v = s->w_vote[weekday(p->dn)];
-
-	if (!s->w_days[0] || !s->w_days[1] || v == 0 || v == 3)
+	if (!s->w_days[0] || !s->w_days[1] || vote_firm(s, weekday(p->dn)))
 		return NAN;
 	return s->v_alt;
 }

@@ -42,10 +42,20 @@ static inline unsigned weekday(int32_t dn)
 	return (unsigned)((((int64_t)dn + 3) % 7 + 7) % 7);
 }
 
+/* A day of the week's votes run 0..VOTE_MAX: a day of the second kind adds
+ * one, of the first takes one away. */
+#define VOTE_MAX 3
+
 /* The kind day of the week wd takes by its votes. */
 static inline unsigned voted_kind(const struct season *s, unsigned wd)
 {
 	return s->w_vote[wd] >= 2;
+}
+
+/* Its votes are firm: the same kind for the last VOTE_MAX days of it. */
+static inline bool vote_firm(const struct season *s, unsigned wd)
+{
+	return s->w_vote[wd] == 0 || s->w_vote[wd] == VOTE_MAX;
 }
 
 /* The kind of day dn: today's as the day's own points tell it so far, any

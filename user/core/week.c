@@ -291,7 +291,7 @@ static void end_day(struct season *s, const struct season_config *cfg)
 	find_lo(s, k, nb);
 	if (s->w_days[k] < UINT16_MAX)
 		s->w_days[k]++;
-	if (k && s->w_vote[wd] < 3)
+	if (k && s->w_vote[wd] < VOTE_MAX)
 		s->w_vote[wd]++;
 	else if (!k && s->w_vote[wd] > 0)
 		s->w_vote[wd]--;
