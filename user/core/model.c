@@ -203,12 +203,7 @@ static void learn_out(struct model *m, const struct model_config *cfg, unsigned 
 		      const double *gain, double r, double sd, double sigma, double y)
 {
 	double a = m->n < cfg->warmup ? fmax(cfg->resid_alpha, 1.0 / m->n) : cfg->resid_alpha;
-	/* Clipped at huber_k scales whatever the sample's leverage (a
-	 * GM-estimator's bounded influence): a load far outside the fit's is
-	 * predicted with a wide scale, and one sample there, learnt whole,
-	 * would define the fit's answer for it. That let a slowdown that came
-	 * with a load never seen teach itself as that load's normal. */
-	double rc = m->n < cfg->warmup ? r : clampd(r, cfg->huber_k * sigma);
+	double rc = m->n < cfg->warmup ? r : clampd(r, cfg->huber_k * sigma * sd);
 	unsigned k = m->nx + 1u, j;
 
 	for (j = 0; j < k; j++)
