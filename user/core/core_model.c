@@ -142,9 +142,15 @@ void core_svc_model(struct core *c, struct series *se, const struct svc_sample *
 	}
 	for (o = 0; o < MODEL_OUTS; o++) {
 		/* Hysteresis: a firing alert stays bad down to clear_frac of the
-		 * bound, so a slow drift hovering at the bound does not flap. */
-		double bound = c->cfg.anomaly_z *
-			       (se->al[SA_MODEL + o].phase == ALERT_FIRING ? c->cfg.clear_frac : 1);
+		 * bound, so a slow drift hovering at the bound does not flap. A
+		 * critical one (critical_z, twice the bound, when it fired) was
+		 * not hovering: back under the bound, it is over. Held to half,
+		 * a p99 four times slower came back noisier than in warm-up (a
+		 * few intervals at 4 to 8 scales, host noise) and stayed
+		 * firing for tens of intervals after the slowdown ended. */
+		const struct alert_state *a = se->al + SA_MODEL + o;
+		bool held = a->phase == ALERT_FIRING && a->severity != SEV_CRITICAL;
+		double bound = c->cfg.anomaly_z * (held ? c->cfg.clear_frac : 1);
 		bool bad = p.ready && !p.settling && p.z[o] >= bound;
 
 		ev = alert__observe(se->al + SA_MODEL + o, &c->cfg.policy[ALERT_ANOMALY], bad, false,

@@ -142,6 +142,38 @@ static void test_recovery_settles(void)
 	CHECK(recovery_alerts(0) == 1);
 }
 
+/* After a slowdown of lat_slow, every other interval 25 % over the healthy
+ * 100 us (4-5 scales: a host noisier than in warm-up) for 30 intervals.
+ * Returns whether the alert resolved in them. */
+static bool resolves_through_noise(double lat_slow)
+{
+	struct core_config cfg;
+	struct count cnt = { 0 };
+	struct rng r = { 34 };
+	struct core *c;
+	long i;
+
+	core__default_config(&cfg);
+	c = core__new(&cfg);
+	run(c, &r, 0, 600, 100, &cnt);
+	run(c, &r, 600, 20, lat_slow, &cnt);
+	CHECK(cnt.firing == 1 && cnt.resolved == 0);
+	for (i = 620; i < 650; i++)
+		run(c, &r, i, 1, i % 2 ? 125 : 100, &cnt);
+	CHECK(cnt.firing == 1);
+	core__free(c);
+	return cnt.resolved == 1;
+}
+
+/* A critical alert (4x slower, far past critical_z) is over once back under
+ * the bound, noisy or not; a warning one (40 % slower, between the bound and
+ * critical_z) keeps the hysteresis: hovering at 4-5 scales it stays firing. */
+static void test_critical_clears_at_bound(void)
+{
+	CHECK(resolves_through_noise(400));
+	CHECK(!resolves_through_noise(140));
+}
+
 #define POD_A 4026532100u
 #define POD_B 4026532200u
 
@@ -351,6 +383,7 @@ int main(void)
 	test_deploy_doubles();
 	test_slowdown_ends();
 	test_recovery_settles();
+	test_critical_clears_at_bound();
 	test_keying();
 	test_forget();
 	test_forget_stress();
