@@ -82,7 +82,10 @@ deps:
 run: deps $(OUT)/telltale
 	$(OUT)/telltale $(ARGS)
 
-test: deps all fuzzers
+# The packages first, then the build on every core (a prerequisite list would
+# build beside a deps run that is still installing the compilers).
+test: deps
+	$(Q)$(MAKE) --no-print-directory -j$$(nproc) all fuzzers
 	$(Q)tests/run.sh $(OUT)
 
 unit: $(UNIT_BINS)

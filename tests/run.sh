@@ -49,8 +49,8 @@ for t in "$OUT"/tests/ktest_*; do
 done
 run "kernels/matrix" tests/kernels/matrix.sh "$OUT"
 # The request tests run on every program set (tests/e2e/lib.sh, TT_SET); the
-# live anomaly test on the preferred set, and shorter (one slow episode, 15
-# intervals at double load) on the syscall set 6.1 runs: the other syscall
+# live anomaly test on the preferred set, and shorter (a 30-sample warm-up,
+# one slow episode, 15 intervals at double load) on the syscall set 6.1 runs: the other syscall
 # sets share its turn logic and maps, and the request tests hold them to
 # the servers' counts (each anomaly run costs 100 s of make test's 15 min).
 SETS="tp_btf tracepoint tp_btf+syscalls tp_btf+syscalls+probe_read tracepoint+syscalls"
@@ -63,7 +63,7 @@ for t in tests/e2e/*.sh; do
 	anomaly)
 		run "e2e/$name" "$t"
 		s=tp_btf+syscalls+probe_read
-		run "e2e/$name@$s" env TT_SET="$s" ANOMALY_EPISODES=1 ANOMALY_DOUBLE=15 "$t" ;;
+		run "e2e/$name@$s" env TT_SET="$s" ANOMALY_WARMUP=30 ANOMALY_EPISODES=1 ANOMALY_DOUBLE=15 "$t" ;;
 	*) run "e2e/$name" "$t" ;;
 	esac
 done

@@ -7,9 +7,9 @@
 #     resolved line for the same id.
 #  3. The healthy server under twice the load -> no anomaly alert.
 # Prints the interval of detection of each episode; about 2.5 minutes.
-# ANOMALY_EPISODES and ANOMALY_DOUBLE shorten steps 2 and 3 (tests/run.sh
-# does for the syscall sets, whose model and detectors are the preferred
-# set's: only the data path differs).
+# ANOMALY_EPISODES, ANOMALY_DOUBLE and ANOMALY_WARMUP shorten steps 2 and 3
+# and the warm-up (tests/run.sh does for the syscall sets, whose model and
+# detectors are the preferred set's: only the data path differs).
 . "$(dirname "$0")/lib.sh"
 need jq ss python3 chrt
 TOOLS=$(dirname "$TT_BIN")/tools
@@ -24,7 +24,7 @@ SLOW_US=4000
 # the slow 4 ms answer leaves the schedule intact (loadgen counts late sends).
 RATE=400
 CONNS=4
-WARMUP=60	# model warm-up, samples (docs/alerts.md, model defaults)
+WARMUP=${ANOMALY_WARMUP:-60}	# model warm-up, samples (docs/alerts.md, model defaults)
 DETECT_MAX=5	# issue 3: an anomaly alert within 5 intervals of the slowdown
 SLOW_HOLD=8	# intervals the server stays slow
 # An anomaly resolves after clear_n = 5 good intervals in a row; the first
@@ -43,7 +43,12 @@ EPISODES=${ANOMALY_EPISODES:-3}
 DOUBLE=${ANOMALY_DOUBLE:-25}	# intervals at twice the load
 
 # Defaults only: an /etc/telltale/telltale.json must not change the detectors.
-echo '{}' >"$WORK/defaults.json"
+# ANOMALY_WARMUP shortens the model's warm-up, the one setting changed.
+if [ "$WARMUP" = 60 ]; then
+	echo '{}' >"$WORK/defaults.json"
+else
+	echo "{\"model\": {\"warmup\": $WARMUP}}" >"$WORK/defaults.json"
+fi
 # ANOMALY_KEEP=FILE keeps the agent's lines, e.g. for `telltale replay FILE`.
 [ -n "${ANOMALY_KEEP:-}" ] && on_exit "cp '$WORK/agent.jsonl' '$ANOMALY_KEEP'"
 
