@@ -146,8 +146,8 @@ void core_svc_model(struct core *c, struct series *se, const struct svc_sample *
 		 * critical one (critical_z, twice the bound, when it fired) was
 		 * not hovering: back under the bound, it is over. Held to half,
 		 * a p99 four times slower came back noisier than in warm-up (a
-		 * few intervals at 4 to 8 scales, host noise) and stayed
-		 * firing for tens of intervals after the slowdown ended. */
+		 * few intervals at 4 to 8 scales, host noise) and was still
+		 * firing 12 intervals after the slowdown ended. */
 		const struct alert_state *a = se->al + SA_MODEL + o;
 		bool held = a->phase == ALERT_FIRING && a->severity != SEV_CRITICAL;
 		double bound = c->cfg.anomaly_z * (held ? c->cfg.clear_frac : 1);
