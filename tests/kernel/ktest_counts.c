@@ -442,10 +442,12 @@ static void test_table_full(struct loader *l)
 	const struct svc_sample *all;
 	struct svc_sample srv, cli;
 	struct server s[10] = { 0 };
+	uint64_t freed, late = 0;
 	int fd[10], i;
 	size_t n;
 
 	read_interval(&all);
+	freed = loader__counter(l, TT_CNT_SOCK_DEL);
 	for (i = 0; i < 10; i++) {
 		s[i].lfd = listen_any(&s[i].port);
 		server_start(&s[i], 1, 0);
@@ -455,17 +457,26 @@ static void test_table_full(struct loader *l)
 	for (i = 0; i < 10; i++)
 		client_turn(fd[i]);
 	n = read_interval(&all);
+	/* None of ours has closed yet: a way freed meanwhile was another
+	 * socket's (an earlier section's, closing late: seen twice in CI),
+	 * and a later connection may take it. */
+	freed = loader__counter(l, TT_CNT_SOCK_DEL) - freed;
 	for (i = 0; i < 10; i++) {
 		srv = find(all, n, TT_ROLE_SERVER, s[i].port);
 		cli = find(all, n, TT_ROLE_CLIENT, s[i].port);
 		/* The first four hold the ways (another socket of the host may
-		 * have taken one); none after them is counted. */
-		CHECK(i < 4 ? srv.requests <= 1 && cli.requests <= 1
-			    : srv.requests == 0 && cli.requests == 0);
+		 * have taken one); after them, only freed ways are taken. */
+		CHECK(srv.requests <= 1 && cli.requests <= 1);
+		if (i >= 4)
+			late += srv.requests + cli.requests;
 		close(fd[i]);
 		pthread_join(s[i].thread, NULL);
 		close(s[i].lfd);
 	}
+	if (freed)
+		printf("full table: %llu ways freed by other sockets, %llu taken by later connections\n",
+		       (unsigned long long)freed, (unsigned long long)late);
+	CHECK(late <= freed);
 	CHECK(loader__counter(l, TT_CNT_SOCK_FULL) >= 12);
 	usleep(20000);
 	s[0].lfd = listen_any(&s[0].port);
