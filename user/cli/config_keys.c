@@ -152,6 +152,12 @@ static const struct key model_keys[] = {
 	    "A latency residual beyond this many robust sigmas is an anomaly."),
 	NUM("critical_z", core.critical_z, 0.5, 1000,
 	    "From here the anomaly is critical; at least `anomaly_z`."),
+	NUM("budget_step", core.model_budget_step, 0, 100,
+	    "The latency alerts' budget: each one raises `anomaly_z` for the next by this "
+	    "fraction (0.25: 6 -> 7.5), so a service whose latency jumps now and then for a few "
+	    "intervals alerts a few times, not every time. 0 turns it off."),
+	NUM("budget_half_life_s", core.model_budget_half_life_s, 1, 1e9,
+	    "Time in which that raise halves, s."),
 	NUM("adopt_s", core.model_adopt_s, 0, 1e9,
 	    "A latency anomaly that lasts this long (s) is a lasting change: its level is adopted, "
 	    "the alert resolves and the model learns again (0 = never). While an alert is "

@@ -57,6 +57,8 @@ void core__default_config(struct core_config *cfg)
 	cfg->critical_z = 12.0;
 	cfg->clear_frac = 0.5;
 	cfg->model_adopt_s = 600;
+	cfg->model_budget_step = 0.25;
+	cfg->model_budget_half_life_s = 3 * 86400;
 	cfg->severe_score = 2.0; /* off: see docs/detectors.md */
 	cfg->forecast_lambda = 0.98;
 	cfg->forecast_horizon_s = 600;

@@ -51,6 +51,9 @@ struct core_config {
 					       * adopted as the new normal, 0 = never */
 	double clear_frac;		      /* a firing anomaly stays bad down to this
 					       * fraction of its bound (hysteresis) */
+	double model_budget_step;	      /* each latency alert raises the bound by
+					       * this fraction for the next */
+	double model_budget_half_life_s;      /* time in which that raise halves */
 	double severe_score;		      /* univariate score that fires at once */
 	double forecast_lambda;		      /* weight kept per point by the trend fit */
 	double forecast_horizon_s;	      /* alert when the limit is nearer than this */

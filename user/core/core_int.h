@@ -60,6 +60,7 @@ struct series {
 	uint32_t hash;		   /* svc_id__hash of the service */
 	uint32_t last_step;
 	uint8_t stale;
+	float model_budget; /* the latency alerts' bound raised by this fraction */
 };
 
 struct core {

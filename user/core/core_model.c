@@ -119,7 +119,7 @@ unsigned core_load_features(const struct core *c, const struct svc_sample *s, do
 void core_svc_model(struct core *c, struct series *se, const struct svc_sample *s,
 		      const double *x, const double *scores)
 {
-	double y[MODEL_OUTS] = { s->lat_mean_us, s->lat_p99_us };
+	double y[MODEL_OUTS] = { s->lat_mean_us, s->lat_p99_us }, raise;
 	struct model_pred p;
 	unsigned o;
 	int rc, ev;
@@ -140,6 +140,12 @@ void core_svc_model(struct core *c, struct series *se, const struct svc_sample *
 		c->st.model_resets++;
 		emit_reset(c, se);
 	}
+	/* The budget: each episode raised the bound for the next (a latency
+	 * that jumps for a few intervals now and then alerted every time, its
+	 * jumps past reject_z, so never learnt); it decays. */
+	if (s->interval_s > 0)
+		se->model_budget *= (float)exp2(-s->interval_s / c->cfg.model_budget_half_life_s);
+	raise = 1 + se->model_budget;
 	for (o = 0; o < MODEL_OUTS; o++) {
 		/* Hysteresis: a firing alert stays bad down to clear_frac of the
 		 * bound, so a slow drift hovering at the bound does not flap. A
@@ -149,12 +155,17 @@ void core_svc_model(struct core *c, struct series *se, const struct svc_sample *
 		 * few intervals at 4 to 8 scales, host noise) and was still
 		 * firing 12 intervals after the slowdown ended. */
 		const struct alert_state *a = se->al + SA_MODEL + o;
-		bool held = a->phase == ALERT_FIRING && a->severity != SEV_CRITICAL;
-		double bound = c->cfg.anomaly_z * (held ? c->cfg.clear_frac : 1);
+		bool firing = a->phase == ALERT_FIRING;
+		bool held = firing && a->severity != SEV_CRITICAL;
+		double bound = c->cfg.anomaly_z * (held ? c->cfg.clear_frac : 1) *
+			       (firing ? 1 : raise);
 		bool bad = p.ready && !p.settling && p.z[o] >= bound;
 
 		ev = alert__observe(se->al + SA_MODEL + o, &c->cfg.policy[ALERT_ANOMALY], bad, false,
 				    c->now);
+		/* One charge an episode: mean and p99 often fire together. */
+		if (ev == ALERT_EV_FIRING && se->al[SA_MODEL + (1 - o)].phase != ALERT_FIRING)
+			se->model_budget += (float)c->cfg.model_budget_step;
 		if (ev)
 			model_alert(c, se, o, ev, y[o], x, &p, scores);
 	}
