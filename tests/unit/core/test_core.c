@@ -189,7 +189,7 @@ static void test_critical_clears_at_bound(void)
 /* A p99 steady at 1,180 us (1 % noise) but 35 % over it for 1-4 intervals
  * now and then (one start in 50 intervals): the jumps are 7 robust sigmas,
  * past reject_z, so the fit never learns them. Without the budget every
- * jump of 3 intervals or more was an alert: 54 in two hours. Returns the
+ * jump of 3 intervals or more was an alert: 57 in two hours. Returns the
  * firings in two hours. */
 static int jumpy_p99_alerts(double budget_step)
 {
