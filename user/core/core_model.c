@@ -71,20 +71,22 @@ static void emit_reset(struct core *c, const struct series *se)
 	core_deliver(c, o);
 }
 
+/* bound: the z bound in force, anomaly_z raised by the budget. */
 static void model_alert(struct core *c, struct series *se, unsigned out, int ev, double y,
-			const double *x, const struct model_pred *p, const double *scores)
+			const double *x, const struct model_pred *p, const double *scores,
+			double bound)
 {
 	const struct core_config *cfg = &c->cfg;
 	struct alert_info info = { .kind = ALERT_ANOMALY, .severity = SEV_WARNING,
 				   .metric = core_model_targets[out], .value = y,
-				   .expected = p->expected[out], .threshold = cfg->anomaly_z };
+				   .expected = p->expected[out], .threshold = bound };
 	char msg[MSG_LEN], who[WHO_LEN];
 	struct svc_id id;
 
 	core_series_id(se, &id);
 	info.svc = &id;
 	core_svc_label(&id, who, sizeof(who));
-	info.score = model_score(p->z[out] / cfg->anomaly_z);
+	info.score = model_score(p->z[out] / bound);
 	if (p->z[out] >= cfg->critical_z)
 		info.severity = SEV_CRITICAL;
 	if (ev == ALERT_EV_RESOLVED)
@@ -167,7 +169,7 @@ void core_svc_model(struct core *c, struct series *se, const struct svc_sample *
 		if (ev == ALERT_EV_FIRING && se->al[SA_MODEL + (1 - o)].phase != ALERT_FIRING)
 			se->model_budget += (float)c->cfg.model_budget_step;
 		if (ev)
-			model_alert(c, se, o, ev, y[o], x, &p, scores);
+			model_alert(c, se, o, ev, y[o], x, &p, scores, c->cfg.anomaly_z * raise);
 	}
 	/* A slowdown that lasts model_adopt_s is the new normal: the fit takes
 	 * its level, the alert resolves, and the model learns again. */
