@@ -134,6 +134,7 @@ static void start(struct model *m, const struct model_config *cfg, const double 
 	}
 	for (i = 0; i < MODEL_OUTS; i++) {
 		m->ymean[i] = y[i];
+		m->ylow[i][0] = m->ylow[i][1] = (float)y[i];
 		pred->expected[i] = y[i];
 		pred->z[i] = 0;
 	}
@@ -219,6 +220,23 @@ static void learn_out(struct model *m, const struct model_config *cfg, unsigned 
 	m->ss_res[o] = cfg->lambda * m->ss_res[o] + rc * rc;
 	m->ss_tot[o] = cfg->lambda * m->ss_tot[o] + (y - m->ymean[o]) * (y - m->ymean[o]);
 	m->ymean[o] += (1 - cfg->lambda) * (y - m->ymean[o]);
+	if (y < m->ylow[o][0])
+		m->ylow[o][0] = (float)y;
+}
+
+/* The floor is the fastest of the last one to two blocks of samples learnt:
+ * a block that ends starts the next empty. */
+static void next_low_block(struct model *m)
+{
+	unsigned o;
+
+	if (++m->nlow < MODEL_LOW_BLOCK)
+		return;
+	m->nlow = 0;
+	for (o = 0; o < MODEL_OUTS; o++) {
+		m->ylow[o][1] = m->ylow[o][0];
+		m->ylow[o][0] = INFINITY;
+	}
 }
 
 static bool finite_all(const double *v, unsigned n)
@@ -234,7 +252,7 @@ static bool finite_all(const double *v, unsigned n)
 int model__update(struct model *m, const struct model_config *cfg, const double *x,
 		  const double *y, struct model_pred *pred)
 {
-	double xs[MODEL_MAX_K], px[MODEL_MAX_K], gain[MODEL_MAX_K], h = 0, sd, sigma, r;
+	double xs[MODEL_MAX_K], px[MODEL_MAX_K], gain[MODEL_MAX_K], h = 0, sd, sigma, r, lin;
 	unsigned k = m->nx + 1u, a, b, o, learnt = 0;
 	uint32_t resets;
 
@@ -262,13 +280,20 @@ int model__update(struct model *m, const struct model_config *cfg, const double 
 	pred->ready = m->n >= cfg->warmup;
 	pred->settling = m->settle > 0;
 	for (o = 0; o < MODEL_OUTS; o++) {
-		pred->expected[o] = 0;
+		lin = 0;
 		for (a = 0; a < k; a++)
-			pred->expected[o] += m->theta[o][a] * xs[a];
-		r = y[o] - pred->expected[o];
+			lin += m->theta[o][a] * xs[a];
+		/* A straight line through a load never seen can fall below
+		 * anything the service did, below zero even (a rate slope learnt
+		 * from +-1 req/s, taken to twice the load: -393 us). More load
+		 * does not make a service faster than its fastest, so the
+		 * verdict is against that floor; the fit learns from its own
+		 * residual, or it would not be least squares. */
+		pred->expected[o] = fmax(lin, fmin(m->ylow[o][0], m->ylow[o][1]));
+		r = y[o] - lin;
 		sigma = fmax(MAD_TO_SIGMA * m->rscale[o],
 			     fmax(cfg->min_rel_scale * fabs(pred->expected[o]), cfg->min_abs_scale));
-		pred->z[o] = r / (sigma * sd);
+		pred->z[o] = (y[o] - pred->expected[o]) / (sigma * sd);
 		if (m->hold)
 			m->held[o] += r;
 		else if (!m->settle && !rejected(m, cfg, pred->z[o])) {
@@ -287,6 +312,7 @@ int model__update(struct model *m, const struct model_config *cfg, const double 
 	if (!learnt)
 		return 0;
 	update_cov(m, cfg, px, cfg->lambda + h);
+	next_low_block(m);
 	if (m->n < UINT32_MAX)
 		m->n++;
 	if (!degenerate(m))

@@ -16,6 +16,7 @@
 #define MODEL_MAX_X 5		      /* load features, not counting the intercept */
 #define MODEL_MAX_K (MODEL_MAX_X + 1) /* coefficients, with the intercept */
 #define MODEL_OUTS 2		      /* latency targets: mean and p99 */
+#define MODEL_LOW_BLOCK 512	      /* samples a block of ylow, about the fit's memory */
 
 struct model_config {
 	double lambda;	     /* forgetting factor per sample, < 1 */
@@ -33,7 +34,8 @@ struct model_config {
 
 /* What one sample looked like to the model before it learnt from it. */
 struct model_pred {
-	double expected[MODEL_OUTS]; /* prediction from the features */
+	double expected[MODEL_OUTS]; /* prediction from the features, never below the
+				      * fastest latency of the last MODEL_LOW_BLOCK samples */
 	double z[MODEL_OUTS];	     /* (observed - expected) / robust scale */
 	bool ready;		     /* past warm-up */
 	bool settling;		     /* just past a hold: no verdicts yet */
@@ -52,12 +54,14 @@ struct model {
 	double ss_tot[MODEL_OUTS];		 /* discounted squared deviations of y */
 	double ymean[MODEL_OUTS];		 /* discounted mean of y */
 	double held[MODEL_OUTS];		 /* sum of residuals while held */
+	float ylow[MODEL_OUTS][2];		 /* fastest y learnt: this block, the one before */
 	uint32_t n;				 /* samples since the last (re)start */
 	uint32_t resets;			 /* times the fit degenerated */
 	uint32_t n_held;			 /* samples in held */
 	uint8_t nx;				 /* features in use */
 	uint8_t hold;				 /* predict only: an anomaly is in progress */
 	uint16_t settle;			 /* samples of the hold left past its end */
+	uint16_t nlow;				 /* samples learnt in ylow's block */
 };
 
 /* Sets the defaults. */

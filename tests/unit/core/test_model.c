@@ -262,6 +262,45 @@ static void test_double_load_after_slowdowns(void)
 	CHECK(judged >= 50 * 185);
 }
 
+/* A rate slope learnt by chance from +-1 req/s (here -3 us per req/s, all
+ * the fit can see) is taken to twice the load: the straight line says -200
+ * us. The expected latency stays at the fastest the service was, and the
+ * healthy latency there is no alert. */
+static void test_expected_floor(void)
+{
+	struct model_config cfg;
+	struct model_pred p;
+	struct model m;
+	struct rng r = { 11 };
+	double x[1], y[2], low = 1e9;
+	int i;
+
+	model__default_config(&cfg);
+	model__init(&m, 1);
+	for (i = 0; i < 600; i++) {
+		x[0] = 400 + (i % 2 ? 1 : -1);
+		y[0] = 1000 - 3 * (x[0] - 400) + 2 * rng_normal(&r);
+		y[1] = 1.5 * y[0];
+		low = fmin(low, y[0]);
+		model__update(&m, &cfg, x, y, &p);
+	}
+	CHECK(p.ready);
+	x[0] = 800;
+	y[0] = 1000;
+	y[1] = 1500;
+	model__update(&m, &cfg, x, y, &p);
+	CHECK(p.expected[0] >= low - 0.01); /* the floor is a float */
+	CHECK(p.expected[0] < 1000);
+	CHECK(p.expected[1] >= 1.5 * low - 0.01);
+	CHECK(p.z[0] < 3 && p.z[1] < 3);
+	/* The same service four times slower at its usual load still alerts. */
+	x[0] = 400;
+	y[0] = 4000;
+	y[1] = 6000;
+	model__update(&m, &cfg, x, y, &p);
+	CHECK(p.z[0] > 20 && p.z[1] > 20);
+}
+
 int main(void)
 {
 	test_recovers_coefficients();
@@ -270,5 +309,6 @@ int main(void)
 	test_fault_not_learnt();
 	test_degenerate_restart();
 	test_double_load_after_slowdowns();
+	test_expected_floor();
 	return check_done("test_model");
 }
