@@ -26,6 +26,8 @@ python3 bench/detection/outages.py --telltale "$OUT/telltale" --no-outage --cycl
 python3 bench/detection/outages.py --telltale "$OUT/telltale" --no-outage --cycle 60 --interval 60 || rc=1
 echo "== detection on everyday shapes (bench/detection/shapes.py)"
 python3 bench/detection/shapes.py --telltale "$OUT/telltale" || rc=1
+echo "== anomalies that come often, and the alert budget (bench/detection/bursts.py)"
+python3 bench/detection/bursts.py --telltale "$OUT/telltale" || rc=1
 echo "== false alerts on a 30 min week whose noise grows with the value (bench/detection/cityweek.py)"
 python3 bench/detection/cityweek.py --telltale "$OUT/telltale" || rc=1
 echo

@@ -174,7 +174,7 @@ static const struct key detector_keys[] = {
 	    "Surprise (-log10 of a point's tail probability) a point must exceed to add up."),
 	NUM("level", core.detect.level, 0.1, 100,
 	    "Summed surprise that starts an episode (an alert): the score is 0.5 there."),
-	NUM("cap", core.detect.cap, 1, 100, "Bound of the summed surprise, in multiples of `level`."),
+	NUM("cap", core.detect.cap, 1, 100, "Bound of the summed surprise, in multiples of `level`; a budget raise past (cap - 1) x level mutes the detector until it decays."),
 	NUM("calm", core.detect.calm, 0, 100, "Surprise below which a point counts as normal."),
 	U32("calm_n", core.detect.calm_n, 1, 1e6, "Normal points in a row that end an episode."),
 	U32("refractory", core.detect.refractory, 0, 1e6,
