@@ -318,22 +318,18 @@ static int print_config(const struct config *cfg)
 	return fflush(stdout) ? 2 : 1;
 }
 
-int config__load(struct config *cfg, int argc, char **argv)
+/* First pass: only --config, --help and --version, quietly; the second
+ * pass reports bad flags once the file has been applied beneath them.
+ * Returns 0 to go on, or the exit code for config__load. */
+static int first_pass(int argc, char **argv, const char **path)
 {
-	const char *path = NULL;
-	bool am_seen = false;
-	size_t i;
-	int c, err;
+	int c;
 
-	config__default(cfg);
-
-	/* First pass: only --config, --help and --version, quietly; the second
-	 * pass reports bad flags once the file has been applied beneath them. */
 	opterr = 0;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		if (c == 'c') {
-			path = optarg;
+			*path = optarg;
 		} else if (c == 'h') {
 			usage(stdout);
 			return 1;
@@ -342,28 +338,76 @@ int config__load(struct config *cfg, int argc, char **argv)
 			return 1;
 		}
 	}
+	return 0;
+}
 
-	if (path) {
-		if (!*path) {
-			fprintf(stderr, "telltale: --config: empty path\n");
-			return 2;
-		}
-		if (strlen(path) >= sizeof(cfg->config_path)) {
-			fprintf(stderr, "telltale: --config: path longer than %zu bytes\n",
-				sizeof(cfg->config_path) - 1);
-			return 2;
-		}
-		if (config_file__load(cfg, path, false))
-			return 2;
-		strcpy(cfg->config_path, path);
-	} else {
+/* The file given, or the default one if it exists. */
+static int load_file(struct config *cfg, const char *path)
+{
+	int err;
+
+	if (!path) {
 		err = config_file__load(cfg, config_default_path, true);
 		if (err && err != -ENOENT)
 			return 2;
 		if (!err)
 			snprintf(cfg->config_path, sizeof(cfg->config_path), "%s",
 				 config_default_path);
+		return 0;
 	}
+	if (!*path) {
+		fprintf(stderr, "telltale: --config: empty path\n");
+		return 2;
+	}
+	if (strlen(path) >= sizeof(cfg->config_path)) {
+		fprintf(stderr, "telltale: --config: path longer than %zu bytes\n",
+			sizeof(cfg->config_path) - 1);
+		return 2;
+	}
+	if (config_file__load(cfg, path, false))
+		return 2;
+	strcpy(cfg->config_path, path);
+	return 0;
+}
+
+/* One flag of the second pass that is not a config key's. */
+static int other_flag(struct config *cfg, int c, bool *am_seen)
+{
+	switch (c) {
+	case 'c':
+		return 0;
+	case 'v':
+		cfg->verbose = true;
+		return 0;
+	case OPT_CHECK:
+		cfg->check_config = true;
+		return 0;
+	case OPT_PRINT:
+		cfg->print_config = true;
+		return 0;
+	case OPT_PRINT_MEMORY:
+		cfg->print_memory = true;
+		return 0;
+	case OPT_ALLOW_MULTIPLE:
+		cfg->allow_multiple = true;
+		return 0;
+	case OPT_ALERTMANAGER:
+		if (add_alertmanager(cfg, optarg, !*am_seen))
+			return 2;
+		*am_seen = true;
+		return 0;
+	default:
+		usage(stderr);
+		return 2;
+	}
+}
+
+/* Second pass: every flag, over what the file set. */
+static int second_pass(struct config *cfg, int argc, char **argv)
+{
+	bool am_seen = false;
+	size_t i;
+	int c;
 
 	opterr = 1;
 	optind = 0;
@@ -374,33 +418,7 @@ int config__load(struct config *cfg, int argc, char **argv)
 		if (i < ARRAY_LEN(flag_keys)) {
 			if (apply_flag(cfg, flag_keys[i].flag, flag_keys[i].key, optarg))
 				return 2;
-			continue;
-		}
-		switch (c) {
-		case 'c':
-			break;
-		case 'v':
-			cfg->verbose = true;
-			break;
-		case OPT_CHECK:
-			cfg->check_config = true;
-			break;
-		case OPT_PRINT:
-			cfg->print_config = true;
-			break;
-		case OPT_PRINT_MEMORY:
-			cfg->print_memory = true;
-			break;
-		case OPT_ALLOW_MULTIPLE:
-			cfg->allow_multiple = true;
-			break;
-		case OPT_ALERTMANAGER:
-			if (add_alertmanager(cfg, optarg, !am_seen))
-				return 2;
-			am_seen = true;
-			break;
-		default:
-			usage(stderr);
+		} else if (other_flag(cfg, c, &am_seen)) {
 			return 2;
 		}
 	}
@@ -409,6 +427,22 @@ int config__load(struct config *cfg, int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	return 0;
+}
+
+int config__load(struct config *cfg, int argc, char **argv)
+{
+	const char *path = NULL;
+	int ret;
+
+	config__default(cfg);
+	ret = first_pass(argc, argv, &path);
+	if (!ret)
+		ret = load_file(cfg, path);
+	if (!ret)
+		ret = second_pass(cfg, argc, argv);
+	if (ret)
+		return ret;
 	if (check_whole(cfg))
 		return 2;
 	if (cfg->print_config)
