@@ -19,7 +19,8 @@ are the series' own tail, learnt as such."""
 import argparse
 import math
 import random
-import subprocess
+
+from shapes import alerts
 
 POINTS = 20000
 
@@ -38,15 +39,6 @@ def series(seed, every, amp_sd, dt):
     vals = [100 + 20 * math.sin(2 * math.pi * i * dt / 86400) + rng.gauss(0, 2) +
             (2 * amp_sd if i in burst else 0) for i in range(POINTS)]
     return vals, starts
-
-
-def alerts(telltale, config, vals, dt):
-    t0 = 1700000000 - 1700000000 % 86400
-    csv = "timestamp,value\n" + "".join(f"{t0 + dt * i},{v:.4f}\n" for i, v in enumerate(vals))
-    args = [telltale, "score"] + (["--config", config] if config else []) + ["-"]
-    out = subprocess.run(args, input=csv, capture_output=True, text=True,
-                         check=True).stdout.splitlines()[1:]
-    return [i for i, line in enumerate(out) if line.split(",")[3] == "1"]
 
 
 def main():
