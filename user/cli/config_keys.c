@@ -137,7 +137,7 @@ static const struct key model_keys[] = {
 	NUM("huber_k", core.model.huber_k, 0.5, 100,
 	    "Residuals are clipped at this many scales before they update the fit."),
 	NUM("reject_z", core.model.reject_z, 0, 1000,
-	    "A latency this many robust sigmas off what the load explains (an anomaly's, as "
+	    "A latency this many robust sigmas above what the load explains (an anomaly's, as "
 	    "`anomaly_z`) teaches the fit nothing; the alert and its adoption deal with it. "
 	    "0 turns it off."),
 	NUM("min_rel_scale", core.model.min_rel_scale, 0, 1,

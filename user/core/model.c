@@ -27,7 +27,7 @@ void model__default_config(struct model_config *cfg)
 	cfg->norm_alpha = 0.005;
 	cfg->resid_alpha = 0.02;
 	cfg->huber_k = 3.0;
-	/* A sample as far off as an alert's (core's anomaly_z, 6) is an
+	/* A sample as slow as an alert's (core's anomaly_z, 6) is an
 	 * anomaly's, pending or not: clipped at huber_k it still taught the
 	 * fit. A slowdown's first interval completes fewer requests, so each
 	 * taught a slope of latency falling with load, small where the load
@@ -194,10 +194,13 @@ static bool degenerate(const struct model *m)
 	return false;
 }
 
-/* Past warm-up, a sample as far off as an anomaly teaches the fit nothing. */
-static bool rejected(const struct model *m, const struct model_config *cfg, double z)
+/* Past warm-up, a sample as slow as an anomaly teaches the fit nothing. One
+ * as far the other way does, clipped: a service that became faster for good
+ * (a deploy, a warm cache) was never learnt, so a slowdown back to its old
+ * latency passed unseen. A latency below zero is no latency but bad input. */
+static bool rejected(const struct model *m, const struct model_config *cfg, double z, double y)
 {
-	return m->n >= cfg->warmup && cfg->reject_z > 0 && fabs(z) >= cfg->reject_z;
+	return !(y >= 0) || (m->n >= cfg->warmup && cfg->reject_z > 0 && z >= cfg->reject_z);
 }
 
 static void learn_out(struct model *m, const struct model_config *cfg, unsigned o,
@@ -296,7 +299,7 @@ int model__update(struct model *m, const struct model_config *cfg, const double 
 		pred->z[o] = (y[o] - pred->expected[o]) / (sigma * sd);
 		if (m->hold)
 			m->held[o] += r;
-		else if (!m->settle && !rejected(m, cfg, pred->z[o])) {
+		else if (!m->settle && !rejected(m, cfg, pred->z[o], y[o])) {
 			learn_out(m, cfg, o, gain, r, sd, sigma, y[o]);
 			learnt++;
 		}

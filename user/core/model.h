@@ -25,7 +25,7 @@ struct model_config {
 	double norm_alpha;   /* EWMA weight of the feature normalisation */
 	double resid_alpha;  /* EWMA weight of the robust residual scale */
 	double huber_k;	     /* residuals clipped at k scales before they update */
-	double reject_z;     /* a sample this many scales off teaches nothing; 0: off */
+	double reject_z;     /* a sample this many scales too slow teaches nothing; 0: off */
 	double min_rel_scale; /* residual scale floor, fraction of the prediction */
 	double min_abs_scale; /* residual scale floor, in the target's unit */
 	uint32_t warmup;     /* samples before the model's verdicts count */

@@ -178,8 +178,9 @@ static void test_degenerate_restart(void)
 	}
 	x[1] = NAN;
 	CHECK(model__update(&m, &cfg, x, y, &p) == -EINVAL);
-	/* Finite but absurd targets are an anomaly's: past warm-up they teach
-	 * the fit nothing, and it goes on as it was. */
+	/* Finite but absurd targets teach the fit nothing (past warm-up a huge
+	 * one is an anomaly's; a latency below zero is bad input), and it goes
+	 * on as it was. */
 	x[1] = 20;
 	for (i = 0; i < 5; i++) {
 		y[0] = i % 2 ? 1.7e308 : -1.7e308;
@@ -301,6 +302,37 @@ static void test_expected_floor(void)
 	CHECK(p.z[0] > 20 && p.z[1] > 20);
 }
 
+/* A service that became twice as fast for good (a deploy, a warm cache) is
+ * learnt: a sample far below the prediction is no slowdown to keep out of
+ * the fit, and one never learnt would leave the old latency as the normal,
+ * so a slowdown back to it would pass unseen. */
+static void test_speedup_learnt(void)
+{
+	struct model_config cfg;
+	struct model_pred p;
+	struct model m;
+	struct rng r = { 13 };
+	double x[1], y[2];
+	int i;
+
+	model__default_config(&cfg);
+	model__init(&m, 1);
+	for (i = 0; i < 2600; i++) {
+		x[0] = 400 * (1 + 0.02 * rng_normal(&r));
+		y[0] = (i < 600 ? 1000 : 500) * (1 + 0.02 * rng_normal(&r));
+		y[1] = 1.5 * y[0];
+		model__update(&m, &cfg, x, y, &p);
+	}
+	CHECK(fabs(p.expected[0] - 500) < 50);
+	CHECK(fabs(p.z[0]) < 6 && fabs(p.z[1]) < 6);
+	/* Back at the old latency: a slowdown now. */
+	x[0] = 400;
+	y[0] = 1000;
+	y[1] = 1500;
+	model__update(&m, &cfg, x, y, &p);
+	CHECK(p.z[0] > 6 && p.z[1] > 6);
+}
+
 int main(void)
 {
 	test_recovers_coefficients();
@@ -310,5 +342,6 @@ int main(void)
 	test_degenerate_restart();
 	test_double_load_after_slowdowns();
 	test_expected_floor();
+	test_speedup_learnt();
 	return check_done("test_model");
 }
