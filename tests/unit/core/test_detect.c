@@ -155,6 +155,37 @@ static void test_budget_mute(void)
 	CHECK(r.mismatch == 0 && r.stale == 0);
 }
 
+/* Level changes that last are not a cycle: a series of noise, two weeks
+ * old, whose level then changes five times, 12.5 hours apart at 5 min,
+ * alerts at each change and at no other point, and keeps to its level
+ * forecast. The profiles learn within an episode, and the episode's points
+ * once chose the weekly profile here, which had learnt the changed hours as
+ * a kind of day: the next day's forecast fell toward the old level, and the
+ * series alerted hours before its fourth change. */
+static void test_lasting_changes(void)
+{
+	struct detect d;
+	struct run r = { 0 };
+	struct rng g = { 13 };
+	double ts = T0;
+	int k, i, before;
+
+	detect__init(&d);
+	noise(&d, &r, &g, &ts, 15 * 288, 300, 100, 5);
+	r.starts = 0;
+	for (k = 0; k < 5; k++) {
+		for (i = 0; i < 150; i++, ts += 300) {
+			before = r.starts;
+			feed(&d, &r, ts, (k % 2 ? 100 : 150) + 5 * rng_normal(&g));
+			if (r.starts > before)
+				CHECK(i < 3);
+		}
+		CHECK(r.starts == k + 1);
+	}
+	CHECK(d.mode == SEASON_NONE);
+	CHECK(r.mismatch == 0 && r.stale == 0);
+}
+
 static void test_adopt(void)
 {
 	struct detect d;
@@ -503,6 +534,7 @@ int main(void)
 	test_one_per_episode();
 	test_refractory();
 	test_budget_mute();
+	test_lasting_changes();
 	test_adopt();
 	test_flat_step();
 	test_new_noise();
