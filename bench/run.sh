@@ -30,6 +30,10 @@ echo "== anomalies that come often, and the alert budget (bench/detection/bursts
 python3 bench/detection/bursts.py --telltale "$OUT/telltale" || rc=1
 echo "== false alerts on a 30 min week whose noise grows with the value (bench/detection/cityweek.py)"
 python3 bench/detection/cityweek.py --telltale "$OUT/telltale" || rc=1
+echo "== a business week in its users' hours across daylight-saving changes (bench/detection/dst.py)"
+python3 bench/detection/dst.py --telltale "$OUT/telltale" || rc=1
+python3 bench/detection/dst.py --telltale "$OUT/telltale" --zone America/New_York || rc=1
+python3 bench/detection/dst.py --telltale "$OUT/telltale" --step 60 --seeds 5 || rc=1
 echo
 if [ -x "$OUT/tools/scrape_bench" ]; then
 	echo "== scrape_bench"

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "cli/config_file.h"
 #include "cli/config_keys.h"
@@ -430,6 +432,38 @@ static int second_pass(struct config *cfg, int argc, char **argv)
 	return 0;
 }
 
+/* The profiles' clock (detector.timezone): UTC as it is; else the zone
+ * becomes the process's (TZ), which only the profiles read: every line's
+ * timestamp is UTC whatever the zone. A name glibc does not find would
+ * silently be UTC, so it must name a zoneinfo file. */
+static int apply_timezone(struct config *cfg)
+{
+	const char *tz = cfg->timezone,
+		   *src = cfg->config_path[0] ? cfg->config_path : "configuration";
+	char path[128];
+	struct stat st;
+
+	cfg->core.detect.season.local = strcmp(tz, "UTC") != 0;
+	if (!cfg->core.detect.season.local)
+		return 0;
+	if (strcmp(tz, "local")) {
+		snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", tz);
+		if (!*tz || tz[0] == '/' || strstr(tz, "..") || stat(path, &st) ||
+		    !S_ISREG(st.st_mode)) {
+			fprintf(stderr,
+				"telltale: %s: detector.timezone: no time zone '%s' (no file %s); "
+				"give \"UTC\", \"local\" or a name such as \"Europe/Berlin\" "
+				"(Debian's tzdata package installs them)\n",
+				src, tz, path);
+			return -EINVAL;
+		}
+		if (setenv("TZ", tz, 1))
+			return -errno;
+	}
+	tzset();
+	return 0;
+}
+
 int config__load(struct config *cfg, int argc, char **argv)
 {
 	const char *path = NULL;
@@ -443,7 +477,7 @@ int config__load(struct config *cfg, int argc, char **argv)
 		ret = second_pass(cfg, argc, argv);
 	if (ret)
 		return ret;
-	if (check_whole(cfg))
+	if (check_whole(cfg) || apply_timezone(cfg))
 		return 2;
 	if (cfg->print_config)
 		return print_config(cfg);

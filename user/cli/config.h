@@ -52,6 +52,7 @@ struct config {
 	struct name_filter include; /* services.include_{containers,units,cgroups,netns} */
 	struct name_filter exclude; /* services.exclude_... */
 	double service_idle_s;	  /* retire a service idle this long, s; 0 = never */
+	char timezone[64];	  /* the profiles' clock: "UTC", "local" or a zoneinfo name */
 	struct core_config core;  /* anomaly core: rules, detector, model, ... */
 	struct prom_config prom;  /* the Prometheus endpoint */
 	struct am_config am;	  /* alerts to Alertmanager */

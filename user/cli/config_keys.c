@@ -208,6 +208,12 @@ static const struct key detector_keys[] = {
 	    "Memory of the profile's error comparison, in days of points."),
 	NUM("season_episode_gain", core.detect.season.episode_gain, 0, 1,
 	    "Share of the profiles' gain a point within an episode teaches once they are 3 days old."),
+	STR("timezone", timezone,
+	    "The clock the daily and weekly profiles keep: `\"UTC\"`, `\"local\"` (the host's: "
+	    "`TZ`, else /etc/localtime) or a name from /usr/share/zoneinfo (`\"Europe/Berlin\"`). "
+	    "Traffic that keeps its users' hours moves by an hour in UTC at every daylight-saving "
+	    "change, and in UTC a working week then alerts at its ramps for weeks; in its users' "
+	    "zone it does not move."),
 	NUM("min_scale", core.detect.min_scale, 0, 1e9,
 	    "Absolute scale floor (the core raises it per metric: 0.5 for `cpu_pct`/`mem_pct`, "
 	    "0.05 for `load1`, 1 otherwise)."),
@@ -367,6 +373,7 @@ void config__default(struct config *cfg)
 	cfg->max_sockets = TT_MAX_SOCKETS;
 	strcpy(cfg->alerts, "-");
 	strcpy(cfg->metrics, "-");
+	strcpy(cfg->timezone, "UTC");
 	cfg->rotate_size = 64ull << 20;
 	cfg->rotate_keep = 5;
 	cfg->agent_interval_s = 60;

@@ -197,7 +197,8 @@ static void restart(struct detect *d, const struct detect_config *cfg, double ts
 		struct season_pos pos;
 		double day, week, spread;
 
-		season__view(&d->season, ts, &pos, &day, &week, &spread);
+		season__view(&d->season, season__clock(&cfg->season, ts), &pos, &day, &week,
+			     &spread);
 		if (pos.ok) {
 			d->level = restart_level(level, x - day, max2(scale, spread), cfg);
 			d->wlevel = restart_level(wlevel, x - week, max2(scale, spread), cfg);
@@ -274,7 +275,8 @@ static void nearer_kind(struct detect *d, const struct detect_config *cfg, doubl
 		v->sea = v->week = alt;
 }
 
-static void look(struct detect *d, const struct detect_config *cfg, double ts, double x,
+/* The forecast of x at when, its time on the profiles' clock (season__clock). */
+static void look(struct detect *d, const struct detect_config *cfg, double when, double x,
 		 struct view *v)
 {
 	bool seasonal = cfg->seasonal && d->mode != SEASON_NONE;
@@ -289,7 +291,7 @@ static void look(struct detect *d, const struct detect_config *cfg, double ts, d
 	 * profiles' cache lines stay cold the rest of the time. */
 	v->looked = cfg->seasonal && (seasonal || d->n % v->stride == 0);
 	if (v->looked)
-		season__view(&d->season, ts, &v->pos, &v->day, &v->week, &v->spread);
+		season__view(&d->season, when, &v->pos, &v->day, &v->week, &v->spread);
 	if (seasonal)
 		v->sea = d->mode == SEASON_WEEKLY ? v->week : v->day;
 	else
@@ -463,16 +465,14 @@ static double slow_weight(const struct detect *d, const struct detect_config *cf
 	return min2(cfg->alpha, max2(d->dt / SLOW_S, SLOW_MIN_WEIGHT));
 }
 
-/* The profiles learn from every point, also within an episode: a young
- * series' daily cycle is an episode every day until its profile knows it.
- * There a point teaches at full gain while the profiles are young, then at
- * episode_gain, clipped at huber_k scales. The selection sees episode points
- * only in a series' first two weeks (the week's two periods): later the
- * profiles, learning the anomaly while the levels do not, won it there, and a
- * series of noise whose level changed three times in two days took the weekly
- * profile and alerted on the next day's forecast (test_lasting_changes). From
- * 3 days on instead, bench/detection/cityweek.py's first three weeks alerted
- * on weekends 58 times, not 38. */
+/* The profiles learn from every point, also within an episode (a young
+ * series' daily cycle is an episode every day until its profile knows it):
+ * at full gain while young, then at episode_gain, clipped at huber_k scales.
+ * The selection sees episode points only in a series' first two weeks: later
+ * the profiles, learning the anomaly while the levels do not, won it there
+ * (test_lasting_changes: three level changes in two days took the weekly
+ * profile, which alerted the next day); from 3 days on instead,
+ * cityweek.py's first three weeks alerted on weekends 58 times, not 38. */
 #define SELECT_IN_EPISODE_S (14 * 86400)
 
 static void learn_season(struct detect *d, const struct detect_config *cfg, double x,
@@ -581,7 +581,7 @@ double detect__update(struct detect *d, const struct detect_config *cfg, double 
 			d->boost = 0;
 	}
 	observe_time(d, cfg, ts);
-	look(d, cfg, ts, x, &v);
+	look(d, cfg, season__clock(&cfg->season, ts), x, &v);
 	d->expected = (float)v.fcast;
 	d->sigma = (float)v.sigma;
 	d->z = (float)v.z;

@@ -11,6 +11,7 @@
  */
 #include <math.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/season_int.h"
 
@@ -21,6 +22,7 @@ void season__default_config(struct season_config *cfg)
 	cfg->select = 0.8;
 	cfg->keep = 0.95;
 	cfg->err_days = 3;
+	cfg->local = false;
 	cfg->episode_gain = 0.25;
 }
 
@@ -116,6 +118,30 @@ static void terms(struct season *s, const struct season_pos *p, double *day, dou
 	*spread = (s->spread[a] * (1 - f) + s->spread[b] * f +
 		   bend(s, s->mode == SEASON_WEEKLY ? s->kind[k] : s->day, a, b, f)) *
 		  s->unit;
+}
+
+/* The zone's offset is looked up once per CLOCK_SLICE_S of time on each
+ * thread (zones change offset on the quarter hour at the finest), so a
+ * replay of many series keeps to a few lookups an hour of its data. */
+#define CLOCK_SLICE_S 900
+
+double season__clock(const struct season_config *cfg, double ts)
+{
+	static _Thread_local double from = NAN;
+	static _Thread_local long offset;
+	double slice;
+	struct tm tm;
+	time_t t;
+
+	if (!cfg->local || !isfinite(ts))
+		return ts;
+	slice = floor(ts / CLOCK_SLICE_S) * CLOCK_SLICE_S;
+	if (slice != from) {
+		t = (time_t)slice;
+		offset = localtime_r(&t, &tm) ? tm.tm_gmtoff : 0;
+		from = slice;
+	}
+	return ts + (double)offset;
 }
 
 void season__view(struct season *s, double ts, struct season_pos *p, double *day, double *week,

@@ -84,6 +84,7 @@ struct season_config {
 	double err_days;   /* memory of the error comparison, in days of points */
 	double episode_gain; /* share of the gain a point within an episode teaches, once the
 			      * profiles are EPISODE_GAIN_AFTER_S old */
+	bool local;	     /* keep the profiles in the process's time zone (TZ), not UTC */
 };
 
 /* Age of the profiles from which a point within an episode teaches them at
@@ -93,6 +94,11 @@ struct season_config {
 
 /* Sets the defaults. */
 void season__default_config(struct season_config *cfg);
+
+/* ts (s since the epoch) on the clock the profiles keep: ts itself in UTC,
+ * else ts plus the offset of the process's time zone (TZ) at ts, so that a
+ * working day's 09:00 stays in its bin across a daylight-saving change. */
+double season__clock(const struct season_config *cfg, double ts);
 
 /* Starts empty profiles. */
 void season__init(struct season *s);

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* Configuration: defaults, file beneath flags, every error class naming its
- * key path, the permission check, sizes, the identity filters. Printing the
- * config, the example file and exit codes: test_config_print.c. */
+ * key path, the permission check, sizes, the identity filters, the
+ * profiles' time zone. Printing the config, the example file and exit codes:
+ * test_config_print.c. */
 #define _GNU_SOURCE
+#include <time.h>
+
 #include "config_run.h"
 
 /* Loads a file of text (mode 0644) and expects exit 2 with msg on stderr,
@@ -176,6 +179,12 @@ static void test_file_errors(void)
 	expect_file_error("{\"model\": {\"features\": [\"rps\", \"rps\"]}}",
 			  "model.features[1]: 'rps' is listed twice");
 	expect_file_error("{\"interval_s\": 1, \"interval_s\": 2}", "interval_s: duplicate key");
+	/* A zone glibc does not find would silently be UTC. */
+	expect_file_error("{\"detector\": {\"timezone\": \"Mars/Olympus\"}}",
+			  "detector.timezone: no time zone 'Mars/Olympus' (no file "
+			  "/usr/share/zoneinfo/Mars/Olympus); give \"UTC\", \"local\" or a name");
+	expect_file_error("{\"detector\": {\"timezone\": \"../../etc/passwd\"}}",
+			  "detector.timezone: no time zone '../../etc/passwd'");
 
 	/* Out of range. */
 	expect_file_error("{\"interval_s\": 0}",
@@ -445,6 +454,23 @@ static void test_identity_keys(void)
 	CHECK(a.service_idle_s == 0);
 }
 
+/* detector.timezone: UTC keeps the profiles on UTC; a zone becomes the
+ * process's TZ, which only the profiles read. */
+static void test_timezone(void)
+{
+	const char *p = put("tz.json", "{\"detector\": {\"timezone\": \"Europe/Berlin\"}}", 0644);
+	struct config cfg;
+
+	CHECK(load(&cfg, NULL) == 0);
+	CHECK(!strcmp(cfg.timezone, "UTC") && !cfg.core.detect.season.local);
+	CHECK(load(&cfg, "-c", p, NULL) == 0);
+	CHECK(!strcmp(cfg.timezone, "Europe/Berlin") && cfg.core.detect.season.local);
+	CHECK(getenv("TZ") && !strcmp(getenv("TZ"), "Europe/Berlin"));
+	CHECK(season__clock(&cfg.core.detect.season, 1774746000.0) == 1774746000.0 + 7200);
+	unsetenv("TZ");
+	tzset();
+}
+
 int main(void)
 {
 	config_run_start();
@@ -456,6 +482,7 @@ int main(void)
 	test_permissions();
 	test_identity_keys();
 	test_sizes();
+	test_timezone();
 	config_run_end();
 	return check_done("test_config");
 }

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* The detector on weekly cycles (core/week.c): business weeks quiet after
  * two weeks at 10 s to 1 h, with noise and without, whatever day they
- * start on; a holiday; a week whose every day has its own swing. */
+ * start on; a holiday; a week whose every day has its own swing; a week
+ * in its users' hours across a daylight-saving change. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "detect_run.h"
 #include "rng.h"
@@ -252,6 +255,59 @@ static void test_second_weekend(void)
 	CHECK(r.mismatch == 0 && r.stale == 0);
 }
 
+/* The offset of the process's zone (TZ) from UTC at ts, s. */
+static double zone_offset(double ts)
+{
+	time_t t = (time_t)ts;
+	struct tm tm;
+
+	return localtime_r(&t, &tm) ? (double)tm.tm_gmtoff : 0;
+}
+
+#define MARCH_1	      1772323200.0 /* 2026-03-01 00:00 UTC, a Sunday */
+#define SPRING_CHANGE 1774746000.0 /* 2026-03-29 01:00 UTC: Europe/Berlin goes to UTC+2 */
+
+/* Alerts after the change, over three series of seven weeks at 5 min of
+ * the business week in Berlin hours, the profiles in UTC or in the zone. */
+static int users_zone_alerts(bool local)
+{
+	struct detect d;
+	struct run r = { 0 };
+	struct rng g = { 31 };
+	double ts;
+	int i, s, before, late = 0;
+
+	cfg.season.local = local;
+	for (s = 0; s < 3; s++) {
+		detect__init(&d);
+		for (i = 0, ts = MARCH_1; i < 49 * 288; i++, ts += 300) {
+			before = r.starts;
+			feed(&d, &r, ts,
+			     business(ts + zone_offset(ts)) * (1 + 0.05 * rng_normal(&g)));
+			late += ts >= SPRING_CHANGE && r.starts > before;
+		}
+	}
+	cfg.season.local = false;
+	CHECK(r.mismatch == 0 && r.stale == 0);
+	return late;
+}
+
+/* Traffic that keeps its users' hours moves by an hour in UTC at a
+ * daylight-saving change: with the profiles in UTC the week's ramps then
+ * come early for weeks and alert; with them in the users' zone
+ * (detector.timezone) nothing moves. Without the zone's file (Debian's
+ * tzdata) TZ falls back to UTC, and the first check fails. */
+static void test_users_zone(void)
+{
+	setenv("TZ", "Europe/Berlin", 1);
+	tzset();
+	CHECK(zone_offset(SPRING_CHANGE - 1) == 3600 && zone_offset(SPRING_CHANGE) == 7200);
+	CHECK(users_zone_alerts(false) >= 5);
+	CHECK(users_zone_alerts(true) == 0);
+	unsetenv("TZ");
+	tzset();
+}
+
 int main(void)
 {
 	detect__default_config(&cfg);
@@ -260,5 +316,6 @@ int main(void)
 	test_holiday();
 	test_varied_week();
 	test_second_weekend();
+	test_users_zone();
 	return check_done("test_week");
 }
