@@ -58,6 +58,11 @@ put typo.json 0644 '{"output": {"rotat_size": 1048576}}'
 expect_exit 2 "output.rotat_size: unknown key (did you mean rotate_size?)" "$TT_BIN" -c "$WORK/typo.json"
 put range.json 0644 '{"interval_s": 0}'
 expect_exit 2 "interval_s: expected a number from 0.1 to 3600, got 0" "$TT_BIN" -c "$WORK/range.json" --check-config
+put tz.json 0644 '{"detector": {"timezone": "Nowhere/Atlantis"}}'
+expect_exit 2 "detector.timezone: no time zone 'Nowhere/Atlantis' (no file /usr/share/zoneinfo/Nowhere/Atlantis)" \
+	"$TT_BIN" -c "$WORK/tz.json" --check-config
+put berlin.json 0644 '{"detector": {"timezone": "Europe/Berlin"}}'
+expect_exit 0 "telltale: config OK ($WORK/berlin.json)" "$TT_BIN" --check-config -c "$WORK/berlin.json"
 put broken.json 0644 '{
   "interval_s": 2
   "host": "x"
