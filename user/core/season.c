@@ -122,8 +122,12 @@ static void terms(struct season *s, const struct season_pos *p, double *day, dou
 
 /* The zone's offset is looked up once per CLOCK_SLICE_S of time on each
  * thread (zones change offset on the quarter hour at the finest), so a
- * replay of many series keeps to a few lookups an hour of its data. */
+ * replay of many series keeps to a few lookups an hour of its data. The
+ * zone is the process's, set once (cli/config.c). */
 #define CLOCK_SLICE_S 900
+/* Beyond this many seconds from the epoch (31,000 years) a time is no
+ * time_t's: such a point keeps UTC (and has no time of day, locate()). */
+#define CLOCK_MAX_S 1e12
 
 double season__clock(const struct season_config *cfg, double ts)
 {
@@ -133,7 +137,7 @@ double season__clock(const struct season_config *cfg, double ts)
 	struct tm tm;
 	time_t t;
 
-	if (!cfg->local || !isfinite(ts))
+	if (!cfg->local || !(fabs(ts) < CLOCK_MAX_S))
 		return ts;
 	slice = floor(ts / CLOCK_SLICE_S) * CLOCK_SLICE_S;
 	if (slice != from) {

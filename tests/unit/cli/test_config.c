@@ -467,6 +467,7 @@ static void test_timezone(void)
 	CHECK(!strcmp(cfg.timezone, "Europe/Berlin") && cfg.core.detect.season.local);
 	CHECK(getenv("TZ") && !strcmp(getenv("TZ"), "Europe/Berlin"));
 	CHECK(season__clock(&cfg.core.detect.season, 1774746000.0) == 1774746000.0 + 7200);
+	CHECK(season__clock(&cfg.core.detect.season, 1e60) == 1e60); /* no time_t's */
 	unsetenv("TZ");
 	tzset();
 }
