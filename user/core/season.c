@@ -186,6 +186,11 @@ void season__view(struct season *s, double ts, struct season_pos *p, double *day
 	*spread = s->v_spread;
 }
 
+bool season__day_known(const struct season *s, const struct season_pos *p)
+{
+	return p->ok && s->day[p->dbin] != EMPTY;
+}
+
 double season__unsure_alt(const struct season *s, const struct season_pos *p)
 {
 	if (!s->w_days[0] || !s->w_days[1] || vote_firm(s, weekday(p->dn)))
@@ -313,10 +318,31 @@ void season__learn(struct season *s, const struct season_config *cfg, const stru
 		s->part = SEASON_PART_DAY | SEASON_PART_WEEK;
 }
 
-void season__select(struct season *s, const struct season_config *cfg, double e_flat,
-		    double e_day, double e_week, double weight, double age)
+/* Squares weigh the few large misses a level alone makes at every daily
+ * ramp (which is where it would alert) far above the noise all share, and
+ * the bound keeps one outlier from deciding. It is one bound for the three
+ * (the smaller of the level's and the profiles' scales): bounded at each
+ * forecast's own scale, a profile's misses at a step's corners, where its
+ * scale is its bin's spread and bend, weighed far more than the level's
+ * misses of the whole step, and a daily jump from 20 to 80 in 1 % noise kept
+ * the level forecast and alerted every day for a week. */
+#define SELECT_CLIP 10
+
+static double sq_bounded(double e, double lim)
 {
+	e = fmax(-lim, fmin(lim, e));
+	return e * e;
+}
+
+void season__select(struct season *s, const struct season_config *cfg, double e_flat,
+		    double e_day, double e_week, double scale, double weight, double age)
+{
+	double lim = SELECT_CLIP * scale;
 	bool day, week;
+
+	e_flat = sq_bounded(e_flat, lim);
+	e_day = sq_bounded(e_day, lim);
+	e_week = sq_bounded(e_week, lim);
 
 	/* In their first day the profiles hold the hours already past and
 	 * nothing after: their forecasts are no forecasts yet, only the

@@ -92,6 +92,9 @@ struct season_config {
  * which is an episode every day while young, is learnt at all. */
 #define EPISODE_GAIN_AFTER_S (3 * 86400)
 
+/* The day profile's bin of p holds a value (has had a lesson). */
+bool season__day_known(const struct season *s, const struct season_pos *p);
+
 /* Sets the defaults. */
 void season__default_config(struct season_config *cfg);
 
@@ -140,10 +143,11 @@ void season__learn(struct season *s, const struct season_config *cfg, const stru
 		   double age, bool partial);
 
 /* Feeds the one-step errors of the level-only, daily and weekly forecasts
- * (clipped, each with its own level) and re-decides the mode; weight is the EWMA weight of
- * one point. age is the time since the first point, s. */
+ * (each with its own level; squared, bounded at SELECT_CLIP x scale) and
+ * re-decides the mode; weight is the EWMA weight of one point. age is the
+ * time since the first point, s. */
 void season__select(struct season *s, const struct season_config *cfg, double e_flat,
-		    double e_day, double e_week, double weight, double age);
+		    double e_day, double e_week, double scale, double weight, double age);
 
 /* "none", "daily", "weekly". */
 const char *season__mode_name(unsigned mode);

@@ -77,6 +77,52 @@ static void test_seasonal(void)
 	CHECK(r.mismatch == 0 && r.stale == 0);
 }
 
+/* The issue's daily jump (20, 80 from 12:00 to 18:00) with 1 % noise, and
+ * a working day's step (100 at night, 500 from 09:00 to 18:00, 350 over
+ * lunch) with 3 %: from the third day on no alert, at 5 min and 1 min. The
+ * day profile's lessons were clipped toward an empty bin's neighbours and
+ * the selection bounded each forecast's errors at its own scale: the level
+ * forecast stayed in force, and each alerted every day for a week. */
+static double jump(double ts)
+{
+	double h = fmod(ts, 86400) / 3600;
+
+	return h >= 12 && h < 18 ? 80 : 20;
+}
+
+static double workday(double ts)
+{
+	double h = fmod(ts, 86400) / 3600;
+
+	return 100 + (h >= 9 && h < 18 ? 400 : 0) - (h >= 12 && h < 13 ? 150 : 0);
+}
+
+static int alerts_from_day3(double (*shape)(double), double noise, int dt, uint64_t seed)
+{
+	struct detect d;
+	struct run r = { 0 };
+	struct rng g = { seed };
+	double ts = T0;
+	int i, n = 14 * 86400 / dt;
+
+	detect__init(&d);
+	for (i = 0; i < n; i++, ts += dt) {
+		if (i == 3 * 86400 / dt)
+			r.starts = 0;
+		feed(&d, &r, ts, shape(ts) * (1 + noise * rng_normal(&g)));
+	}
+	CHECK(d.season.mode != SEASON_NONE);
+	CHECK(r.mismatch == 0 && r.stale == 0);
+	return r.starts;
+}
+
+static void test_noisy_step(void)
+{
+	CHECK(alerts_from_day3(jump, 0.01, 300, 3) == 0);
+	CHECK(alerts_from_day3(workday, 0.03, 300, 4) == 0);
+	CHECK(alerts_from_day3(workday, 0.03, 60, 5) == 0);
+}
+
 /* Whether an alert at ts is where a cycle that is not learnt alerts: within
  * 90 minutes of a business day's ramps, or of a weekend's first or last
  * midnight. */
@@ -312,6 +358,7 @@ int main(void)
 {
 	detect__default_config(&cfg);
 	test_seasonal();
+	test_noisy_step();
 	test_seasonal_weeks();
 	test_holiday();
 	test_varied_week();
