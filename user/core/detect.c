@@ -468,16 +468,16 @@ static void learn_season(struct detect *d, const struct detect_config *cfg, doub
 	bool warm = warming(d, cfg);
 	double sf = MAD_TO_SIGMA * d->flat_scale, ss = MAD_TO_SIGMA * max2(d->scale, v->spread);
 	double term = d->mode == SEASON_WEEKLY ? v->week : v->day, cl = cfg->huber_k;
-	double rs = x - (*seasonal_level(d) + term), age = d->last_ts - d->season.t0, ppd;
+	double rs = x - (*seasonal_level(d) + term), age = d->last_ts - d->season.t0, ppd, weight;
 	double dev_day;
 
 	if (!cfg->seasonal || !v->pos.ok)
 		return;
 	ppd = d->dt > 0 ? 86400.0 / d->dt : 1;
+	weight = min2(1, seen_every(d, cfg, v) / max2(cfg->season.err_days * ppd, 50));
 	if (!episode || age < SELECT_IN_EPISODE_S) {
 		season__select(&d->season, &cfg->season, x - d->flat, x - d->level - v->day,
-			       x - d->wlevel - v->week, max2(min2(ss, sf), v->floor),
-			       min2(1, seen_every(d, cfg, v) / max2(cfg->season.err_days * ppd, 50)), age);
+			       x - d->wlevel - v->week, max2(min2(ss, sf), v->floor), weight, age);
 		d->mode = d->season.mode;
 	}
 	dev_day = x - d->slow;

@@ -330,7 +330,7 @@ void season__learn(struct season *s, const struct season_config *cfg, const stru
 
 static double sq_bounded(double e, double lim)
 {
-	e = fmax(-lim, fmin(lim, e));
+	e = max2(-lim, min2(lim, e));
 	return e * e;
 }
 
