@@ -318,6 +318,18 @@ static void surprise(const struct detect *d, const struct detect_config *cfg, do
 	*down = cfg->dir == DETECT_UP ? 0 : tail__surprise(&d->down, -z);
 }
 
+/* An adopted episode's shift, for one of the forecasts whose miss at the
+ * point is miss: none where that forecast explains the point, else the
+ * whole. A daily jump the day profile has learnt but that is not in force
+ * yet is an episode of the level forecast every day: its shift, adopted by
+ * every level alike, moved the daily forecast's off by the jump, whose
+ * misses then kept it from being chosen (a noise-free 1 h daily jump at
+ * 1 min alerted for days after its second). */
+static double own_shift(double shift, double miss)
+{
+	return fabs(miss) < 0.5 * fabs(shift) ? 0 : shift;
+}
+
 static void end_episode(struct detect *d, const struct detect_config *cfg, uint8_t how)
 {
 	d->last_end = how;
@@ -353,9 +365,9 @@ static void second_opinion(struct detect *d, const struct detect_config *cfg, do
 		/* A lasting change: its level becomes the normal one. */
 		double shift = d->ep_level - *level_in_force(d, cfg);
 
-		d->level += shift;
-		d->wlevel += shift;
-		d->flat += shift;
+		d->level += own_shift(shift, x - (d->level + v->day));
+		d->wlevel += own_shift(shift, x - (d->wlevel + v->week));
+		d->flat += own_shift(shift, x - d->flat);
 		/* And its noise: a series that was flat (stuck, idle) and is
 		 * noisy again, or whose noise grew for good, is judged by the
 		 * noise it has now, or it would start a new episode at once,

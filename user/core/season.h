@@ -23,11 +23,13 @@ enum season_mode {
 	SEASON_WEEKLY,	 /* level + the profile of the day's kind */
 };
 
-/* Where a timestamp falls in the profiles; season__locate fills it. */
+/* Where a timestamp falls in the profiles. season__view fills it all when it
+ * looks the terms up, and only dn and the bins when it reuses a view. */
 struct season_pos {
-	double day;   /* position in day bins, [0, bins) */
+	double at;    /* time of day in day bins, [0, bins) */
+	double day;   /* ... as a position among the bins' centres, [0, bins) */
 	int32_t dn;   /* day since the epoch */
-	int16_t dbin; /* nearest day bin, the one a point teaches */
+	int16_t dbin; /* the day bin it falls in, the one a point teaches */
 	int16_t wbin; /* ... of the same day: the week profile's bins end at midnight */
 	bool ok;      /* the series' interval allows profiles at all */
 };
@@ -122,8 +124,9 @@ void season__view(struct season *s, double ts, struct season_pos *p, double *day
 /* The other kind of day's weekly term at the last view, when the point's
  * day of the week has lately changed kind (its votes firm neither way: a
  * working week's second and third weekends, the same weekday a week after
- * a holiday): such a day may be either, and is judged by the nearer. Else
- * NAN. */
+ * a holiday), or the point is in its day's first hour, before the day's
+ * points can tell its kind (a holiday's midnight): such a point may be
+ * either, and is judged by the nearer. Else NAN. */
 double season__unsure_alt(const struct season *s, const struct season_pos *p);
 
 /* Teaches the profiles one point: dev_day = x less the level the day

@@ -74,22 +74,55 @@ static inline double blended(const struct season *s, int16_t cell, double mean, 
 	return old + gain * (mean - old);
 }
 
-/* Linear interpolation between the bin centres either side of pos; an empty
- * bin gives way to its neighbour. Returns false when both are empty. */
+/* A change between two bins this many times what either changes from its
+ * other neighbour is a step between them, not a slope through them. */
+#define STEP_RATIO 3
+
+/* The weight of bin b in a forecast f of the way from bin a's centre to
+ * b's, l and r their other neighbours: f, but within the half of a bin
+ * whose other side is flat next to a step, the bin's own value (0 or 1):
+ * a daily jump at a round time falls between two bins (season.c, shift()),
+ * and a line between their centres drew it as a ramp an hour wide, whose
+ * misses of a 1 h jump cost the day profile as much as the level's. */
+static inline double step_weight(int16_t l, int16_t a, int16_t b, int16_t r, double f)
+{
+	double jump = fabs((double)b - a);
+
+	if (l == EMPTY || a == EMPTY || b == EMPTY || r == EMPTY || !(jump > 0))
+		return f;
+	if (f < 0.5 && STEP_RATIO * fabs((double)a - l) < jump)
+		return 0;
+	if (f >= 0.5 && STEP_RATIO * fabs((double)r - b) < jump)
+		return 1;
+	return f;
+}
+
+/* Bin values a and b blended f of the way from a to b, held at a step
+ * (step_weight; l and r their other neighbours); an empty bin gives way to
+ * the other. Returns false when both are empty. */
+static inline bool blend_bins(int16_t l, int16_t a, int16_t b, int16_t r, double f, double unit,
+			      double *v)
+{
+	if (a == EMPTY && b == EMPTY)
+		return false;
+	if (a == EMPTY)
+		*v = b * unit;
+	else if (b == EMPTY)
+		*v = a * unit;
+	else {
+		f = step_weight(l, a, b, r, f);
+		*v = (a * (1 - f) + b * f) * unit;
+	}
+	return true;
+}
+
+/* The day table between the bin centres either side of pos (blend_bins). */
 static inline bool interp(const int16_t *tab, unsigned nb, double pos, double unit, double *v)
 {
 	unsigned a = wrap((unsigned)floor(pos), nb), b = wrap(a + 1, nb);
-	double f = pos - floor(pos);
 
-	if (tab[a] == EMPTY && tab[b] == EMPTY)
-		return false;
-	if (tab[a] == EMPTY)
-		*v = tab[b] * unit;
-	else if (tab[b] == EMPTY)
-		*v = tab[a] * unit;
-	else
-		*v = (tab[a] * (1 - f) + tab[b] * f) * unit;
-	return true;
+	return blend_bins(tab[wrap(a + nb - 1, nb)], tab[a], tab[b], tab[wrap(b + 1, nb)],
+			  pos - floor(pos), unit, v);
 }
 
 /* core/week.c */

@@ -20,20 +20,21 @@ double week__amp(const struct season *s, unsigned k, int32_t dn)
 
 /* Kind k's profile at pos, its swing above its lowest bin scaled by amp,
  * else the day profile's (unscaled: it is a deviation from another level)
- * where the kind has no value yet. Its last bin of a day holds to
- * midnight: the next day may be of the other kind. */
+ * where the kind has no value yet; held at steps as the day profile is
+ * (blend_bins). Its first and last bins hold to midnight: the day before
+ * or after may be of the other kind. */
 double week__term(const struct season *s, unsigned k, double pos, double d, double amp)
 {
 	unsigned nb = day_bins(s), a = (unsigned)floor(pos), b = a + 1 < nb ? a + 1 : a;
-	int16_t w[2] = { s->kind[k][a], s->kind[k][b] };
-	bool own = w[0] != EMPTY && w[1] != EMPTY && s->w_lo[k] != EMPTY;
+	unsigned l = a ? a - 1 : a, r = b + 1 < nb ? b + 1 : b, i;
+	const unsigned at[4] = { l, a, b, r };
+	int16_t w[4];
+	bool own = s->kind[k][a] != EMPTY && s->kind[k][b] != EMPTY && s->w_lo[k] != EMPTY;
 	double v = d, lo = s->w_lo[k] * s->unit;
 
-	if (w[0] == EMPTY)
-		w[0] = s->day[a];
-	if (w[1] == EMPTY)
-		w[1] = s->day[b];
-	interp(w, 2, pos - a, s->unit, &v);
+	for (i = 0; i < 4; i++)
+		w[i] = s->kind[k][at[i]] != EMPTY ? s->kind[k][at[i]] : s->day[at[i]];
+	blend_bins(w[0], w[1], w[2], w[3], pos - a, s->unit, &v);
 	return own ? lo + amp * (v - lo) : v;
 }
 
