@@ -34,6 +34,8 @@ echo "== a business week in its users' hours across daylight-saving changes (ben
 python3 bench/detection/dst.py --telltale "$OUT/telltale" || rc=1
 python3 bench/detection/dst.py --telltale "$OUT/telltale" --zone America/New_York || rc=1
 python3 bench/detection/dst.py --telltale "$OUT/telltale" --step 60 --seeds 5 || rc=1
+echo "== daily jumps at round times, no anomaly (bench/detection/jumps.py)"
+python3 bench/detection/jumps.py --telltale "$OUT/telltale" || rc=1
 echo
 if [ -x "$OUT/tools/scrape_bench" ]; then
 	echo "== scrape_bench"
