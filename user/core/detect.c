@@ -323,8 +323,8 @@ static void surprise(const struct detect *d, const struct detect_config *cfg, do
  * whole. A daily jump the day profile has learnt but that is not in force
  * yet is an episode of the level forecast every day: its shift, adopted by
  * every level alike, moved the daily forecast's off by the jump, whose
- * misses then kept it from being chosen (a noise-free 1 h daily jump at
- * 1 min alerted for days after its second). */
+ * misses then kept it from being chosen (a noise-free 6 h daily jump at
+ * 1 min alerted on its third, fourth and fifth days). */
 static double own_shift(double shift, double miss)
 {
 	return fabs(miss) < 0.5 * fabs(shift) ? 0 : shift;

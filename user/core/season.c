@@ -4,12 +4,13 @@
  * their width (so hourly data lands on the centres of 1 h bins); a denser
  * one has them start there (shift()). The forecast interpolates linearly
  * between the two nearest centres, except next to a step between two bins
- * (season_int.h, step_weight()), and a point teaches the bin it falls in. Points are summed per
- * bin and folded in once the series leaves the bin: at 1 s a bin gets one
- * lesson of 1,800 points a day instead of 1,800 lessons too small for an
- * int16 step, and at 5 min or 1 h a lesson is a point or a few. The kinds
- * of day (core/week.c) keep a day's bin means until the day ends, in the
- * day's own bins (its last holds to midnight), and learn them all at once.
+ * (season_int.h, step_weight()), and a point teaches the bin it falls in.
+ * Points are summed per bin and folded in once the series leaves the bin: at
+ * 1 s a bin gets one lesson of 1,800 points a day instead of 1,800 lessons
+ * too small for an int16 step, and at 5 min or 1 h a lesson is a point or a
+ * few. The kinds of day (core/week.c) keep a day's bin means until the day
+ * ends, in the day's own bins (its first and last hold to midnight), and
+ * learn them all at once.
  */
 #include <math.h>
 #include <string.h>
