@@ -130,7 +130,7 @@ static void terms(struct season *s, const struct season_pos *p, double *day, dou
 	/* The kinds' days end at midnight: their positions do not wrap. */
 	double d = 0, f = p->day - floor(p->day), wpos = max2(0, p->at - shift(s));
 
-	interp(s->day, nb, p->day, s->unit, &d);
+	interp(s->day, s->spread, nb, p->day, s->unit, &d);
 	*day = d;
 	*week = week__term(s, k, wpos, d, week__amp(s, k, p->dn));
 	s->v_alt = (float)week__term(s, !k, wpos, d, 1);

@@ -75,33 +75,46 @@ static inline double blended(const struct season *s, int16_t cell, double mean, 
 }
 
 /* A change between two bins this many times what either changes from its
- * other neighbour is a step between them, not a slope through them. */
+ * other neighbour is a step between them, not a slope through them; a bin
+ * this many times its spread above (or below) both neighbours is a pulse. */
 #define STEP_RATIO 3
 
-/* The weight of bin b in a forecast f of the way from bin a's centre to
- * b's, l and r their other neighbours: f, but within the half of a bin
- * whose other side is flat next to a step, the bin's own value (0 or 1):
- * a daily jump at a round time falls between two bins (season.c, shift()),
- * and a line between their centres drew it as a ramp an hour wide, whose
- * misses of a 1 h jump cost the day profile as much as the level's. */
-static inline double step_weight(int16_t l, int16_t a, int16_t b, int16_t r, double f)
+/* Bin x holds its value over its half toward bin in (out its other
+ * neighbour, spread its mean |residual|): when the change to in is a step,
+ * its other side flat, or when x is a pulse that stands clear of both. */
+static inline bool held(int16_t out, int16_t x, int16_t in, double spread)
 {
-	double jump = fabs((double)b - a);
+	double jump = fabs((double)in - x), side = fabs((double)x - out);
 
-	if (l == EMPTY || a == EMPTY || b == EMPTY || r == EMPTY || !(jump > 0))
+	return STEP_RATIO * side < jump ||
+	       (((double)x - out) * ((double)x - in) > 0 && fmin(side, jump) > STEP_RATIO * spread);
+}
+
+/* The weight of bin b in a forecast f of the way from bin a's centre to
+ * b's, l and r their other neighbours, sa and sb their spreads: f, except
+ * where a bin holds its value (held(): 0 or 1). A daily jump at a round
+ * time falls between two bins (season.c, shift()), and a line between their
+ * centres drew it as a ramp an hour wide, whose misses of a 1 h jump cost
+ * the day profile as much as the level's; a 30 min nightly job, one bin
+ * high, was a triangle, and alerted every night. */
+static inline double step_weight(int16_t l, int16_t a, int16_t b, int16_t r, double f,
+				 double sa, double sb)
+{
+	if (l == EMPTY || a == EMPTY || b == EMPTY || r == EMPTY || a == b)
 		return f;
-	if (f < 0.5 && STEP_RATIO * fabs((double)a - l) < jump)
+	if (f < 0.5 && held(l, a, b, sa))
 		return 0;
-	if (f >= 0.5 && STEP_RATIO * fabs((double)r - b) < jump)
+	if (f >= 0.5 && held(r, b, a, sb))
 		return 1;
 	return f;
 }
 
-/* Bin values a and b blended f of the way from a to b, held at a step
- * (step_weight; l and r their other neighbours); an empty bin gives way to
- * the other. Returns false when both are empty. */
+/* Bin values a and b blended f of the way from a to b, held at a step or
+ * a pulse (step_weight; l and r their other neighbours, sa and sb their
+ * spreads); an empty bin gives way to the other. Returns false when both
+ * are empty. */
 static inline bool blend_bins(int16_t l, int16_t a, int16_t b, int16_t r, double f, double unit,
-			      double *v)
+			      double sa, double sb, double *v)
 {
 	if (a == EMPTY && b == EMPTY)
 		return false;
@@ -110,19 +123,21 @@ static inline bool blend_bins(int16_t l, int16_t a, int16_t b, int16_t r, double
 	else if (b == EMPTY)
 		*v = a * unit;
 	else {
-		f = step_weight(l, a, b, r, f);
+		f = step_weight(l, a, b, r, f, sa, sb);
 		*v = (a * (1 - f) + b * f) * unit;
 	}
 	return true;
 }
 
-/* The day table between the bin centres either side of pos (blend_bins). */
-static inline bool interp(const int16_t *tab, unsigned nb, double pos, double unit, double *v)
+/* The day table between the bin centres either side of pos (blend_bins),
+ * spread its bins' spreads. */
+static inline bool interp(const int16_t *tab, const uint16_t *spread, unsigned nb, double pos,
+			  double unit, double *v)
 {
 	unsigned a = wrap((unsigned)floor(pos), nb), b = wrap(a + 1, nb);
 
 	return blend_bins(tab[wrap(a + nb - 1, nb)], tab[a], tab[b], tab[wrap(b + 1, nb)],
-			  pos - floor(pos), unit, v);
+			  pos - floor(pos), unit, spread[a], spread[b], v);
 }
 
 /* core/week.c */

@@ -34,7 +34,7 @@ double week__term(const struct season *s, unsigned k, double pos, double d, doub
 
 	for (i = 0; i < 4; i++)
 		w[i] = s->kind[k][at[i]] != EMPTY ? s->kind[k][at[i]] : s->day[at[i]];
-	blend_bins(w[0], w[1], w[2], w[3], pos - a, s->unit, &v);
+	blend_bins(w[0], w[1], w[2], w[3], pos - a, s->unit, s->spread[a], s->spread[b], &v);
 	return own ? lo + amp * (v - lo) : v;
 }
 

@@ -125,13 +125,14 @@ static void test_noisy_step(void)
 
 /* Daily jumps from 20 to 80 shorter than the issue's, at round times, 1 %
  * noise: an hour from 06:30, an hour from 21:00, three hours from 21:00 to
- * midnight, at 5 min and at 1 min, three seeds each: from the third day on
- * no alert. Bins centred on the hours and half hours mixed both sides of
- * each step, a line between their centres drew the jump as a ramp, the
- * first day's squared errors, bounded at the warm-up's scales, outweighed
- * the rest for days, and an adopted episode moved the day profile's level
- * with the level's: the level forecast stayed in force, and these raised
- * 5-10 alerts each in their two weeks (bench/detection/shapes.py and
+ * midnight, and a nightly job's 30 minutes from 02:00, at 5 min and at 1
+ * min, three seeds each: from the third day on no alert. Bins centred on
+ * the hours mixed both sides of each step, a line between their centres
+ * drew a jump as a ramp and a one-bin job as a triangle, the first day's
+ * squared errors, bounded at the warm-up's scales, outweighed the rest for
+ * days, and an adopted episode moved the day profile's level with the
+ * level's: the level forecast stayed in force, and these raised 5-10
+ * alerts each in their two weeks (bench/detection/jumps.py and
  * docs/detectors.md, "Short daily jumps"). */
 static double jump_from, jump_hours;
 
@@ -144,10 +145,10 @@ static double short_jump(double ts)
 
 static void test_short_jumps(void)
 {
-	static const double at[3][2] = { { 6.5, 1 }, { 21, 1 }, { 21, 3 } };
+	static const double at[4][2] = { { 6.5, 1 }, { 21, 1 }, { 21, 3 }, { 2, 0.5 } };
 	int j, seed, late = 0;
 
-	for (j = 0; j < 3; j++) {
+	for (j = 0; j < 4; j++) {
 		jump_from = at[j][0];
 		jump_hours = at[j][1];
 		for (seed = 1; seed <= 3; seed++) {
