@@ -39,6 +39,15 @@ SLOW_HOLD=8	# intervals the server stays slow
 # (Flap damping would multiply clear_n by 5; the episodes are spaced so the
 # flap count, +1 per firing and -1 % per interval, stays under its 2.5 limit.)
 RESOLVE_MAX=12
+# A host can stay disturbed after the slowdown ends: CI once saw the p99 of a
+# 1 ms server at 2.0, 2.9 and 2.2 ms in three of the first five intervals
+# after recovery, against at most 1.3 ms in warm-up here. The agent is right
+# to call that slow. The witness is the agent's own value of the alert's
+# metric against the highest the warm-up saw (the model's judgement is what
+# is under test): the bound counts from the last interval above it. A host
+# disturbed for NOISY_MAX intervals after recovery fails: the test cannot
+# judge there.
+NOISY_MAX=40
 GAP=10		# healthy intervals between episodes
 EPISODES=${ANOMALY_EPISODES:-3}
 DOUBLE=${ANOMALY_DOUBLE:-25}	# intervals at twice the load
@@ -94,6 +103,22 @@ anomalies_since() {
 	q '[$all[] | select(.type == "alert" and .kind == "anomaly" and mine and (.ts | t) > $a)]' \
 		--argjson a "$1"
 }
+# Highest value of a latency field (mean, p99) over the warm-up's full
+# intervals: what "back to normal" may look like on this host.
+warmup_max() {
+	q '[$all[] | select(.type == "metrics" and mine and .requests > 0 and (.ts | t) <= $b)
+	    | .latency_us[$f]] | .[3:] | max' --arg f "$1" --argjson b "$2"
+}
+# The last interval since $1 whose field $2 was above $3, 0 when none; 1 is
+# the interval holding the switch back, partial, not counted. (An interval's
+# metrics lines come before its host line.)
+last_disturbed() {
+	q '[$all[] | select(.type == "host" or (.type == "metrics" and mine)) | select((.ts | t) > $a)]
+	   | reduce .[] as $l ({k: 0, d: 0};
+		if $l.type == "host" then .k += 1
+		elif .k >= 1 and $l.latency_us[$f] > $max then .d = .k + 1 else . end) | .d' \
+		--argjson a "$1" --arg f "$2" --argjson max "$3"
+}
 server_lines() { q '[$all[] | select(.type == "metrics" and mine and .requests > 0)] | length'; }
 mean_rps() {
 	q '[$all[] | select(.type == "metrics" and mine and (.ts | t) > $a and (.ts | t) <= $b) | .rps]
@@ -126,6 +151,9 @@ done
 n=$(anomalies_since 0 | jq length)
 [ "$n" = 0 ] || fail "anomaly alert under steady load: $(anomalies_since 0 | jq -c '.[0]')"
 echo "ok: $(server_lines) intervals of steady load, no anomaly alert"
+wend=$(now)
+declare -A ENVELOPE=([mean]=$(warmup_max mean "$wend") [p99]=$(warmup_max p99 "$wend"))
+echo "warm-up's highest: mean ${ENVELOPE[mean]} us, p99 ${ENVELOPE[p99]} us"
 
 # 2. Slow at the same load.
 detected=()
@@ -156,17 +184,26 @@ for ep in $(seq $EPISODES); do
 	# Every anomaly that fired in the episode must resolve.
 	ids=$(anomalies_since "$sw" | jq -r '.[] | select(.state == "firing") | .id' | awk '!seen[$0]++')
 	for i in $ids; do
+		metric=$(anomalies_since "$sw" | jq -r --arg id "$i" 'map(select(.id == $id)) | .[0].metric')
+		f=${metric#latency_}
+		f=${f%_us}
+		[ -n "${ENVELOPE[$f]:-}" ] || fail "episode $ep: alert on $metric, expected a latency mean or p99"
 		while :; do
 			res=$(anomalies_since "$back" | jq -c --arg id "$i" 'map(select(.id == $id and .state == "resolved")) | .[0] // empty')
 			[ -n "$res" ] && break
-			[ "$(intervals "$back" "$(now)")" -le $((RESOLVE_MAX + 1)) ] ||
-				{ trace_since "$sw"; fail "episode $ep: alert $i not resolved within $RESOLVE_MAX intervals of recovery"; }
+			k=$(intervals "$back" "$(now)")
+			d=$(last_disturbed "$back" "$f" "${ENVELOPE[$f]}")
+			[ "$k" -le $((NOISY_MAX + 1)) ] ||
+				{ trace_since "$sw"; fail "episode $ep: alert $i not resolved; the host was still disturbed in interval $d after recovery ($metric above the warm-up's ${ENVELOPE[$f]}), too noisy to judge"; }
+			[ "$k" -le $((d + RESOLVE_MAX + 1)) ] ||
+				{ trace_since "$sw"; fail "episode $ep: alert $i not resolved within $RESOLVE_MAX intervals of recovery (last interval above the warm-up's $metric: $d)"; }
 			sleep $POLL
 		done
 		rts=$(jq -r .ts <<<"$res")
 		rk=$(intervals "$back" "$(jq -rn --arg s "$rts" '(($s[0:19] + "Z") | fromdateiso8601) + ($s[20:23] | tonumber) / 1000')")
-		echo "episode $ep: $(jq -r .metric <<<"$res") ($i) resolved in interval $rk after recovery"
-		[ "$rk" -le $RESOLVE_MAX ] || fail "episode $ep: resolved in interval $rk, more than $RESOLVE_MAX"
+		d=$(last_disturbed "$back" "$f" "${ENVELOPE[$f]}")
+		echo "episode $ep: $metric ($i) resolved in interval $rk after recovery (last interval above the warm-up's: $d)"
+		[ "$rk" -le $((d + RESOLVE_MAX)) ] || fail "episode $ep: resolved in interval $rk, more than $RESOLVE_MAX after $d"
 	done
 	# Same load: the agent's rate while slow is loadgen's (+-5 %: interval
 	# boundaries split requests unevenly).
