@@ -30,6 +30,7 @@ struct run {
 static void feed(struct detect *d, struct run *r, double ts, double x)
 {
 	bool was = detect__firing(d), refr = d->refractory > 0, warm = d->n >= cfg.warmup;
+	bool in_episode = d->firing;
 	float before = fmaxf(d->sum_up, d->sum_down);
 	double s = detect__update(d, &cfg, ts, x);
 	bool started = !was && detect__firing(d);
@@ -38,8 +39,8 @@ static void feed(struct detect *d, struct run *r, double ts, double x)
 	if (isnan(s))
 		return;
 	/* Only a point that adds evidence scores (or one that starts an
-	 * episode, whose sum then restarts). */
-	r->stale += s > 0 && !started && fmaxf(d->sum_up, d->sum_down) <= before;
+	 * episode, whose sum then restarts: a quiet one, core/recur.h, too). */
+	r->stale += s > 0 && !(!in_episode && d->firing) && fmaxf(d->sum_up, d->sum_down) <= before;
 	r->starts += started;
 	r->high += s >= DETECT_THRESHOLD;
 	if (!was && !refr && warm) {

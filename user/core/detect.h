@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/recur.h"
 #include "core/season.h"
 #include "core/tail.h"
 
@@ -31,6 +32,10 @@ enum detect_dir {
 /* What started an episode. */
 #define DETECT_SPIKE 0x1 /* one point surprising enough on its own */
 #define DETECT_SHIFT 0x2 /* surprise summed over several points */
+
+#define DETECT_EP_RISE 0x1  /* the episode in progress is a rise */
+#define DETECT_EP_QUIET 0x2 /* ... recurs at its time of day: no alert (core/recur.h) */
+#define DETECT_EP_RUN_ENDED 0x4 /* ... had a point the normal state explains */
 
 /* How the last episode ended. */
 #define DETECT_END_EXPLAINED 1 /* the normal state explained calm_n points in a row */
@@ -96,16 +101,19 @@ struct detect {
 		uint32_t calm_run;   /* explained points in a row, in an episode */
 		uint32_t refractory; /* points left with no new episode, after one */
 	};
-	uint32_t gaps;	  /* missing points seen */
-	uint32_t restarts; /* warm-ups restarted by a long gap */
+	uint16_t gaps;	  /* missing points seen, saturating */
+	uint16_t restarts; /* warm-ups restarted by a long gap, saturating */
+	struct recur recur; /* the last short episodes' starts */
 	uint8_t firing;	  /* an episode is in progress */
 	uint8_t why;	  /* DETECT_SPIKE or DETECT_SHIFT: what started it */
+	uint8_t ep_kind;  /* DETECT_EP_* of the episode in progress */
 	uint8_t adopted;  /* episodes ended by adopting their level, saturating */
 	uint8_t last_end; /* DETECT_END_* of the last episode, 0 before one */
 	uint8_t mode;	  /* season.mode, kept here where every point looks */
 	uint8_t rewarm;	  /* points left re-learning the level after a long gap */
-	uint8_t rewarm_blind; /* ... not judged: the level started again */
-	uint8_t fraction; /* a value so far was not a whole number */
+	/* Bits, so that recur fits within the 8 KiB a service may take. */
+	uint8_t rewarm_blind : 1; /* ... not judged: the level started again */
+	uint8_t fraction : 1;	  /* a value so far was not a whole number */
 	/* Last, so its header shares cache lines with the fields above and its
 	 * tables, touched once a minute at 1 s, stay out of the way. */
 	struct season season;
