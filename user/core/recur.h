@@ -4,8 +4,9 @@
  * 10 to 60 minutes at the same hour every day (a backup, a report, a cache
  * refresh) is too narrow for the profiles' 30 min bins to draw: a 15 min
  * job is half a bin, so it stays an episode every day. Once two such
- * episodes in the same direction started at that time of day, one to three
- * days before, the next is a schedule's and not an anomaly: it runs as an
+ * episodes in the same direction started at that time of day, one to seven
+ * days before (a job on working days only is as due on Monday as on
+ * Tuesday), the next is a schedule's and not an anomaly: it runs as an
  * episode (the state does not learn it as normal) but raises no alert and
  * costs no budget. A one-point spike is not a job and never counts, nor is
  * an episode an hour long or more, which the profiles can learn.
@@ -22,8 +23,8 @@
 #define RECUR_MAX_S 3600
 /* A start this near (s) to an earlier one's time of day recurs. */
 #define RECUR_WINDOW_S 5400
-/* ... when the earlier one was at most this many days before. */
-#define RECUR_DAYS 3
+/* ... when the earlier ones were at most this many days before. */
+#define RECUR_DAYS 7
 
 /* The last two short episodes' starts (4 bytes: every series has one). */
 struct recur {

@@ -92,6 +92,28 @@ static void test_daily_job(void)
 	CHECK(late == 0);
 }
 
+/* The job on working days only (T0 is a Thursday): Monday's run, three
+ * days after Friday's, is as due as Tuesday's. */
+static double weekday_job(double ts)
+{
+	int dow = (int)(floor(ts / DAY) + 3) % 7; /* 0 = Monday */
+
+	return dow < 5 ? job(ts) : 20;
+}
+
+static void test_weekday_job(void)
+{
+	int per_day[DAYS], seed;
+
+	job_at = 9;
+	job_min = 15;
+	for (seed = 1; seed <= 3; seed++) {
+		run_days(weekday_job, 300, (uint64_t)(50 + seed), per_day, NULL);
+		CHECK(sum_days(per_day, 0, DAYS) <= 2);
+		CHECK(sum_days(per_day, 2, DAYS) == 0);
+	}
+}
+
 /* A one-point spike at 00:01 every day, at 1 min: no job (a spike may be the
  * anomaly that recurs, and then someone wants to hear of it), so it goes on
  * alerting at the budget's rate after its second day. */
@@ -152,18 +174,18 @@ static void test_recur_rules(void)
 	/* Within 90 minutes of their time of day (in 4 min steps). */
 	CHECK(recur__due(&r, t + 85 * 60, true) && recur__due(&r, t - 85 * 60, true));
 	CHECK(!recur__due(&r, t + 95 * 60, true) && !recur__due(&r, t - 95 * 60, true));
-	/* Both must lie 1 to 3 days back. */
-	CHECK(recur__due(&r, t + DAY, true));
-	CHECK(!recur__due(&r, t + 2 * DAY, true));
+	/* Both must lie 1 to RECUR_DAYS days back. */
+	CHECK(recur__due(&r, t + (RECUR_DAYS - 2) * DAY, true));
+	CHECK(!recur__due(&r, t + (RECUR_DAYS - 1) * DAY, true));
 	CHECK(!recur__due(&r, t - DAY, true));
 	/* An hour long is for the profiles to learn; a new start replaces the
 	 * older one. */
 	recur__note(&r, t - 3 * DAY, 3600, true);
 	CHECK(recur__due(&r, t, true));
-	CHECK(!recur__due(&r, t + 2 * DAY, true));
+	CHECK(!recur__due(&r, t + (RECUR_DAYS - 1) * DAY, true));
 	recur__note(&r, t, 1200, true);
-	CHECK(recur__due(&r, t + 2 * DAY, true));
-	CHECK(!recur__due(&r, t + 3 * DAY, true));
+	CHECK(recur__due(&r, t + (RECUR_DAYS - 1) * DAY, true));
+	CHECK(!recur__due(&r, t + RECUR_DAYS * DAY, true));
 	/* A drop in place of the older: a rise is not due. */
 	recur__note(&r, t + DAY, 1200, false);
 	CHECK(!recur__due(&r, t + 2 * DAY, true));
@@ -174,6 +196,7 @@ int main(void)
 	detect__default_config(&cfg);
 	test_recur_rules();
 	test_daily_job();
+	test_weekday_job();
 	test_daily_spike();
 	test_other_hours();
 	return check_done("test_recur");
