@@ -11,6 +11,45 @@
 
 #include "core/detect_int.h"
 
+/* fmin without libm's NaN rules, as max2 (detect_int.h). */
+static inline double min2(double a, double b)
+{
+	return a < b ? a : b;
+}
+
+/* Points closer than this (s) teach a series' profiles one in SAMPLE_EVERY
+ * while it has no cycle in force. */
+#define SAMPLE_DT 60
+#define SAMPLE_EVERY 8
+/* The highest score of a point within an episode or its refractory time:
+ * below DETECT_THRESHOLD also as `telltale score` writes it (4 decimals). */
+#define BUSY_MAX 0.4999
+
+static double clamp(double v, double lim)
+{
+	return v > lim ? lim : v < -lim ? -lim : v;
+}
+
+/* What one point looks like to the detector before it learns from it. */
+struct view {
+	struct season_pos pos;
+	double day, week;  /* seasonal terms, whatever the mode */
+	double sea;	   /* seasonal term in force */
+	double spread;	   /* the day bin's mean |residual| */
+	double fcast;	   /* forecast in force */
+	double sigma;	   /* its robust standard deviation */
+	double floor;	   /* the least any scale may be (resolution, level) */
+	unsigned stride;   /* the profiles see one point in this many */
+	bool looked;	   /* ... and this is one of them */
+	double z;
+};
+
+/* Still settling: the first warm-up, or re-learning the level after a gap. */
+static bool warming(const struct detect *d, const struct detect_config *cfg)
+{
+	return d->n < cfg->warmup || d->rewarm;
+}
+
 void detect__default_config(struct detect_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -80,76 +119,6 @@ const char *detect__why_name(uint8_t why)
 		return "shift";
 	}
 	return "";
-}
-
-static void start(struct detect *d, double ts, double x)
-{
-	d->level = d->flat = x;
-	d->wlevel = x;
-	d->slow = (float)x;
-	d->scale = d->flat_scale = 0;
-	d->prev = (float)x;
-	d->fraction |= x != floor(x);
-	d->expected = (float)x;
-	d->last_ts = ts;
-	d->sum_up = d->sum_down = 0;
-	d->firing = 0;
-	d->refractory = 0;
-	d->rewarm = 0;
-	d->n = 1;
-	if (!d->season.t0)
-		d->season.t0 = ts;
-}
-
-/* After a long silence the noise's scale, its tail and the cycles still
- * describe the series; the level may have moved. It goes on when the first
- * point lies within huber_k scales of it (one point is noisier than a level
- * averaged over many), else it starts again from that point. Either way the
- * next REWARM_POINTS points average into it; they are judged unless it
- * started again. So a series with outages is not blind for a whole warm-up
- * after each, nor for REWARM_POINTS when nothing moved. A series still in
- * its first warm-up starts that over. */
-static double restart_level(double old, double from_point, double scale,
-			    const struct detect_config *cfg)
-{
-	if (fabs(from_point - old) <= cfg->huber_k * MAD_TO_SIGMA * scale)
-		return old;
-	return from_point;
-}
-
-static void restart(struct detect *d, const struct detect_config *cfg, double ts, double x)
-{
-	float scale = d->scale, flat_scale = d->flat_scale, slow = d->slow;
-	double level = d->level, flat = d->flat, wlevel = d->wlevel, before;
-	uint32_t n = d->n;
-
-	if (d->restarts < UINT16_MAX)
-		d->restarts++;
-	start(d, ts, x);
-	if (n < cfg->warmup || !(scale > 0))
-		return;
-	d->scale = scale;
-	d->flat_scale = flat_scale;
-	d->slow = slow; /* a level over days: the profiles' base goes on */
-	d->n = n;
-	d->rewarm = REWARM_POINTS - 1;
-	before = !cfg->seasonal || !d->mode ? flat : d->mode == SEASON_WEEKLY ? wlevel : level;
-	d->flat = restart_level(flat, x, flat_scale, cfg);
-	/* The seasonal forecasts' levels are deseasonalised: the point less
-	 * what each profile expects at its time of day. */
-	if (cfg->seasonal && d->mode) {
-		struct season_pos pos;
-		double day, week, spread;
-
-		season__view(&d->season, season__clock(&cfg->season, ts), &pos, &day, &week,
-			     &spread);
-		if (pos.ok) {
-			d->level = restart_level(level, x - day, max2(scale, spread), cfg);
-			d->wlevel = restart_level(wlevel, x - week, max2(scale, spread), cfg);
-		}
-	}
-	/* Blind while the level of the forecast in force starts again. */
-	d->rewarm_blind = *level_in_force(d, cfg) != before;
 }
 
 /* Points are judged after the first warm-up, except while a level that
@@ -367,6 +336,151 @@ static double judge(struct detect *d, const struct detect_config *cfg, double x,
 	return rose ? score : 0;
 }
 
+/* The series' resolution, the smallest step seen between two points, is
+ * learnt after the point is judged, and only from a point that was no
+ * surprise, like everything else: learnt before, the first step of a series
+ * that never moved (a constant that steps from 5 to 10) was its own
+ * resolution, one scale, and never alerted; learnt from a surprising step,
+ * a count at 5 that moved to 8 for good judged the rest by a resolution of
+ * 3. Until it moves, a series of whole numbers (a count) has a resolution
+ * of 1: its first error after days at 0 is one count, not an alert. */
+static void learn_quantum(struct detect *d, const struct detect_config *cfg, double x, double z)
+{
+	double step = fabs(x - d->prev);
+
+	if (!d->fraction && x != floor(x))
+		d->fraction = 1;
+	if (step > 0 && step < d->quantum &&
+	    max2(tail__surprise(&d->up, z), tail__surprise(&d->down, -z)) < cfg->allowance)
+		d->quantum = (float)step;
+	d->prev = (float)x;
+}
+
+/* Points a view's terms stand for: one once a cycle is in force, stride
+ * while the profiles are only sampled (look()). */
+static double seen_every(const struct detect *d, const struct detect_config *cfg,
+			 const struct view *v)
+{
+	return cfg->seasonal && d->mode != SEASON_NONE ? 1 : v->stride;
+}
+
+/* What the profiles learn is each point's deviation from a level. The day
+ * profile's is a level of a day and a half, which leaves it the whole daily
+ * cycle: the forecast's own level (weight alpha a point: four hours at 5 min,
+ * 50 minutes at 1 min) follows most of the part of a cycle the profile does
+ * not know yet, and so hid that part from it for weeks (docs/detectors.md,
+ * "The day profile from the start"). The kinds of day of the week profile
+ * learn the point itself, less a base of their own that moves only between
+ * days (core/season.c): the slow level moves with a working week (a
+ * weekend lowers it over a day and a half). */
+#define SLOW_S (1.5 * 86400)
+/* The slow level is a float: below this weight (1 s data) its steps would
+ * round away on a smooth series. */
+#define SLOW_MIN_WEIGHT 1e-4
+
+/* The slow level's weight: the first warm-up's average, then time step /
+ * SLOW_S, also while a gap's restarted level re-learns. */
+static double slow_weight(const struct detect *d, const struct detect_config *cfg, double a)
+{
+	if (d->n < cfg->warmup)
+		return a;
+	return min2(cfg->alpha, max2(d->dt / SLOW_S, SLOW_MIN_WEIGHT));
+}
+
+/* The profiles learn from every point, also within an episode (a young
+ * series' daily cycle is an episode every day until its profile knows it):
+ * at full gain while young, then at episode_gain, clipped at huber_k scales.
+ * The selection sees episode points only in a series' first two weeks: later
+ * the profiles, learning the anomaly while the levels do not, won it there
+ * (test_lasting_changes: three level changes in two days took the weekly
+ * profile, which alerted the next day); from 3 days on instead,
+ * cityweek.py's first three weeks alerted on weekends 58 times, not 38. */
+#define SELECT_IN_EPISODE_S (14 * 86400)
+
+static void learn_season(struct detect *d, const struct detect_config *cfg, double x,
+			 const struct view *v, bool episode)
+{
+	bool warm = warming(d, cfg);
+	double sf = MAD_TO_SIGMA * d->flat_scale, ss = MAD_TO_SIGMA * max2(d->scale, v->spread);
+	double term = d->mode == SEASON_WEEKLY ? v->week : v->day, cl = cfg->huber_k;
+	double rs = x - (*seasonal_level(d) + term), age = d->last_ts - d->season.t0, ppd, weight;
+	double dev_day;
+
+	if (!cfg->seasonal || !v->pos.ok)
+		return;
+	ppd = d->dt > 0 ? 86400.0 / d->dt : 1;
+	weight = min2(1, seen_every(d, cfg, v) / max2(cfg->season.err_days * ppd, 50));
+	if (!episode || age < SELECT_IN_EPISODE_S) {
+		season__select(&d->season, &cfg->season, x - d->flat, x - d->level - v->day,
+			       x - d->wlevel - v->week, max2(min2(ss, sf), v->floor), weight, age);
+		d->mode = d->season.mode;
+	}
+	dev_day = x - d->slow;
+	if (!warm) {
+		rs = clamp(rs, cl * max2(ss, v->floor));
+		/* Each lesson at most huber_k scales from its profile's forecast,
+		 * once its bin has one: an empty bin's is its neighbours' line,
+		 * and clipped toward it a daily jump of 60 in 1 % noise taught its
+		 * bins 0.75 a day. */
+		if (season__day_known(&d->season, &v->pos))
+			dev_day = v->day + clamp(dev_day - v->day, cl * max2(ss, v->sigma));
+	}
+	season__learn(&d->season, &cfg->season, &v->pos, dev_day, x, x - d->wlevel, v->sigma, rs,
+		      fabs(d->level) + 8 * max2(ss, v->sigma), age,
+		      episode && age >= EPISODE_GAIN_AFTER_S);
+}
+
+/* Within a warm-up the averages take every point whole, but once the first
+ * WARM_CLIP_AFTER are in, a point teaches at most WARM_CLIP scales' worth: a
+ * first sample of 1e6 on a series of 100 +- 5 (a counter's reset) made the
+ * scale 15,000 and the detector blind for two days at 5 min; so wide a bound
+ * changes one alert in the corpora (docs/detectors.md). */
+#define WARM_CLIP_AFTER 10
+#define WARM_CLIP 50
+
+/* Outside an episode every part learns: the level, the scales and the tail
+ * (clipped: Huber), and the profiles. */
+static void learn(struct detect *d, const struct detect_config *cfg, double x,
+		  const struct view *v)
+{
+	bool warm = warming(d, cfg);
+	/* Points averaged so far: since the start, or since a gap's restart
+	 * (whose scales are kept and not taught by an unsettled level). */
+	double k = d->rewarm ? (double)(REWARM_POINTS - d->rewarm) : (double)d->n;
+	double a = warm ? max2(cfg->alpha, 1.0 / (k + 1)) : cfg->alpha;
+	double sa = d->rewarm ? 0 : warm ? max2(cfg->scale_alpha, 1.0 / d->n) : cfg->scale_alpha;
+	double sf = MAD_TO_SIGMA * d->flat_scale, ss = MAD_TO_SIGMA * max2(d->scale, v->spread);
+	double term = d->mode == SEASON_WEEKLY ? v->week : v->day;
+	double rf = x - d->flat, rs = x - (*seasonal_level(d) + term), cl = cfg->huber_k;
+	double rd = x - (d->level + v->day), rw = x - (d->wlevel + v->week);
+	double every = seen_every(d, cfg, v), k_clip = warm ? WARM_CLIP : cl;
+
+	if (!warm || d->n >= WARM_CLIP_AFTER) {
+		/* Huber: a point teaches at most k scales' worth. */
+		rf = clamp(rf, k_clip * max2(sf, v->floor));
+		rs = clamp(rs, k_clip * max2(ss, v->floor));
+		rd = clamp(rd, k_clip * max2(ss, v->floor));
+		rw = clamp(rw, k_clip * max2(ss, v->floor));
+	}
+	if (!warm) {
+		tail__learn(&d->up, v->z, cfg->tail_eta);
+		tail__learn(&d->down, -v->z, cfg->tail_eta);
+	}
+	learn_season(d, cfg, x, v, false);
+	d->flat += a * rf;
+	d->flat_scale += (float)(sa * (fabs(rf) - d->flat_scale));
+	/* The seasonal forecasts learn from points that saw their terms only:
+	 * on the others the terms read 0, and their levels would follow the
+	 * cycle itself (a 10 s business week never chose its profiles). */
+	if (cfg->seasonal && !v->looked)
+		return;
+	d->level += min2(1, a * every) * rd;
+	d->wlevel += min2(1, a * every) * rw;
+	d->slow += (float)(min2(1, slow_weight(d, cfg, a) * every) *
+			   clamp(x - v->day - d->slow, cl * max2(ss, v->floor)));
+	d->scale += (float)(min2(1, sa * every) * (fabs(rs) - d->scale));
+}
+
 double detect__update(struct detect *d, const struct detect_config *cfg, double ts, double x)
 {
 	struct view v;
@@ -378,11 +492,11 @@ double detect__update(struct detect *d, const struct detect_config *cfg, double 
 		return NAN;
 	}
 	if (!d->n) {
-		start(d, ts, x);
+		detect_start(d, ts, x);
 		return 0;
 	}
 	if (d->dt > 0 && ts - d->last_ts > cfg->gap_restart * d->dt) {
-		restart(d, cfg, ts, x);
+		detect_restart(d, cfg, ts, x);
 		return 0;
 	}
 	if (d->boost > 0 && ts > d->last_ts) {
@@ -399,10 +513,10 @@ double detect__update(struct detect *d, const struct detect_config *cfg, double 
 	if (judging(d, cfg))
 		score = judge(d, cfg, x, &v);
 	if (!d->firing)
-		detect_learn(d, cfg, x, &v);
+		learn(d, cfg, x, &v);
 	else
-		detect_learn_season(d, cfg, x, &v, true);
-	detect_learn_quantum(d, cfg, x, v.z);
+		learn_season(d, cfg, x, &v, true);
+	learn_quantum(d, cfg, x, v.z);
 	if (d->rewarm)
 		d->rewarm--;
 	if (d->n < UINT32_MAX)
