@@ -14,7 +14,8 @@ series at another time of day (5 h 7 min later per seed). Nothing in them
 is an anomaly: every alert after the second day is a false one, since the
 issue asks for none once a series has repeated twice. Printed: those
 alerts per duration, noise and interval, and in all. A 15 min jump is
-narrower than the profiles' 30 min bins, which cannot draw it."""
+narrower than the profiles' 30 min bins, which cannot draw it: it is quiet
+as a job's run at its time of day (user/core/recur.h)."""
 import argparse
 import concurrent.futures
 import random
