@@ -159,7 +159,16 @@ pid=$!
 sleep 0.3
 kill -KILL $pid
 wait $pid 2>/dev/null
-check_ends "$F"
+# The rotated generations were whole when they were rotated. The live file
+# may end in part of a line: a SIGKILL inside a write that spans two pages
+# stops it between them (the kernel checks for a fatal signal per page; CI
+# saw it once in many runs). The next run's open cuts that part off
+# (cut_torn_tail in user/out/sink.c), so every line below must be whole.
+for f in "$F".[0-9]*; do
+	case $f in *.tmp) ;; *) [ -e "$f" ] && check_ends "$f" ;; esac
+done
+[ "$(tail -c1 "$F" | od -An -c | tr -d ' ')" = '\n' ] ||
+	echo "note: the killed run's last write was cut between pages; the next run must cut it off"
 "$SINKFILL" --rotate-size 262144 --keep 99 "$F" 20000 >"$WORK/second.json" || fail "second run exited $?"
 for f in "$F".*; do
 	case $f in *.[0-9]*.gz) ;; *) fail "$f left behind after the second run" ;; esac

@@ -7,9 +7,24 @@ chmod 755 "$WORK"
 AGENT_PID=
 CLEANUPS=()
 
+# Stops an agent left running: SIGINT, and SIGKILL if it is still there
+# after 10 s. A background job of a shell starts with SIGINT ignored until
+# the agent installs its handler, so a SIGINT sent in its first moments is
+# lost, and a bare wait would hang the suite.
+reap_agent() {
+	local i
+	kill -INT "$1" 2>/dev/null || return 0
+	for i in $(seq 100); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+
 cleanup() {
 	local i
-	[ -n "$AGENT_PID" ] && kill -INT "$AGENT_PID" 2>/dev/null && wait "$AGENT_PID" 2>/dev/null
+	[ -n "$AGENT_PID" ] && reap_agent "$AGENT_PID"
 	for ((i = ${#CLEANUPS[@]} - 1; i >= 0; i--)); do eval "${CLEANUPS[$i]}" >/dev/null 2>&1; done
 	rm -rf "$WORK"
 }
@@ -65,6 +80,10 @@ set_env() {
 # Starts the agent with its lines in $WORK/agent.jsonl; returns once it has
 # attached (its first line is printed) the program set TT_SET names.
 start_agent() {
+	# The redirections below truncate an earlier agent's files only once
+	# the child runs: the loop once found the last agent's "attached" and
+	# returned before this one had started.
+	rm -f "$WORK/agent.jsonl" "$WORK/agent.err"
 	env $(set_env) "$TT_BIN" --interval 1 "$@" >"$WORK/agent.jsonl" 2>"$WORK/agent.err" &
 	AGENT_PID=$!
 	local i

@@ -40,7 +40,8 @@ static void feed(struct detect *d, struct run *r, double ts, double x)
 		return;
 	/* Only a point that adds evidence scores (or one that starts an
 	 * episode, whose sum then restarts: a quiet one, core/recur.h, too). */
-	r->stale += s > 0 && !(!in_episode && d->firing) && fmaxf(d->sum_up, d->sum_down) <= before;
+	r->stale += s > 0 && !started && !(!in_episode && d->firing) &&
+		    fmaxf(d->sum_up, d->sum_down) <= before;
 	r->starts += started;
 	r->high += s >= DETECT_THRESHOLD;
 	if (!was && !refr && warm) {

@@ -282,6 +282,19 @@ static void second_opinion(struct detect *d, const struct detect_config *cfg, do
 	}
 }
 
+/* A job's quiet run that outlasts any job's (RECUR_MAX_S) was no job: a
+ * deploy at the job's hour that doubles a latency for good would otherwise
+ * be adopted without an alert. It alerts now, and charges the budget. */
+static bool outlasted(struct detect *d, const struct detect_config *cfg)
+{
+	if (!d->firing || (d->ep_kind & (DETECT_EP_QUIET | DETECT_EP_RUN_ENDED)) != DETECT_EP_QUIET ||
+	    d->ep_len * d->dt < RECUR_MAX_S)
+		return false;
+	d->ep_kind &= (uint8_t)~DETECT_EP_QUIET;
+	d->boost += (float)cfg->budget_step;
+	return true;
+}
+
 static double judge(struct detect *d, const struct detect_config *cfg, double x,
 		    const struct view *v)
 {
@@ -305,6 +318,8 @@ static double judge(struct detect *d, const struct detect_config *cfg, double x,
 	 * best-threshold score 45.6 -> 50.8, mscloud's unchanged). */
 	if (busy)
 		score = min2(score, BUSY_MAX);
+	if (outlasted(d, cfg))
+		return DETECT_THRESHOLD;
 	if (!d->firing && d->refractory)
 		d->refractory--;
 	else if (!d->firing && sum >= cfg->level) {

@@ -3,8 +3,8 @@
  * 15 or 20 minutes every day, narrower than the profiles can draw, alerts
  * on its first days and then no more, at 5 min and at 1 min; a one-point
  * spike every day is no job and keeps alerting; an anomaly at another
- * hour, and the job moved to another hour, still alert; and the rules of
- * the remembered starts at their edges. */
+ * hour, the job moved to another hour, and a lasting shift at the job's
+ * hour still alert; and the rules of the remembered starts at their edges. */
 #include <math.h>
 #include <string.h>
 
@@ -158,6 +158,32 @@ static void test_other_hours(void)
 	moved_day = DAYS;
 }
 
+/* The job from 09:00 every day; from day 8 at 09:00 the series stays at 80
+ * for good (a deploy at the job's hour). Its run starts as the job's, quiet,
+ * and alerts once it has outlasted any job's run (an hour); before, it was
+ * adopted after 100 points without an alert. */
+static double job_then_shift(double ts)
+{
+	return ts >= T0 + 8 * DAY + 9 * 3600 ? 80 : job(ts);
+}
+
+static void test_shift_at_job_hour(void)
+{
+	int per_day[DAYS], seed, i, n;
+	double at[64], from = T0 + 8 * DAY + 9 * 3600;
+
+	job_at = 9;
+	job_min = 15;
+	for (seed = 1; seed <= 3; seed++) {
+		run_days(job_then_shift, 300, (uint64_t)(60 + seed), per_day, at);
+		n = sum_days(per_day, 0, DAYS);
+		for (i = 0; i < n && i < 64 && !(at[i] >= from && at[i] <= from + 3900); i++)
+			;
+		CHECK(i < n && i < 64);
+		CHECK(per_day[8] == 1);
+	}
+}
+
 /* The remembered starts at their edges. */
 static void test_recur_rules(void)
 {
@@ -197,6 +223,7 @@ int main(void)
 	test_recur_rules();
 	test_daily_job();
 	test_weekday_job();
+	test_shift_at_job_hour();
 	test_daily_spike();
 	test_other_hours();
 	return check_done("test_recur");
