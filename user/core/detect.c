@@ -224,6 +224,12 @@ static void end_episode(struct detect *d, const struct detect_config *cfg, uint8
 	d->refractory = cfg->refractory;
 }
 
+/* A job's run at its time of day is in progress (core/recur.h). */
+static bool in_quiet_run(const struct detect *d)
+{
+	return (d->ep_kind & (DETECT_EP_QUIET | DETECT_EP_RUN_ENDED)) == DETECT_EP_QUIET;
+}
+
 /* Within an episode (and its refractory time) a point is judged against the
  * better of two explanations: the normal state frozen at the episode's start,
  * and the episode's own level. So a level shift scores once, at its start;
@@ -255,7 +261,7 @@ static void second_opinion(struct detect *d, const struct detect_config *cfg, do
 	}
 	if (d->calm_run >= cfg->calm_n) {
 		end_episode(d, cfg, DETECT_END_EXPLAINED);
-	} else if (cfg->adopt && d->ep_len >= cfg->adopt) {
+	} else if (cfg->adopt && d->ep_len >= cfg->adopt && !in_quiet_run(d)) {
 		/* A lasting change: its level becomes the normal one. */
 		double shift = d->ep_level - *level_in_force(d, cfg);
 
@@ -284,11 +290,11 @@ static void second_opinion(struct detect *d, const struct detect_config *cfg, do
 
 /* A job's quiet run that outlasts any job's (RECUR_MAX_S) was no job: a
  * deploy at the job's hour that doubles a latency for good would otherwise
- * be adopted without an alert. It alerts now, and charges the budget. */
+ * be adopted without an alert. It alerts now, and charges the budget (until
+ * then it is not adopted: at 10 s, adopt points come before an hour). */
 static bool outlasted(struct detect *d, const struct detect_config *cfg)
 {
-	if (!d->firing || (d->ep_kind & (DETECT_EP_QUIET | DETECT_EP_RUN_ENDED)) != DETECT_EP_QUIET ||
-	    d->ep_len * d->dt < RECUR_MAX_S)
+	if (!d->firing || !in_quiet_run(d) || d->ep_len * d->dt < RECUR_MAX_S)
 		return false;
 	d->ep_kind &= (uint8_t)~DETECT_EP_QUIET;
 	d->boost += (float)cfg->budget_step;

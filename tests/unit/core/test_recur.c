@@ -63,22 +63,27 @@ static int sum_days(const int *per_day, int from, int to)
 	return n;
 }
 
-/* A job of 15 or 20 minutes from 09:00 or 02:15 every day, at 5 min and at
- * 1 min, three seeds: it alerts on its first two runs past the warm-up
- * (02:15 on the first day is in it at 5 min), no more, none from day 3.
+/* A job of 15 or 20 minutes from 09:00 or 02:15 every day, at 5 min, 1 min
+ * and 10 s (15 minutes only), three seeds: it alerts on its first two runs
+ * past the warm-up (02:15 on the first day is in it at 5 min), no more,
+ * none from day 3.
  * Before core/recur.c it alerted about every other day for two weeks, the
  * budget's rate (a 15 min job is half a 30 min bin: the profiles draw it
  * as half its height, and the level forecast stays in force). */
 static void test_daily_job(void)
 {
 	static const double at[2] = { 9, 2.25 }, len[2] = { 15, 20 };
-	static const int dts[2] = { 300, 60 };
+	static const int dts[3] = { 300, 60, 10 };
 	int per_day[DAYS], a, l, t, seed, first = 0, more = 0, late = 0;
 
 	for (a = 0; a < 2; a++)
 		for (l = 0; l < 2; l++)
-			for (t = 0; t < 2; t++)
+			for (t = 0; t < 3; t++)
 				for (seed = 1; seed <= 3; seed++) {
+					/* A run of adopt points is adopted before it
+					 * ends (20 minutes at 10 s): no job's. */
+					if (len[l] * 60 / dts[t] >= cfg.adopt)
+						continue;
 					job_at = at[a];
 					job_min = len[l];
 					run_days(job, dts[t], (uint64_t)(100 * a + 10 * l + t * 5 + seed),
@@ -87,7 +92,7 @@ static void test_daily_job(void)
 					more += sum_days(per_day, 0, DAYS) > 2;
 					late += sum_days(per_day, 3, DAYS);
 				}
-	CHECK(first == 24);
+	CHECK(first == 30);
 	CHECK(more == 0);
 	CHECK(late == 0);
 }
@@ -160,8 +165,9 @@ static void test_other_hours(void)
 
 /* The job from 09:00 every day; from day 8 at 09:00 the series stays at 80
  * for good (a deploy at the job's hour). Its run starts as the job's, quiet,
- * and alerts once it has outlasted any job's run (an hour); before, it was
- * adopted after 100 points without an alert. */
+ * and alerts once it has outlasted any job's run (an hour), at 5 min and at
+ * 10 s (where a job's run is not adopted at 100 points, 17 minutes); before,
+ * it was adopted without an alert. */
 static double job_then_shift(double ts)
 {
 	return ts >= T0 + 8 * DAY + 9 * 3600 ? 80 : job(ts);
@@ -174,8 +180,8 @@ static void test_shift_at_job_hour(void)
 
 	job_at = 9;
 	job_min = 15;
-	for (seed = 1; seed <= 3; seed++) {
-		run_days(job_then_shift, 300, (uint64_t)(60 + seed), per_day, at);
+	for (seed = 1; seed <= 4; seed++) {
+		run_days(job_then_shift, seed <= 2 ? 300 : 10, (uint64_t)(60 + seed), per_day, at);
 		n = sum_days(per_day, 0, DAYS);
 		for (i = 0; i < n && i < 64 && !(at[i] >= from && at[i] <= from + 3900); i++)
 			;
