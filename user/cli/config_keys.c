@@ -181,6 +181,9 @@ static const struct key detector_keys[] = {
 	    "Points after an episode during which no new one starts."),
 	U32("adopt", core.detect.adopt, 0, 1e6,
 	    "Points after which a lasting episode's level becomes the normal one (0 = never)."),
+	NUM("adopt_s", core.detect.adopt_s, 0, 1e9,
+	    "... and the least time (s) before it does: the longest a daily job's run may be "
+	    "and still be told from a lasting change (docs/detectors.md)."),
 	NUM("episode_alpha", core.detect.episode_alpha, 1e-6, 1,
 	    "Weight of a point in an episode's own level."),
 	NUM("tail_eta", core.detect.tail_eta, 0, 1, "Step of the learnt tail quantiles."),

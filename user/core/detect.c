@@ -74,6 +74,9 @@ void detect__default_config(struct detect_config *cfg)
 	cfg->calm_n = 5;
 	cfg->refractory = 5;
 	cfg->adopt = 100;
+	/* The longest job a run may be (core/recur.h): at 1 s, 100 points
+	 * adopted a nightly 15 min job's run before it ended, every night. */
+	cfg->adopt_s = RECUR_MAX_S;
 	cfg->dir = DETECT_BOTH;
 	cfg->seasonal = true;
 }
@@ -230,6 +233,16 @@ static bool in_quiet_run(const struct detect *d)
 	return (d->ep_kind & (DETECT_EP_QUIET | DETECT_EP_RUN_ENDED)) == DETECT_EP_QUIET;
 }
 
+/* Explained points in a row that end an episode's run. At a minute and
+ * slower one does (a spike's run is the spike alone). Faster, one point is
+ * too little: a nightly +5 sigma job at 1 s has one point in a thousand
+ * under `calm`, so its run ended by chance within a minute, too short to be
+ * a job's, every night; the run ends where the episode's own end begins. */
+static uint32_t run_end_points(const struct detect *d, const struct detect_config *cfg)
+{
+	return d->dt >= 60 ? 1 : cfg->calm_n;
+}
+
 /* Within an episode (and its refractory time) a point is judged against the
  * better of two explanations: the normal state frozen at the episode's start,
  * and the episode's own level. So a level shift scores once, at its start;
@@ -254,14 +267,15 @@ static void second_opinion(struct detect *d, const struct detect_config *cfg, do
 	d->calm_run = old < cfg->calm ? d->calm_run + 1 : 0;
 	/* The first point the normal state explains ends the episode's run (a
 	 * job's lasts as long as the job, a spike's is the spike): core/recur.h. */
-	if (d->calm_run == 1 && !(d->ep_kind & DETECT_EP_RUN_ENDED)) {
+	if (d->calm_run == run_end_points(d, cfg) && !(d->ep_kind & DETECT_EP_RUN_ENDED)) {
 		d->ep_kind |= DETECT_EP_RUN_ENDED;
 		recur__note(&d->recur, season__clock(&cfg->season, d->last_ts) - d->ep_len * d->dt,
-			    (d->ep_len - 1) * d->dt, d->ep_kind & DETECT_EP_RISE);
+			    (d->ep_len - d->calm_run) * d->dt, d->ep_kind & DETECT_EP_RISE);
 	}
 	if (d->calm_run >= cfg->calm_n) {
 		end_episode(d, cfg, DETECT_END_EXPLAINED);
-	} else if (cfg->adopt && d->ep_len >= cfg->adopt && !in_quiet_run(d)) {
+	} else if (cfg->adopt && d->ep_len >= cfg->adopt && d->ep_len * d->dt >= cfg->adopt_s &&
+		   !in_quiet_run(d)) {
 		/* A lasting change: its level becomes the normal one. */
 		double shift = d->ep_level - *level_in_force(d, cfg);
 
@@ -291,12 +305,14 @@ static void second_opinion(struct detect *d, const struct detect_config *cfg, do
 /* A job's quiet run that outlasts any job's (RECUR_MAX_S) was no job: a
  * deploy at the job's hour that doubles a latency for good would otherwise
  * be adopted without an alert. It alerts now, and charges the budget (until
- * then it is not adopted: at 10 s, adopt points come before an hour). */
+ * then it is not adopted). Its adoption counts from the alert, which would
+ * otherwise resolve at the next point wherever adopt_s is an hour or less. */
 static bool outlasted(struct detect *d, const struct detect_config *cfg)
 {
 	if (!d->firing || !in_quiet_run(d) || d->ep_len * d->dt < RECUR_MAX_S)
 		return false;
-	d->ep_kind &= (uint8_t)~DETECT_EP_QUIET;
+	d->ep_kind = (uint8_t)((d->ep_kind & ~DETECT_EP_QUIET) | DETECT_EP_RUN_ENDED);
+	d->ep_len = 0;
 	d->boost += (float)cfg->budget_step;
 	return true;
 }

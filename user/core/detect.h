@@ -39,7 +39,7 @@ enum detect_dir {
 
 /* How the last episode ended. */
 #define DETECT_END_EXPLAINED 1 /* the normal state explained calm_n points in a row */
-#define DETECT_END_ADOPTED 2   /* it lasted adopt points: its level became normal */
+#define DETECT_END_ADOPTED 2   /* it lasted adopt points, adopt_s: its level became normal */
 
 /* The score at which an episode starts. */
 #define DETECT_THRESHOLD 0.5
@@ -62,6 +62,7 @@ struct detect_config {
 				* coming faster raise it by log10(level_interval / dt) */
 	double budget_step;   /* added to level by each episode, log10 */
 	double budget_half_life; /* time in which that addition halves, s */
+	double adopt_s;	      /* ... and at least this long (s) */
 	uint32_t warmup;      /* points scored 0 while the state settles */
 	uint32_t calm_n;      /* explained points in a row that end an episode */
 	uint32_t refractory;  /* points after an episode with no new one */

@@ -120,8 +120,6 @@ static void test_refractory(void)
 	cfg = keep;
 }
 
-/* A deploy doubles the level for good: one alert, the level adopted after
- * `adopt` points, quiet from then on at the new level. */
 /* The budget's raise is bounded by the sum's cap: past (cap - 1) x level,
  * three episodes' worth, no surprise reaches the raised level, and the series
  * is muted until the raise decays (docs/detectors.md, item 10). Four spikes
@@ -186,6 +184,8 @@ static void test_lasting_changes(void)
 	CHECK(r.mismatch == 0 && r.stale == 0);
 }
 
+/* A deploy doubles the level for good: one alert, the level adopted after
+ * `adopt` points and `adopt_s` seconds, quiet from then on at the new level. */
 static void test_adopt(void)
 {
 	struct detect d;
@@ -196,7 +196,11 @@ static void test_adopt(void)
 	detect__init(&d);
 	noise(&d, &r, &g, &ts, 2000, 1, 200, 10);
 	r = (struct run){ 0 };
-	noise(&d, &r, &g, &ts, (int)cfg.adopt + 10, 1, 400, 20);
+	/* At 1 s adopt_s comes after adopt points: the alert holds until then
+	 * (a nightly job's run must end before it, core/recur.h). */
+	noise(&d, &r, &g, &ts, (int)cfg.adopt_s - 10, 1, 400, 20);
+	CHECK(r.starts == 1 && detect__firing(&d));
+	noise(&d, &r, &g, &ts, 20, 1, 400, 20);
 	CHECK(r.starts == 1);
 	CHECK(!detect__firing(&d) && d.last_end == DETECT_END_ADOPTED);
 	noise(&d, &r, &g, &ts, 20000, 1, 400, 20);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* Short episodes that recur at their time of day (core/recur.c): a job of
  * 15 or 20 minutes every day, narrower than the profiles can draw, alerts
- * on its first days and then no more, at 5 min and at 1 min; a one-point
+ * on its first days and then no more, at 5 min, 1 min, 10 s and 1 s; a one-point
  * spike every day is no job and keeps alerting; an anomaly at another
  * hour, the job moved to another hour, and a lasting shift at the job's
  * hour still alert; and the rules of the remembered starts at their edges. */
@@ -16,8 +16,11 @@
 #define DAY 86400.0
 
 static double job_at, job_min, moved_day = DAYS, moved_at, extra_at = -1, extra_min;
+static double job_high = 80;
+/* The shortest alert of the last run_days (s, from its start to its end). */
+static double shortest;
 
-/* 20, and 80 while the job runs (from job_at hours for job_min minutes, from
+/* 20, and job_high while the job runs (from job_at hours for job_min minutes, from
  * moved_at from moved_day on) or the extra run (extra_at s, extra_min). */
 static double job(double ts)
 {
@@ -25,8 +28,8 @@ static double job(double ts)
 	double m = fmod(ts, DAY) / 60 - from * 60;
 
 	if (extra_at >= 0 && ts >= extra_at && ts < extra_at + extra_min * 60)
-		return 80;
-	return m >= 0 && m < job_min ? 80 : 20;
+		return job_high;
+	return m >= 0 && m < job_min ? job_high : 20;
 }
 
 /* Runs DAYS days of shape with 1 % noise; the alerts each day, and where
@@ -36,20 +39,25 @@ static void run_days(double (*shape)(double), int dt, uint64_t seed, int *per_da
 	struct detect d;
 	struct run r = { 0 };
 	struct rng g = { seed };
-	double ts = T0;
+	double ts = T0, since = 0;
 	int i, n = (int)(DAYS * DAY) / dt;
 
 	detect__init(&d);
 	memset(per_day, 0, DAYS * sizeof(*per_day));
+	shortest = INFINITY;
 	for (i = 0; i < n; i++, ts += dt) {
 		int before = r.starts;
+		bool was = detect__firing(&d);
 
 		feed(&d, &r, ts, shape(ts) * (1 + 0.01 * rng_normal(&g)));
 		if (r.starts > before) {
 			if (r.starts <= 64 && at)
 				at[r.starts - 1] = ts;
 			per_day[(int)((ts - T0) / DAY)]++;
+			since = ts;
 		}
+		if (was && !detect__firing(&d))
+			shortest = fmin(shortest, ts - since);
 	}
 	CHECK(r.mismatch == 0 && r.stale == 0);
 }
@@ -64,12 +72,12 @@ static int sum_days(const int *per_day, int from, int to)
 }
 
 /* A job of 15 or 20 minutes from 09:00 or 02:15 every day, at 5 min, 1 min
- * and 10 s (15 minutes only), three seeds: it alerts on its first two runs
- * past the warm-up (02:15 on the first day is in it at 5 min), no more,
- * none from day 3.
+ * and 10 s, three seeds: it alerts on its first two runs past the warm-up
+ * (02:15 on the first day is in it at 5 min), no more, none from day 3.
  * Before core/recur.c it alerted about every other day for two weeks, the
  * budget's rate (a 15 min job is half a 30 min bin: the profiles draw it
- * as half its height, and the level forecast stays in force). */
+ * as half its height, and the level forecast stays in force); at 10 s the
+ * 20 minute job did until adopt_s (100 points were adopted before it ended). */
 static void test_daily_job(void)
 {
 	static const double at[2] = { 9, 2.25 }, len[2] = { 15, 20 };
@@ -80,10 +88,6 @@ static void test_daily_job(void)
 		for (l = 0; l < 2; l++)
 			for (t = 0; t < 3; t++)
 				for (seed = 1; seed <= 3; seed++) {
-					/* A run of adopt points is adopted before it
-					 * ends (20 minutes at 10 s): no job's. */
-					if (len[l] * 60 / dts[t] >= cfg.adopt)
-						continue;
 					job_at = at[a];
 					job_min = len[l];
 					run_days(job, dts[t], (uint64_t)(100 * a + 10 * l + t * 5 + seed),
@@ -92,9 +96,34 @@ static void test_daily_job(void)
 					more += sum_days(per_day, 0, DAYS) > 2;
 					late += sum_days(per_day, 3, DAYS);
 				}
-	CHECK(first == 30);
+	CHECK(first == 36);
 	CHECK(more == 0);
 	CHECK(late == 0);
+}
+
+/* At the agent's 1 s, jobs of 15 and 40 minutes from 02:15, and a 15 minute
+ * one of 5 sigmas (20 -> 21 in 1 % noise): the same. Before adopt_s, 100
+ * points (100 s) adopted each run as a lasting change before it ended, and
+ * its end was a drop: the 15 minute job alerted on 6 of its first 7 days.
+ * Before a run needed calm_n explained points in a row to end below a
+ * minute, the 5 sigma job, whose points fall under `calm` one in a
+ * thousand, ended its runs by chance within a minute, too short for a job:
+ * it alerted every day. */
+static void test_daily_job_1s(void)
+{
+	static const double len[3] = { 15, 40, 15 }, high[3] = { 80, 80, 21 };
+	int per_day[DAYS], l;
+
+	job_at = 2.25;
+	for (l = 0; l < 3; l++) {
+		job_min = len[l];
+		job_high = high[l];
+		run_days(job, 1, (uint64_t)(70 + l), per_day, NULL);
+		CHECK(per_day[0] + per_day[1] > 0);
+		CHECK(sum_days(per_day, 0, DAYS) <= 2);
+		CHECK(sum_days(per_day, 3, DAYS) == 0);
+	}
+	job_high = 80;
 }
 
 /* The job on working days only (T0 is a Thursday): Monday's run, three
@@ -165,9 +194,9 @@ static void test_other_hours(void)
 
 /* The job from 09:00 every day; from day 8 at 09:00 the series stays at 80
  * for good (a deploy at the job's hour). Its run starts as the job's, quiet,
- * and alerts once it has outlasted any job's run (an hour), at 5 min and at
- * 10 s (where a job's run is not adopted at 100 points, 17 minutes); before,
- * it was adopted without an alert. */
+ * and alerts once it has outlasted any job's run (an hour), at 5 min, 10 s
+ * and 1 s; before, it was adopted without an alert. Its alert then lasts
+ * until it is adopted (at 10 s and 1 s it resolved at the next point). */
 static double job_then_shift(double ts)
 {
 	return ts >= T0 + 8 * DAY + 9 * 3600 ? 80 : job(ts);
@@ -180,13 +209,15 @@ static void test_shift_at_job_hour(void)
 
 	job_at = 9;
 	job_min = 15;
-	for (seed = 1; seed <= 4; seed++) {
-		run_days(job_then_shift, seed <= 2 ? 300 : 10, (uint64_t)(60 + seed), per_day, at);
+	for (seed = 1; seed <= 5; seed++) {
+		run_days(job_then_shift, seed <= 2 ? 300 : seed <= 4 ? 10 : 1, (uint64_t)(60 + seed),
+			 per_day, at);
 		n = sum_days(per_day, 0, DAYS);
 		for (i = 0; i < n && i < 64 && !(at[i] >= from && at[i] <= from + 3900); i++)
 			;
 		CHECK(i < n && i < 64);
 		CHECK(per_day[8] == 1);
+		CHECK(shortest >= 10 * 60);
 	}
 }
 
@@ -228,6 +259,7 @@ int main(void)
 	detect__default_config(&cfg);
 	test_recur_rules();
 	test_daily_job();
+	test_daily_job_1s();
 	test_weekday_job();
 	test_shift_at_job_hour();
 	test_daily_spike();
