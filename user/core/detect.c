@@ -265,8 +265,9 @@ static void second_opinion(struct detect *d, const struct detect_config *cfg, do
 		return;
 	d->ep_len++;
 	d->calm_run = old < cfg->calm ? d->calm_run + 1 : 0;
-	/* The first point the normal state explains ends the episode's run (a
-	 * job's lasts as long as the job, a spike's is the spike): core/recur.h. */
+	/* The first point the normal state explains (below a minute, the first
+	 * of calm_n in a row) ends the episode's run (a job's lasts as long as
+	 * the job, a spike's is the spike): core/recur.h. */
 	if (d->calm_run == run_end_points(d, cfg) && !(d->ep_kind & DETECT_EP_RUN_ENDED)) {
 		d->ep_kind |= DETECT_EP_RUN_ENDED;
 		recur__note(&d->recur, season__clock(&cfg->season, d->last_ts) - d->ep_len * d->dt,
