@@ -118,6 +118,16 @@ unsigned core_load_features(const struct core *c, const struct svc_sample *s, do
 	return n;
 }
 
+/* Whether output o's own latency detector is in a job's run at its time of
+ * day (core/recur.h): a nightly backup that slows the service at the same
+ * load is the schedule's, from its third night, for the model as for the
+ * detectors (the latency detectors do not alert themselves: see
+ * core__default_config's directions). */
+static bool job_run(const struct series *se, unsigned o)
+{
+	return detect__in_job_rise(&se->det[o ? METRIC_LAT_P99 : METRIC_LAT_MEAN]);
+}
+
 void core_svc_model(struct core *c, struct series *se, const struct svc_sample *s,
 		      const double *x, const double *scores)
 {
@@ -127,12 +137,14 @@ void core_svc_model(struct core *c, struct series *se, const struct svc_sample *
 	int rc, ev;
 
 	/* While either latency alert is firing the model learns nothing: an
-	 * anomaly in progress is not the new normal. (Pending, it learns all
-	 * but a sample as far off as an alert's, which the model rejects
-	 * itself (reject_z): holding on every noisy p99 sample starved the fit
-	 * of the samples that pin its load coefficients.) */
+	 * anomaly in progress is not the new normal; nor does it from a job's
+	 * run, which is not the normal of the hours around it. (Pending, it
+	 * learns all but a sample as far off as an alert's, which the model
+	 * rejects itself (reject_z): holding on every noisy p99 sample starved
+	 * the fit of the samples that pin its load coefficients.) */
 	model__hold(&se->model, &c->cfg.model, se->al[SA_MODEL].phase == ALERT_FIRING ||
-				       se->al[SA_MODEL + 1].phase == ALERT_FIRING);
+				       se->al[SA_MODEL + 1].phase == ALERT_FIRING ||
+				       job_run(se, 0) || job_run(se, 1));
 	rc = model__update(&se->model, &c->cfg.model, x, y, &p);
 	if (rc < 0)
 		return;
@@ -161,7 +173,8 @@ void core_svc_model(struct core *c, struct series *se, const struct svc_sample *
 		bool held = firing && a->severity != SEV_CRITICAL;
 		double bound = c->cfg.anomaly_z * (held ? c->cfg.clear_frac : 1) *
 			       (firing ? 1 : raise);
-		bool bad = p.ready && !p.settling && p.z[o] >= bound;
+		/* A job's run starts no alert; one already firing goes on. */
+		bool bad = p.ready && !p.settling && p.z[o] >= bound && (firing || !job_run(se, o));
 
 		ev = alert__observe(se->al + SA_MODEL + o, &c->cfg.policy[ALERT_ANOMALY], bad, false,
 				    c->now);

@@ -96,6 +96,12 @@ bool detect__firing(const struct detect *d)
 	return d->firing && !(d->ep_kind & DETECT_EP_QUIET);
 }
 
+bool detect__in_job_rise(const struct detect *d)
+{
+	return d->firing && (d->ep_kind & (DETECT_EP_QUIET | DETECT_EP_RISE)) ==
+				    (DETECT_EP_QUIET | DETECT_EP_RISE);
+}
+
 double detect__score_of(const struct detect_config *cfg, double sum)
 {
 	if (!(sum > 0))

@@ -150,6 +150,10 @@ double detect__update(struct detect *d, const struct detect_config *cfg, double 
 /* Whether an episode is in progress (the alert is on). */
 bool detect__firing(const struct detect *d);
 
+/* Whether a rise that is a job's run at its time of day is in progress: an
+ * episode, but a schedule's, which raises no alert (core/recur.h). */
+bool detect__in_job_rise(const struct detect *d);
+
 /* The score of a summed surprise: 1 - 2^-(sum / cfg->level). */
 double detect__score_of(const struct detect_config *cfg, double sum);
 
