@@ -36,6 +36,8 @@ python3 bench/detection/dst.py --telltale "$OUT/telltale" --zone America/New_Yor
 python3 bench/detection/dst.py --telltale "$OUT/telltale" --step 60 --seeds 5 || rc=1
 echo "== daily jumps at round times, no anomaly (bench/detection/jumps.py)"
 python3 bench/detection/jumps.py --telltale "$OUT/telltale" || rc=1
+echo "== nightly jobs at 1 s and 10 s, no anomaly (bench/detection/jobs.py)"
+python3 bench/detection/jobs.py --telltale "$OUT/telltale" || rc=1
 echo
 if [ -x "$OUT/tools/scrape_bench" ]; then
 	echo "== scrape_bench"
