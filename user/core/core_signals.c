@@ -122,6 +122,8 @@ static cJSON *detector_json(const struct detect *d, const struct detect_config *
 	core_add_round(o, "cusum_h", cfg->level);
 	cJSON_AddStringToObject(o, "season", season__mode_name(d->season.mode));
 	cJSON_AddNumberToObject(o, "n", d->n);
+	if (d->firing && (d->ep_kind & DETECT_EP_OUTLASTED))
+		cJSON_AddTrueToObject(o, "job_outlasted");
 	return o;
 }
 
@@ -264,6 +266,11 @@ void core_detect_alert(struct core *c, unsigned m, struct detect *d, struct aler
 	else if (ev == ALERT_EV_RESOLVED)
 		snprintf(msg, sizeof(msg), "%s%s is %.4g, back in line with its recent behaviour.",
 			 info.metric, who, v);
+	else if (d->ep_kind & DETECT_EP_OUTLASTED)
+		snprintf(msg, sizeof(msg),
+			 "%s%s is %.4g against an expected %.4g: a change that began an hour ago, "
+			 "at the hour of a daily job, and has outlasted any job's run (score %.2f).",
+			 info.metric, who, v, info.expected, score);
 	else
 		snprintf(msg, sizeof(msg),
 			 "%s%s is %.4g against an expected %.4g: a %s its recent behaviour (score %.2f).",

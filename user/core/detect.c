@@ -318,7 +318,8 @@ static bool outlasted(struct detect *d, const struct detect_config *cfg)
 {
 	if (!d->firing || !in_quiet_run(d) || d->ep_len * d->dt < RECUR_MAX_S)
 		return false;
-	d->ep_kind = (uint8_t)((d->ep_kind & ~DETECT_EP_QUIET) | DETECT_EP_RUN_ENDED);
+	d->ep_kind = (uint8_t)((d->ep_kind & ~DETECT_EP_QUIET) | DETECT_EP_RUN_ENDED |
+			       DETECT_EP_OUTLASTED);
 	d->ep_len = 0;
 	d->boost += (float)cfg->budget_step;
 	return true;

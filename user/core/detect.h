@@ -36,6 +36,7 @@ enum detect_dir {
 #define DETECT_EP_RISE 0x1  /* the episode in progress is a rise */
 #define DETECT_EP_QUIET 0x2 /* ... recurs at its time of day: no alert (core/recur.h) */
 #define DETECT_EP_RUN_ENDED 0x4 /* ... had a point the normal state explains */
+#define DETECT_EP_OUTLASTED 0x8 /* ... was a job's run until it outlasted any job's */
 
 /* How the last episode ended. */
 #define DETECT_END_EXPLAINED 1 /* the normal state explained calm_n points in a row */
