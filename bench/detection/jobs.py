@@ -16,33 +16,29 @@ a job's run at its time of day is quiet from its third night
 import argparse
 import concurrent.futures
 import random
-import subprocess
+
+from shapes import alerts
 
 DAY = 86400
-T0 = 1767225600  # 2026-01-01 00:00 UTC
 START_MIN = 135  # 02:15
 HEIGHTS = ((80, "80"), (21, "21 (5 sd)"), (20.6, "20.6 (3 sd)"))
 
 
 def series(minutes, height, dt, days, seed):
-    """The series as `telltale score` input."""
+    """The series' values, from a midnight (shapes.alerts)."""
     rng = random.Random(seed * 7919 + int(minutes) * 31 + int(height * 10) + dt)
-    rows = []
+    values = []
     for i in range(days * DAY // dt):
-        t = T0 + i * dt
-        m = (t % DAY) / 60 - START_MIN
+        m = (i * dt % DAY) / 60 - START_MIN
         v = height if 0 <= m < minutes else 20
-        rows.append(f"{t},{v * (1 + 0.01 * rng.gauss(0, 1)):.4f}\n")
-    return "".join(rows)
+        values.append(round(v * (1 + 0.01 * rng.gauss(0, 1)), 4))
+    return values
 
 
 def late_alerts(binary, case):
     """Alerts after the series' second night."""
-    text = series(*case)
-    out = subprocess.run([binary, "score", "-"], input=text, capture_output=True,
-                         text=True, check=True).stdout.splitlines()[1:]
-    return sum(1 for line in out
-               if line.split(",")[3] == "1" and int(line.split(",")[0]) - T0 >= 2 * DAY)
+    dt = case[2]
+    return sum(1 for i in alerts(binary, None, series(*case), dt) if i * dt >= 2 * DAY)
 
 
 def main():
