@@ -128,6 +128,22 @@ static bool job_run(const struct series *se, unsigned o)
 	return detect__in_job_rise(&se->det[o ? METRIC_LAT_P99 : METRIC_LAT_MEAN]);
 }
 
+/* Whether output o's latency y, which the load does not explain (fit), is
+ * its time of day's: its own latency detector's daily or weekly profile
+ * expects it, and that forecast is at least twice as near y as the fit's.
+ * A nightly batch window of three hours at the same load is the service's
+ * normal from its third night, as a job's run of less than an hour is
+ * (job_run). The second test keeps the mask off where the profile only
+ * repeats what the load explains: a slowdown at the daily peak is as far
+ * from the peak's forecast as from the fit. */
+static bool time_of_day(const struct series *se, unsigned o, double y, double fit)
+{
+	const struct detect *d = &se->det[o ? METRIC_LAT_P99 : METRIC_LAT_MEAN];
+
+	return detect__time_of_day_explains(d, y, 3) &&
+	       fabs(y - detect__expected(d)) <= 0.5 * fabs(y - fit);
+}
+
 void core_svc_model(struct core *c, struct series *se, const struct svc_sample *s,
 		      const double *x, const double *scores)
 {
@@ -173,8 +189,10 @@ void core_svc_model(struct core *c, struct series *se, const struct svc_sample *
 		bool held = firing && a->severity != SEV_CRITICAL;
 		double bound = c->cfg.anomaly_z * (held ? c->cfg.clear_frac : 1) *
 			       (firing ? 1 : raise);
-		/* A job's run starts no alert; one already firing goes on. */
-		bool bad = p.ready && !p.settling && p.z[o] >= bound && (firing || !job_run(se, o));
+		/* A job's run, or a slowdown its time of day expects, starts no
+		 * alert; one already firing goes on. */
+		bool bad = p.ready && !p.settling && p.z[o] >= bound &&
+			   (firing || !(job_run(se, o) || time_of_day(se, o, y[o], p.expected[o])));
 
 		ev = alert__observe(se->al + SA_MODEL + o, &c->cfg.policy[ALERT_ANOMALY], bad, false,
 				    c->now);

@@ -2,8 +2,8 @@
 /* The core's learning while alerting: a deploy that doubles a service's
  * latency for good at the same load alerts once, is adopted as the new
  * normal after model_adopt_s and resolves, and never alerts again; a
- * slowdown that ends before that resolves on its own; a nightly job's
- * slowdown alerts on its first two nights only. And workload
+ * slowdown that ends before that resolves on its own (a daily schedule's
+ * slowdowns: test_core_day.c). And workload
  * identity: the core keys a service by its identity (role, port, netns,
  * cgroup, overflow flag), fingerprints alerts with it, forgets retired
  * services, and feeds the model the service's own dependency connections. */
@@ -237,106 +237,6 @@ static void test_budget_quiets_jumps(void)
 	CHECK(jumpy_p99_alerts(0.25) <= 2);
 }
 
-/* Firings of the alerts on metrics named from `metric` on, per day. */
-struct per_day {
-	const char *metric;
-	int firing[8];
-	double first[8];     /* s after midnight of the day's first firing */
-	bool outlasted[8];   /* a firing said a job's run outlasted any job's */
-	double t0;
-	double ts;
-};
-
-static int on_firing_day(const cJSON *line, void *ctx)
-{
-	struct per_day *pd = ctx;
-	const cJSON *m = cJSON_GetObjectItemCaseSensitive(line, "metric");
-	const cJSON *st = cJSON_GetObjectItemCaseSensitive(line, "state");
-	const cJSON *det = cJSON_GetObjectItemCaseSensitive(
-		cJSON_GetObjectItemCaseSensitive(line, "details"), "detector");
-	int day = (int)((pd->ts - pd->t0) / 86400);
-
-	if (!cJSON_IsString(m) || strncmp(m->valuestring, pd->metric, strlen(pd->metric)) ||
-	    !cJSON_IsString(st) || strcmp(st->valuestring, "firing") || day < 0 || day >= 8)
-		return 0;
-	if (!pd->firing[day]++)
-		pd->first[day] = fmod(pd->ts - pd->t0, 86400);
-	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(det, "job_outlasted")))
-		pd->outlasted[day] = true;
-	return 0;
-}
-
-/* A nightly job (a backup) makes a server at a steady 500 requests/s three
- * times slower from 02:15 for 15 minutes (or, with `drops`, serve 300
- * requests/s), for `days` days at 1 s; from day `stays` on the job's change
- * that starts then lasts (a deploy at the job's hour). pd->metric says
- * which alerts to count. */
-static void nightly_job(int days, int stays, bool drops, struct per_day *pd)
-{
-	const char *metric = pd->metric;
-	struct host_sample h = { .interval_s = 1, .cpu_pct = 20, .mem_pct = 40, .load1 = 1 };
-	struct core_config cfg;
-	struct rng r = { 36 };
-	struct svc_sample s;
-	struct core *c;
-	long i;
-
-	core__default_config(&cfg);
-	c = core__new(&cfg);
-	memset(pd, 0, sizeof(*pd));
-	pd->metric = metric;
-	pd->t0 = 1767225600.0;
-	for (i = 0; i < days * 86400L; i++) {
-		double m = (double)(i % 86400) / 60 - 135;
-		bool job = (m >= 0 && m < 15) || i >= stays * 86400L + 135 * 60;
-		double slow = job && !drops ? 3 : 1;
-
-		memset(&s, 0, sizeof(s));
-		s.id.port = 8080;
-		s.id.role = TT_ROLE_SERVER;
-		s.ts = h.ts = pd->ts = pd->t0 + (double)i;
-		s.interval_s = 1;
-		s.rps = (job && drops ? 300 : 500) + 5 * rng_normal(&r);
-		s.requests = (uint64_t)s.rps;
-		s.has_latency = true;
-		s.lat_mean_us = 100 * slow * (1 + 0.03 * rng_normal(&r));
-		s.lat_p50_us = 0.8 * s.lat_mean_us;
-		s.lat_p90_us = 1.5 * s.lat_mean_us;
-		s.lat_p99_us = 2.2 * s.lat_mean_us * (1 + 0.03 * rng_normal(&r));
-		s.lat_max_us = 3 * s.lat_mean_us;
-		s.active = 8;
-		h.cpu_pct = 20 + rng_normal(&r);
-		core__step(c, &h, &s, 1, "t", on_firing_day, pd);
-	}
-	core__free(c);
-}
-
-/* The model sees no load to explain the job, so it alerted every night (2
- * firings, mean and p99, on each of 8). The latency detectors know it for
- * a job's run at its time of day from the third night (core/recur.h), and
- * the model now follows them: 2, 2, then none. A slowdown at the job's hour
- * that outlasts any job's run (an hour) alerts then. A job that lowers the
- * request rate is the rps detector's own, which alerts on drops: the same,
- * and its late alert says why it is late. */
-static void test_nightly_job(void)
-{
-	struct per_day pd = { .metric = "latency_" };
-
-	nightly_job(5, 5, false, &pd);
-	CHECK(pd.firing[0] >= 1);
-	CHECK(pd.firing[2] + pd.firing[3] + pd.firing[4] == 0);
-	nightly_job(5, 4, false, &pd);
-	CHECK(pd.firing[2] + pd.firing[3] == 0);
-	CHECK(pd.firing[4] >= 1);
-	CHECK(pd.first[4] >= 3.25 * 3600 && pd.first[4] < 3.5 * 3600);
-	pd.metric = "rps";
-	nightly_job(5, 4, true, &pd);
-	CHECK(pd.firing[0] == 1);
-	CHECK(pd.firing[2] + pd.firing[3] == 0 && !pd.outlasted[0]);
-	CHECK(pd.firing[4] == 1 && pd.outlasted[4]);
-	CHECK(pd.first[4] >= 3.25 * 3600 && pd.first[4] < 3.3 * 3600);
-}
-
 #define POD_A 4026532100u
 #define POD_B 4026532200u
 
@@ -548,7 +448,6 @@ int main(void)
 	test_recovery_settles();
 	test_critical_clears_at_bound();
 	test_budget_quiets_jumps();
-	test_nightly_job();
 	test_keying();
 	test_forget();
 	test_forget_stress();
