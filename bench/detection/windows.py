@@ -4,17 +4,19 @@
 a service the agent sees at 1 s, 10 s or 60 s whose latency is slower
 every night from 01:00 for 2, 3 or 6 hours at the same load (a batch
 window, a backup longer than the job rule's hour), with a flat load or one
-that follows the day.
+that follows the day; and a window on Saturdays and Sundays only, at 60 s
+and 5 min for 24 days (to a Saturday).
 
   bench/detection/windows.py [--telltale build/telltale] [--days 7]
 
-Printed, per case: the latency alerts after the second night (the window
-is the service's normal by then: wanted none), and then the same service
-with a lasting slowdown of 1.5 from 14:00 on its last day (the daily
-peak) or from 02:00 (inside the window): the minutes from its start to the first
-latency alert (wanted: one, soon). The model alone sees either: the latency
-detectors do not alert themselves (docs/alerts.md), so these are the
-agent's latency alerts. At 1 s, only 3 hours x1.5 and for 4 days (691,200 lines a case)."""
+Printed, per case: the latency alerts after the second night, or the
+second weekend (the window is the service's normal by then: wanted none);
+then the same service with a lasting slowdown of 1.5 from 14:00 on its
+last day (the daily peak) or from 02:00 (inside the window): the minutes
+from its start to the first latency alert (wanted: one, soon). The model
+alone sees either: the latency detectors do not alert themselves
+(docs/alerts.md), so these are the agent's latency alerts. At 1 s, only
+3 hours x1.5 and for 4 days (691,200 lines a case)."""
 import argparse
 import concurrent.futures
 import json
@@ -33,8 +35,9 @@ def stamp(t):
     return f"{y}-{mo:02d}-{d:02d}T{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}.000Z"
 
 
-def lines(dt, days, hours, factor, cycle, slow_at, seed):
-    """The agent's metrics and host lines for the case."""
+def lines(dt, days, hours, factor, cycle, slow_at, seed, weekends=False):
+    """The agent's metrics and host lines for the case; with weekends the
+    window comes on Saturdays and Sundays only (T0 is a Thursday)."""
     rng = random.Random(seed)
     out = []
     for i in range(int(days * DAY / dt)):
@@ -42,7 +45,8 @@ def lines(dt, days, hours, factor, cycle, slow_at, seed):
         hour = t % DAY / 3600
         rps = 300 + 200 * math.sin(2 * math.pi * (hour - 8) / 24) if cycle else 400
         rps = max(1.0, rps + 5 * rng.gauss(0, 1))
-        slow = factor if 1 < hour < 1 + hours else 1
+        day = (4 + int(t // DAY)) % 7  # 0 Sunday
+        slow = factor if 1 < hour < 1 + hours and (not weekends or day in (0, 6)) else 1
         if slow_at is not None and t >= slow_at * 3600:
             slow *= 1.5
         mean = (60 + 0.08 * rps) * slow * (1 + 0.03 * rng.gauss(0, 1))
@@ -74,11 +78,12 @@ def firings(binary, text):
 
 
 def run(binary, case):
-    dt, days, hours, factor, cycle, slow_at = case
+    dt, days, hours, factor, cycle, weekends, slow_at = case
     seed = zlib.crc32(repr(case[:1] + case[2:]).encode())
-    t = firings(binary, lines(dt, days, hours, factor, cycle, slow_at, seed))
+    t = firings(binary, lines(dt, days, hours, factor, cycle, slow_at, seed, weekends))
     if slow_at is None:
-        return str(sum(1 for x in t if x >= 2 * DAY))
+        # After the second night, or the second weekend (days 9 and 10).
+        return str(sum(1 for x in t if x >= (11 if weekends else 2) * DAY))
     after = [x for x in t if x >= slow_at * 3600]
     return f"{(after[0] - slow_at * 3600) / 60:.0f}" if after else "none"
 
@@ -88,22 +93,25 @@ def main():
     ap.add_argument("--telltale", default="build/telltale")
     ap.add_argument("--days", type=int, default=7)
     a = ap.parse_args()
-    rows = [(1, 3, 1.5, cycle) for cycle in (False, True)]
-    rows += [(dt, hours, factor, cycle) for dt in (10, 60) for cycle in (False, True)
+    rows = [(1, 3, 1.5, cycle, False) for cycle in (False, True)]
+    rows += [(dt, hours, factor, cycle, False) for dt in (10, 60) for cycle in (False, True)
              for hours, factor in ((2, 1.5), (3, 1.5), (3, 2), (6, 1.5))]
+    rows += [(dt, 3, 1.5, cycle, True) for dt in (60, 300) for cycle in (False, True)]
     cases = []
-    for dt, hours, factor, cycle in rows:
-        days = min(a.days, 4) if dt == 1 else a.days
+    for dt, hours, factor, cycle, weekends in rows:
+        # 4 weeks to a Saturday for a weekends' window (its last day has one).
+        days = 24 if weekends else min(a.days, 4) if dt == 1 else a.days
         for slow_at in (None, (days - 1) * 24 + 14, (days - 1) * 24 + 2):
-            cases.append((dt, days, hours, factor, cycle, slow_at))
+            cases.append((dt, days, hours, factor, cycle, weekends, slow_at))
     with concurrent.futures.ThreadPoolExecutor(2) as ex:
         got = list(ex.map(lambda c: run(a.telltale, c), cases))
-    print("| interval | load | window | latency alerts after the 2nd night | "
+    print("| interval | load | window | latency alerts after the 2nd night (weekend) | "
           "x1.5 from 14:00, minutes to alert | x1.5 from 02:00 |")
     print("| --- | --- | --- | --- | --- | --- |")
-    for k, (dt, hours, factor, cycle) in enumerate(rows):
+    for k, (dt, hours, factor, cycle, weekends) in enumerate(rows):
         late, peak, inside = got[3 * k:3 * k + 3]
-        print(f"| {dt} s | {'daily cycle' if cycle else 'flat'} | {hours} h x{factor} | "
+        when = ", weekends" if weekends else ""
+        print(f"| {dt} s | {'daily cycle' if cycle else 'flat'} | {hours} h x{factor}{when} | "
               f"{late} | {peak} | {inside} |")
 
 

@@ -129,19 +129,23 @@ static bool job_run(const struct series *se, unsigned o)
 }
 
 /* Whether output o's latency y, which the load does not explain (fit), is
- * its time of day's: its own latency detector's daily or weekly profile
- * expects it, and that forecast is at least twice as near y as the fit's.
- * A nightly batch window of three hours at the same load is the service's
- * normal from its third night, as a job's run of less than an hour is
- * (job_run). The second test keeps the mask off where the profile only
- * repeats what the load explains: a slowdown at the daily peak is as far
- * from the peak's forecast as from the fit. */
+ * its time of day's. Its own latency detector must find y unsurprising
+ * (within 3 sigmas of its forecast), that forecast must be at least twice
+ * as near y as the fit, and the detector's daily or weekly profile, not
+ * its level alone, must have put the forecast there: the profile's term
+ * covers a quarter or more of y's excess over the fit (the level takes up
+ * a part of a young window). Then a nightly batch window of hours at the
+ * same load is the service's normal from its third night, as a job's run
+ * of less than an hour is (job_run). Where the profile only repeats what
+ * the load explains (the peak of a daily load cycle), a slowdown is as far
+ * from the forecast as from the fit, and alerts. */
 static bool time_of_day(const struct series *se, unsigned o, double y, double fit)
 {
 	const struct detect *d = &se->det[o ? METRIC_LAT_P99 : METRIC_LAT_MEAN];
+	double term = detect__season_term(d), off = y - detect__expected(d), excess = y - fit;
 
-	return detect__time_of_day_explains(d, y, 3) &&
-	       fabs(y - detect__expected(d)) <= 0.5 * fabs(y - fit);
+	return fabs(off) < 3 * detect__sigma(d) && fabs(off) <= 0.5 * fabs(excess) &&
+	       term * excess > 0 && fabs(term) >= 0.25 * fabs(excess);
 }
 
 void core_svc_model(struct core *c, struct series *se, const struct svc_sample *s,

@@ -102,13 +102,11 @@ bool detect__in_job_rise(const struct detect *d)
 				    (DETECT_EP_QUIET | DETECT_EP_RISE);
 }
 
-bool detect__time_of_day_explains(const struct detect *d, double x, double k)
+double detect__season_term(const struct detect *d)
 {
 	double lvl = d->mode == SEASON_WEEKLY ? d->wlevel : d->level; /* seasonal_level */
 
-	if (d->mode == SEASON_NONE || d->firing || !(d->sigma > 0) || !isfinite(x))
-		return false;
-	return fabs(x - d->expected) < k * d->sigma && fabs(d->expected - lvl) >= d->sigma;
+	return d->mode == SEASON_NONE || d->firing ? 0 : d->expected - lvl;
 }
 
 double detect__score_of(const struct detect_config *cfg, double sum)

@@ -155,12 +155,10 @@ bool detect__firing(const struct detect *d);
  * episode, but a schedule's, which raises no alert (core/recur.h). */
 bool detect__in_job_rise(const struct detect *d);
 
-/* Whether x, the point just scored, is its time of day's normal: outside any
- * episode, the daily or weekly profile in force moves the forecast a sigma
- * or more from the deseasonalised level, and x is within k sigmas of that
- * forecast. (A level that followed x does not count: only the profile's
- * term explains.) */
-bool detect__time_of_day_explains(const struct detect *d, double x, double k);
+/* What the daily or weekly profile in force added to the last forecast (the
+ * forecast less the deseasonalised level); 0 without one, or within an
+ * episode: a departure the detector judges is not the profile's. */
+double detect__season_term(const struct detect *d);
 
 /* The score of a summed surprise: 1 - 2^-(sum / cfg->level). */
 double detect__score_of(const struct detect_config *cfg, double sum);
