@@ -18,7 +18,10 @@
 
 #include "ktest.h"
 
-#define DELAY_US 2000
+/* Long enough that a client thread the scheduler holds back between its
+ * send and its non-blocking read (CI on a loaded 2-CPU machine, at 2 ms:
+ * the answer had come) still finds nothing there. */
+#define DELAY_US 20000
 #define REQ "ping"
 #define RESP "pong-pong"
 #define NSEND 6
