@@ -40,6 +40,8 @@ echo "== nightly jobs at 1 s and 10 s, no anomaly (bench/detection/jobs.py)"
 python3 bench/detection/jobs.py --telltale "$OUT/telltale" || rc=1
 echo "== nightly slow windows at the same load, through the latency model (bench/detection/windows.py)"
 python3 bench/detection/windows.py --telltale "$OUT/telltale" || rc=1
+echo "== latency that creeps up at the same load, through the latency model (bench/detection/drifts.py)"
+python3 bench/detection/drifts.py --telltale "$OUT/telltale" || rc=1
 echo
 if [ -x "$OUT/tools/scrape_bench" ]; then
 	echo "== scrape_bench"

@@ -35,9 +35,11 @@ def stamp(t):
     return f"{y}-{mo:02d}-{d:02d}T{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}.000Z"
 
 
-def lines(dt, days, hours, factor, cycle, slow_at, seed, weekends=False):
+def lines(dt, days, hours, factor, cycle, slow_at, seed, weekends=False, slow_by=1.5, ramp_s=0):
     """The agent's metrics and host lines for the case; with weekends the
-    window comes on Saturdays and Sundays only (T0 is a Thursday)."""
+    window comes on Saturdays and Sundays only (T0 is a Thursday). From
+    slow_at (hours) the latency is slow_by times slower, reached over
+    ramp_s seconds."""
     rng = random.Random(seed)
     out = []
     for i in range(int(days * DAY / dt)):
@@ -48,7 +50,8 @@ def lines(dt, days, hours, factor, cycle, slow_at, seed, weekends=False):
         day = (4 + int(t // DAY)) % 7  # 0 Sunday
         slow = factor if 1 < hour < 1 + hours and (not weekends or day in (0, 6)) else 1
         if slow_at is not None and t >= slow_at * 3600:
-            slow *= 1.5
+            part = min(1.0, (t - slow_at * 3600) / ramp_s) if ramp_s else 1.0
+            slow *= 1 + (slow_by - 1) * part
         mean = (60 + 0.08 * rps) * slow * (1 + 0.03 * rng.gauss(0, 1))
         p99 = 2.2 * mean * (1 + 0.03 * rng.gauss(0, 1))
         ts = stamp(t)

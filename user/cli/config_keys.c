@@ -127,13 +127,22 @@ static const struct key model_keys[] = {
 		"`db` (active client connections to `dependency_ports`), `dep_latency` (mean "
 		"latency of client services with the same command), `active` (the service's own "
 		"active connections)."),
-	NUM("lambda", core.model.lambda, 0.5, 1, "Forgetting factor per sample."),
+	NUM("lambda", core.model.lambda, 0.5, 1,
+	    "Forgetting factor per sample, at `lambda_interval_s` and slower."),
+	NUM("lambda_interval_s", core.model_lambda_interval_s, 0, 1e9,
+	    "Samples faster than this (s) forget `lambda` per this time, not per sample: at 1 s "
+	    "the fit remembers about 80 minutes, not 8, so a latency that creeps up over an hour "
+	    "is still an anomaly to it. 0 = per sample at every interval."),
 	NUM("p0", core.model.p0, 1e-6, 1e12, "Initial covariance diagonal."),
 	NUM("p_max", core.model.p_max, 1e-6, 1e12,
 	    "Bound on every covariance diagonal; at least `p0`."),
 	NUM("norm_alpha", core.model.norm_alpha, 1e-6, 1,
 	    "EWMA weight of the feature normalisation."),
 	NUM("resid_alpha", core.model.resid_alpha, 1e-6, 1, "EWMA weight of the residual scale."),
+	NUM("bias_alpha", core.model.bias_alpha, 1e-6, 1,
+	    "EWMA weight of the residuals' running mean, about which that scale is taken: a "
+	    "latency that rises over many samples biases the residuals, and a mean that lags "
+	    "behind counts the rise as spread."),
 	NUM("huber_k", core.model.huber_k, 0.5, 100,
 	    "Residuals are clipped at this many scales before they update the fit."),
 	NUM("reject_z", core.model.reject_z, 0, 1000,

@@ -56,6 +56,7 @@ void core__default_config(struct core_config *cfg)
 	cfg->anomaly_z = 6.0;
 	cfg->critical_z = 12.0;
 	cfg->clear_frac = 0.5;
+	cfg->model_lambda_interval_s = 10;
 	cfg->model_adopt_s = 600;
 	cfg->model_budget_step = 0.25;
 	cfg->model_budget_half_life_s = 3 * 86400;
@@ -142,6 +143,8 @@ struct core *core__new(const struct core_config *cfg)
 	if (!c)
 		return NULL;
 	c->cfg = *cfg;
+	c->model = cfg->model;
+	c->model_dt = -1;
 	derive(c);
 	for (i = 0; i < HOST_METRICS; i++)
 		detect__init(&c->hdet[i]);

@@ -47,6 +47,8 @@ struct core_config {
 	uint32_t stale_intervals;	      /* a service absent this long is resolved */
 	double anomaly_z;		      /* model residual bound, robust sigmas */
 	double critical_z;		      /* ... from which the alert is critical */
+	double model_lambda_interval_s;	      /* model.lambda is per sample at this interval
+					       * (s) and slower; faster, per this time */
 	double model_adopt_s;		      /* a latency anomaly lasting this long (s) is
 					       * adopted as the new normal, 0 = never */
 	double clear_frac;		      /* a firing anomaly stays bad down to this

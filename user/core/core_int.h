@@ -81,6 +81,9 @@ struct core {
 	double cpu, mem;
 	struct deps deps; /* this interval's dependency connections */
 	struct core_stats st;
+	/* cfg.model with its forgetting for samples of model_dt s (model_config). */
+	struct model_config model;
+	double model_dt;
 	/* The interval being stepped. */
 	double now;
 	const char *host;

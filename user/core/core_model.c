@@ -148,10 +148,30 @@ static bool time_of_day(const struct series *se, unsigned o, double y, double fi
 	       term * excess > 0 && fabs(term) >= 0.25 * fabs(excess);
 }
 
+/* The model's settings for a sample of dt s. lambda is per sample from
+ * model_lambda_interval_s on; faster samples forget by time. Per sample at
+ * 1 s the fit remembered 8 minutes (500 samples): a latency that rose by
+ * half over a quarter of an hour, or doubled over an hour, was learnt as
+ * it came and never alerted. The effective value is kept for the last dt
+ * (every service steps at the agent's interval). */
+static const struct model_config *model_cfg(struct core *c, double dt)
+{
+	double ref = c->cfg.model_lambda_interval_s;
+
+	if (dt != c->model_dt) {
+		c->model = c->cfg.model;
+		if (dt > 0 && dt < ref) /* dt 0 or NaN: per sample */
+			c->model.lambda = pow(c->cfg.model.lambda, dt / ref);
+		c->model_dt = dt;
+	}
+	return &c->model;
+}
+
 void core_svc_model(struct core *c, struct series *se, const struct svc_sample *s,
 		      const double *x, const double *scores)
 {
 	double y[MODEL_OUTS] = { s->lat_mean_us, s->lat_p99_us }, raise;
+	const struct model_config *mc = model_cfg(c, s->interval_s);
 	struct model_pred p;
 	unsigned o;
 	int rc, ev;
@@ -162,10 +182,10 @@ void core_svc_model(struct core *c, struct series *se, const struct svc_sample *
 	 * learns all but a sample as far off as an alert's, which the model
 	 * rejects itself (reject_z): holding on every noisy p99 sample starved
 	 * the fit of the samples that pin its load coefficients.) */
-	model__hold(&se->model, &c->cfg.model, se->al[SA_MODEL].phase == ALERT_FIRING ||
+	model__hold(&se->model, mc, se->al[SA_MODEL].phase == ALERT_FIRING ||
 				       se->al[SA_MODEL + 1].phase == ALERT_FIRING ||
 				       job_run(se, 0) || job_run(se, 1));
-	rc = model__update(&se->model, &c->cfg.model, x, y, &p);
+	rc = model__update(&se->model, mc, x, y, &p);
 	if (rc < 0)
 		return;
 	se->view.ready = p.ready;

@@ -24,6 +24,7 @@ struct model_config {
 	double p_max;	     /* bound on every covariance diagonal */
 	double norm_alpha;   /* EWMA weight of the feature normalisation */
 	double resid_alpha;  /* EWMA weight of the robust residual scale */
+	double bias_alpha;   /* ... of the residuals' running mean it is taken about */
 	double huber_k;	     /* residuals clipped at k scales before they update */
 	double reject_z;     /* a sample this many scales too slow teaches nothing; 0: off */
 	double min_rel_scale; /* residual scale floor, fraction of the prediction */
