@@ -15,6 +15,7 @@
 #include "check.h"
 #include "core/core.h"
 #include "rng.h"
+#include "server_sample.h"
 
 struct count {
 	int firing, resolved;
@@ -57,22 +58,19 @@ static void run(struct core *core, struct rng *r, long from, long n, double lat,
 	long i;
 
 	for (i = from; i < from + n; i++) {
-		memset(&s, 0, sizeof(s));
-		s.id.port = 8080;
-		s.id.role = TT_ROLE_SERVER;
-		s.ts = h.ts = 1767225600.0 + (double)i;
-		s.interval_s = 1;
-		s.rps = 500 + 5 * rng_normal(r);
-		s.requests = (uint64_t)s.rps;
-		s.has_latency = true;
-		s.lat_mean_us = lat * (1 + 0.03 * rng_normal(r));
-		s.lat_p50_us = 0.8 * s.lat_mean_us;
-		s.lat_p90_us = 1.5 * s.lat_mean_us;
-		s.lat_p99_us = 2.2 * s.lat_mean_us * (1 + 0.03 * rng_normal(r));
-		s.lat_max_us = 3 * s.lat_mean_us;
-		s.active = 8;
+		h.ts = 1767225600.0 + (double)i;
+		server_sample(&s, h.ts, 1, 500 + 5 * rng_normal(r), lat, r);
 		core__step(core, &h, &s, 1, "t", on_line, cnt);
 	}
+}
+
+/* A core at its defaults. */
+static struct core *default_core(void)
+{
+	struct core_config cfg;
+
+	core__default_config(&cfg);
+	return core__new(&cfg);
 }
 
 static void test_deploy_doubles(void)
@@ -103,14 +101,12 @@ static void test_deploy_doubles(void)
  * half (minute 27 of this staircase, +45 %). */
 static void test_slow_rise(void)
 {
-	struct core_config cfg;
 	struct count cnt = { 0 };
 	struct rng r = { 32 };
 	struct core *c;
 	int m;
 
-	core__default_config(&cfg);
-	c = core__new(&cfg);
+	c = default_core();
 	run(c, &r, 0, 1800, 100, &cnt);
 	CHECK(cnt.firing == 0);
 	for (m = 1; m <= 60 && !cnt.firing; m++)
@@ -122,13 +118,11 @@ static void test_slow_rise(void)
 
 static void test_slowdown_ends(void)
 {
-	struct core_config cfg;
 	struct count cnt = { 0 };
 	struct rng r = { 32 };
 	struct core *c;
 
-	core__default_config(&cfg);
-	c = core__new(&cfg);
+	c = default_core();
 	run(c, &r, 0, 600, 100, &cnt);
 	/* Four times slower for two minutes: the model does not learn it, so
 	 * the alert lasts the whole episode and resolves soon after it. */
@@ -183,14 +177,12 @@ static void test_recovery_settles(void)
  * Returns whether the alert resolved in them. */
 static bool resolves_through_noise(double lat_slow)
 {
-	struct core_config cfg;
 	struct count cnt = { 0 };
 	struct rng r = { 34 };
 	struct core *c;
 	long i;
 
-	core__default_config(&cfg);
-	c = core__new(&cfg);
+	c = default_core();
 	run(c, &r, 0, 600, 100, &cnt);
 	run(c, &r, 600, 20, lat_slow, &cnt);
 	CHECK(cnt.firing == 1 && cnt.resolved == 0);
@@ -433,15 +425,13 @@ static void test_forget_stress(void)
 /* The model's db_connections is the service's own scope's. */
 static void test_db_scope(void)
 {
-	struct core_config cfg;
 	struct core *c;
 	struct host_sample h = { .interval_s = 1, .cpu_pct = 20, .mem_pct = 30 };
 	struct svc_sample s[3];
 	struct lines l = { 0 };
 	int i;
 
-	core__default_config(&cfg);
-	c = core__new(&cfg);
+	c = default_core();
 	if (!c)
 		return;
 	for (i = 0; i < 120 && !l.firing; i++) {

@@ -10,6 +10,7 @@
 #include "check.h"
 #include "core/core.h"
 #include "rng.h"
+#include "server_sample.h"
 
 /* Firings of the alerts on metrics named from `metric` on, per day. */
 struct per_day {
@@ -49,20 +50,8 @@ static void step(struct core *c, struct per_day *pd, double t, double dt, double
 	struct host_sample h = { .interval_s = dt, .mem_pct = 40, .load1 = 1 };
 	struct svc_sample s;
 
-	memset(&s, 0, sizeof(s));
-	s.id.port = 8080;
-	s.id.role = TT_ROLE_SERVER;
-	s.ts = h.ts = pd->ts = pd->t0 + t;
-	s.interval_s = dt;
-	s.rps = rps;
-	s.requests = (uint64_t)(rps * dt);
-	s.has_latency = true;
-	s.lat_mean_us = mean * (1 + 0.03 * rng_normal(r));
-	s.lat_p50_us = 0.8 * s.lat_mean_us;
-	s.lat_p90_us = 1.5 * s.lat_mean_us;
-	s.lat_p99_us = 2.2 * s.lat_mean_us * (1 + 0.03 * rng_normal(r));
-	s.lat_max_us = 3 * s.lat_mean_us;
-	s.active = 8;
+	server_sample(&s, pd->t0 + t, dt, rps, mean, r);
+	h.ts = pd->ts = s.ts;
 	h.cpu_pct = 20 + rng_normal(r);
 	core__step(c, &h, &s, 1, "t", on_firing_day, pd);
 }
