@@ -35,24 +35,28 @@ def stamp(t):
     return f"{y}-{mo:02d}-{d:02d}T{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}.000Z"
 
 
-def lines(dt, days, hours, factor, cycle, slow_at, seed, weekends=False, slow_by=1.5, ramp_s=0):
+def lines(dt, days, hours, factor, cycle, slow_at, seed, weekends=False, slow_by=1.5, ramp_s=0,
+          amp=200, capacity=0):
     """The agent's metrics and host lines for the case; with weekends the
     window comes on Saturdays and Sundays only (T0 is a Thursday). From
     slow_at (hours) the latency is slow_by times slower, reached over
-    ramp_s seconds."""
+    ramp_s seconds. The daily cycle swings the load by amp requests/s;
+    with a capacity (requests/s) the latency is a queue's, 50 + 40 / (1 -
+    load / capacity) us, which bends up at the peak, not a line."""
     rng = random.Random(seed)
     out = []
     for i in range(int(days * DAY / dt)):
         t = i * dt
         hour = t % DAY / 3600
-        rps = 300 + 200 * math.sin(2 * math.pi * (hour - 8) / 24) if cycle else 400
+        rps = 300 + amp * math.sin(2 * math.pi * (hour - 8) / 24) if cycle else 400
         rps = max(1.0, rps + 5 * rng.gauss(0, 1))
         day = (4 + int(t // DAY)) % 7  # 0 Sunday
         slow = factor if 1 < hour < 1 + hours and (not weekends or day in (0, 6)) else 1
         if slow_at is not None and t >= slow_at * 3600:
             part = min(1.0, (t - slow_at * 3600) / ramp_s) if ramp_s else 1.0
             slow *= 1 + (slow_by - 1) * part
-        mean = (60 + 0.08 * rps) * slow * (1 + 0.03 * rng.gauss(0, 1))
+        base = 50 + 40 / (1 - rps / capacity) if capacity else 60 + 0.08 * rps
+        mean = base * slow * (1 + 0.03 * rng.gauss(0, 1))
         p99 = 2.2 * mean * (1 + 0.03 * rng.gauss(0, 1))
         ts = stamp(t)
         out.append(f'{{"ts":"{ts}","type":"metrics","schema":"1.3","host":"bench",'
@@ -66,10 +70,10 @@ def lines(dt, days, hours, factor, cycle, slow_at, seed, weekends=False, slow_by
     return "\n".join(out) + "\n"
 
 
-def firings(binary, text):
+def firings(binary, text, config=None):
     """Seconds from the first line of each latency alert's firing."""
-    p = subprocess.run([binary, "replay", "-"], input=text, capture_output=True, text=True,
-                       check=True)
+    args = [binary, "replay"] + (["--config", config] if config else []) + ["-"]
+    p = subprocess.run(args, input=text, capture_output=True, text=True, check=True)
     out = []
     for line in p.stdout.splitlines():
         a = json.loads(line)
