@@ -102,7 +102,7 @@ if bad or strays:
 # is not tracked, and its service misses its one request: the agent counts
 # each such event (socket_table_full, at least one a socket). Such a miss,
 # and only as many as it counted, is a loss reported, not a miscount (rare:
-# twice on record, 1 service each time, 2 events the second time).
+# a service short twice on record, once with 2 such events counted).
 full = (maps or {}).get("socket_table_full", 0)
 counted = all(n < 1 for _, _, n in bad) and len(bad) <= full
 if bad and counted and not strays:
