@@ -5,7 +5,7 @@
 # starts one request on each connection is counted on server:PORT and
 # client:PORT, exactly: every accepted socket is classified a server from the
 # seeded ports, none becomes a client of its ephemeral peer. The one loss
-# allowed is one the agent counts: a socket its full table set could not
+# allowed is one the agent counts: a socket its full table sets could not
 # take (socket_table_full), its service short by its one request.
 . "$(dirname "$0")/lib.sh"
 need python3 jq
@@ -98,11 +98,13 @@ if bad or strays:
     # What the agent says it lost: a miss it counts (a full socket-table set,
     # no service slot) is not a silent one.
     print("the agent's maps at stop:", json.dumps(maps))
-# A socket whose table set was full (8 ways; 12,000 sockets in 6,144 sets)
-# is not tracked, and its service misses its one request: the agent counts
-# each such event (socket_table_full, at least one a socket). Such a miss,
-# and only as many as it counted, is a loss reported, not a miscount (rare:
-# a service short twice on record, once with 2 such events counted).
+# A socket whose two table sets were full (8 ways each; 12,000 sockets in
+# 6,144 sets) is not tracked, and its service misses its one request: the
+# agent counts each such event (socket_table_full, at least one a socket).
+# Such a miss, and only as many as it counted, is a loss reported, not a
+# miscount (with one set a socket, a service was short twice on record, once
+# with 2 such events counted; with two, bench/sock_table.py loses none at
+# this fill).
 full = (maps or {}).get("socket_table_full", 0)
 counted = all(n < 1 for _, _, n in bad) and len(bad) <= full
 if bad and counted and not strays:

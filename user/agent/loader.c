@@ -329,10 +329,9 @@ static void print_summary(const struct loader *l)
 }
 
 /* The socket table has twice max_sockets ways, rounded up to a power of two
- * so that a mask picks the set. Sockets spread over the sets at random, so
- * with half as many open as there are ways about one in 120 finds its set of
- * TT_SOCK_WAYS full, with a quarter one in 7,000, with a twentieth
- * practically none. */
+ * so that a mask picks a set. A socket has two sets to choose from, so with
+ * as many open as three quarters of the ways about one in 40,000 finds both
+ * full, with half or fewer practically none (bench/sock_table.py). */
 static uint32_t sock_table_size(uint32_t max_sockets)
 {
 	uint64_t n = TT_SOCK_WAYS;
