@@ -59,7 +59,7 @@ wait_port() {
 		ss -Htln "sport = :$port" | grep -q . && return 0
 		sleep 0.1
 	done
-	fail "nothing listens on 127.0.0.1:$port after 10 s"
+	fail "nothing listens on port $port after 10 s"
 }
 
 # TT_SET=NAME runs the agent on one program set (tests/run.sh runs the
@@ -130,10 +130,11 @@ expect_range() {
 	echo "ok: $what = $v (expected $lo..$hi)"
 }
 
-# A private keep-alive nginx on 127.0.0.1:PORT answering every request with a
-# short body from memory.
+# A private keep-alive nginx on 127.0.0.1:PORT (and on [::1]:PORT6 when
+# given) answering every request with a short body from memory.
 start_nginx() {
-	local port=$1
+	local port=$1 port6=${2:-} listen6=
+	[ -z "$port6" ] || listen6="listen [::1]:$port6;"
 	mkdir -p "$WORK/nginx/logs"
 	cat >"$WORK/nginx/nginx.conf" <<CONF
 daemon off;
@@ -145,13 +146,14 @@ http {
 	access_log off;
 	keepalive_timeout 60;
 	keepalive_requests 1000000;
-	server { listen 127.0.0.1:$port; location / { return 200 "telltale\\n"; } }
+	server { listen 127.0.0.1:$port; $listen6 location / { return 200 "telltale\\n"; } }
 }
 CONF
 	nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" &
 	local pid=$!
 	on_exit "kill $pid; wait $pid"
 	wait_port "$port"
+	[ -z "$port6" ] || wait_port "$port6"
 }
 
 # Waits (at most 5 s) until no socket to or from PORT is left open but in

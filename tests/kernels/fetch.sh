@@ -28,9 +28,14 @@ mirror() {
 }
 
 APT=$DIR/apt
+# The package caches are named: a host whose apt.conf empties their names
+# (Debian's container images do) has every apt-cache call parse the four
+# suites' lists again, 2.5 s each, 8 calls.
 aptc() {
 	"$@" -o Dir::Etc::SourceList="$APT/sources.list" -o Dir::Etc::SourceParts=/nonexistent \
-		-o Dir::State::Lists="$APT/lists" -o Dir::Cache="$APT/cache" -o Debug::NoLocking=1
+		-o Dir::State::Lists="$APT/lists" -o Dir::Cache="$APT/cache" \
+		-o Dir::Cache::pkgcache="$APT/cache/pkgcache.bin" \
+		-o Dir::Cache::srcpkgcache="$APT/cache/srcpkgcache.bin" -o Debug::NoLocking=1
 }
 
 need=$(grep -v "^#" "$HERE/list" | while read -r suite pkg _; do
