@@ -1,9 +1,10 @@
 #!/bin/bash
 # Runs every benchmark in bench/ against the build in BUILD_DIR (default build):
 # the core's micro-benchmark (build/tools/core_bench) when it has been built,
-# then the detection benchmark on the labelled corpora (bench/detection), then
-# bench/overhead (needs root). `make bench` calls it. Benchmarks print
-# figures and exit 0 on a missed target; a benchmark that cannot run fails.
+# then the detection benchmark on the labelled corpora (bench/detection), the
+# socket table's simulation, then bench/overhead (needs root). `make bench`
+# calls it. Benchmarks print figures and exit 0 on a missed target; a
+# benchmark that cannot run fails.
 set -u
 OUT=${1:-build}
 cd "$(dirname "$0")/.."
@@ -48,6 +49,9 @@ if [ -x "$OUT/tools/scrape_bench" ]; then
 	"$OUT/tools/scrape_bench" || rc=1
 	echo
 fi
+echo "== the socket table's two sets, simulated (bench/sock_table.py)"
+python3 bench/sock_table.py || rc=1
+echo
 echo "== endpoint"
 bench/endpoint "$OUT" || rc=1
 echo
