@@ -494,9 +494,10 @@ static void test_table_full(struct loader *l)
 }
 
 /* A socket table of 64 sets (max_sockets 256: 512 ways) holds 150
- * connections, 300 sockets: each takes the less used of its two sets. One
- * set each would overflow in nearly every run (in 98 % of 2,000 simulated,
- * with 5 sockets lost on average; bench/sock_table.py); two, in none. */
+ * connections, 300 sockets: each stays in its first set until that is half
+ * full, then takes the less used of its two. One set each would overflow in
+ * nearly every run (in 98 % of 2,000 simulated, with 5 sockets lost on
+ * average; bench/sock_table.py); two, in none. */
 static void test_table_two_sets(struct loader *l)
 {
 	enum { CONNS = 150 };
