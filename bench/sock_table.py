@@ -29,18 +29,17 @@ def fill(sets, sockets, two, rng):
     used = [0] * sets
     lost = second = 0
     for _ in range(sockets):
-        a = first = rng.randrange(sets)
-        b = rng.randrange(sets) if two else a
+        first = rng.randrange(sets)
+        other = rng.randrange(sets) if two else first
+        a, b = first, other
         if used[a] >= WAYS // 2 and used[b] < used[a]:
             a, b = b, a
-            second += 1
-        if used[a] < WAYS:
-            used[a] += 1
-        elif used[b] < WAYS:
-            used[b] += 1
-            second += 1 if b != first else -1
-        else:
+        placed = a if used[a] < WAYS else b if used[b] < WAYS else None
+        if placed is None:
             lost += 1
+            continue
+        used[placed] += 1
+        second += placed != first
     return lost, second
 
 
