@@ -233,11 +233,16 @@ kill -INT $LOAD2_PID $LOAD1_PID
 wait $LOAD2_PID $LOAD1_PID
 for f in load1 load2; do
 	echo "$f: $(cat "$WORK/$f.json")"
-	# The rate is asserted on the agent's rps above; a send more than 1 ms
-	# behind its slot is counted late, which a neighbour's CPU load can cause
-	# a few times (seen: 6 in 62,000, around one 20 ms stall). 1 % would
-	# mean the schedule itself was not kept.
-	[ "$(jq '.late * 100 <= .completed' "$WORK/$f.json")" = true ] || fail "$f fell behind its schedule"
+	# The rate is asserted on the agent's rps above. A send more than 1 ms
+	# behind its slot is counted late: if the schedule itself could not be
+	# kept (answers slower than the 10 ms period) nearly every send is. A
+	# host stall makes the sends after it late until the client catches up,
+	# about 7 a connection for a 70 ms stall: seen 6 in 62,000 on a quiet
+	# host, and on CI 331 of load2's 10,096 (3.3 %, both clients at once,
+	# up to 70 ms) in a run whose checks all held. Stalls only make the load
+	# burstier, which makes an alert more likely, not less. 10 % tells the
+	# two apart.
+	[ "$(jq '.late * 10 <= .completed' "$WORK/$f.json")" = true ] || fail "$f fell behind its schedule"
 	[ "$(jq .errors "$WORK/$f.json")" = 0 ] || fail "$f had connection errors"
 done
 # Busy is not slow: no alert under double load, except a tail (p90, p99)
