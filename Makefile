@@ -72,7 +72,7 @@ FUZZ_SECONDS ?= 60
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps run test unit clean vmlinux bench install uninstall docs fuzz fuzzers vmtest
+.PHONY: all deps run test unit clean vmlinux bench install uninstall deb docs fuzz fuzzers vmtest
 
 all: $(OUT)/telltale $(UNIT_BINS) $(KTEST_BINS) $(OUT)/broken.bpf.o $(addprefix $(OUT)/tools/,$(notdir $(basename $(TOOL_SRCS))))
 
@@ -219,6 +219,11 @@ install: $(OUT)/telltale
 	install -D -m 0644 packaging/rsyslog-telltale.conf $(DESTDIR)$(PREFIX)/share/doc/telltale/rsyslog-telltale.conf
 	install -d $(DESTDIR)$(PREFIX)/share/doc/telltale/prometheus
 	install -m 0644 packaging/prometheus/* $(DESTDIR)$(PREFIX)/share/doc/telltale/prometheus/
+
+# The Debian package: $(OUT)/telltale_$(VERSION)-1_ARCH.deb, the files of
+# `make install PREFIX=/usr` (packaging/deb.sh).
+deb: $(OUT)/telltale
+	$(Q)packaging/deb.sh $(OUT) $(VERSION)
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/telltale $(DESTDIR)$(PREFIX)/share/man/man8/telltale.8 \

@@ -3,7 +3,7 @@
 # skipping those already present. Run by `make deps`, `make run` and `make test`.
 set -eu
 
-BUILD="make clang llvm libclang-rt-14-dev libbpf-dev bpftool libelf-dev zlib1g-dev libcjson-dev libmicrohttpd-dev libcurl4-openssl-dev pkg-config gcc libc6-dev"
+BUILD="make dpkg-dev clang llvm libclang-rt-14-dev libbpf-dev bpftool libelf-dev zlib1g-dev libcjson-dev libmicrohttpd-dev libcurl4-openssl-dev pkg-config gcc libc6-dev"
 TEST="nginx wrk redis-server redis-tools postgresql postgresql-contrib jq iproute2 procps valgrind util-linux nftables python3-jsonschema tzdata rsyslog man-db lz4 zstd xz-utils binutils curl debian-archive-keyring prometheus prometheus-alertmanager python3-prometheus-client"
 BENCH="bpftrace"
 
