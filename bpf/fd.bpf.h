@@ -19,7 +19,7 @@
  * before the socket is touched. Without it every step past the fd table is
  * a bpf_probe_read_kernel, a kernel call: beside the tp_btf programs three
  * (the slot, the file's span, the socket's span, fd_sock_span), beside the
- * classic ones one per field (fd_sock_read).
+ * classic ones one per field (fd_sock_read; fd_sock_stack before 5.15).
  */
 #ifndef TT_FD_BPF_H
 #define TT_FD_BPF_H
@@ -70,18 +70,13 @@ static __always_inline struct sock *fd_sock_btf(struct task_struct *task, __u32 
 	return sock->sk;
 }
 
-/* The same through bpf_probe_read_kernel, one read per field, for the
- * classic set: the address of the socket, or NULL. */
-static __always_inline struct sock *fd_sock_read(struct task_struct *task, __u32 fd)
+/* The stream socket of a file through bpf_probe_read_kernel, one read per
+ * field: its address, or NULL. */
+static __always_inline struct sock *file_sock_read(struct file *f)
 {
-	struct fdtable *fdt = fd_table(task, fd);
 	struct socket *sock;
-	struct file *f = NULL;
 	umode_t mode;
 
-	if (!fdt)
-		return NULL;
-	bpf_probe_read_kernel(&f, sizeof(f), (void *)((__u64)fdt->fd + fd * sizeof(void *)));
 	if (!f)
 		return NULL;
 	mode = BPF_CORE_READ(f, f_inode, i_mode);
@@ -91,6 +86,53 @@ static __always_inline struct sock *fd_sock_read(struct task_struct *task, __u32
 	if (BPF_CORE_READ(sock, type) != SOCK_STREAM)
 		return NULL;
 	return BPF_CORE_READ(sock, sk);
+}
+
+/* The same from fd, for the classic set: the address of the socket, or
+ * NULL. */
+static __always_inline struct sock *fd_sock_read(struct task_struct *task, __u32 fd)
+{
+	struct fdtable *fdt = fd_table(task, fd);
+	struct file *f = NULL;
+
+	if (!fdt)
+		return NULL;
+	bpf_probe_read_kernel(&f, sizeof(f), (void *)((__u64)fdt->fd + fd * sizeof(void *)));
+	return file_sock_read(f);
+}
+
+/*
+ * Before 5.15 there is no bpf_task_pt_regs, and before 5.11 no typed
+ * current task: the classic set's fallback reads every step, the saved
+ * registers included. x86-64 keeps a task's user registers at the top of
+ * its kernel stack (the kernel's task_pt_regs: THREAD_SIZE above
+ * task->stack, no padding on 64-bit); THREAD_SIZE is 16 KiB unless KASAN
+ * doubles it. A syscall's saved orig_ax is its number, which the exit
+ * tracepoint carries too: registers looked for in the wrong place do not
+ * match it, and the caller counts the event and skips it.
+ */
+#define TT_THREAD_SIZE 16384
+
+static __always_inline struct pt_regs *stack_regs(struct task_struct *task, long nr)
+{
+	struct pt_regs *regs = (struct pt_regs *)((__u64)BPF_CORE_READ(task, stack) +
+						  TT_THREAD_SIZE) - 1;
+
+	return (long)BPF_CORE_READ(regs, orig_ax) == nr ? regs : NULL;
+}
+
+/* fd's socket, every step read: its address, or NULL. */
+static __always_inline struct sock *fd_sock_stack(struct task_struct *task, __u32 fd)
+{
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds;
+	struct file *f = NULL;
+
+	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	bpf_probe_read_kernel(&f, sizeof(f), fds + fd);
+	return file_sock_read(f);
 }
 
 /*

@@ -523,11 +523,40 @@ static __always_inline int on_sys_exit(struct trace_event_raw_sys_exit *ctx, enu
 	return 0;
 }
 
-/* Three programs per call, one for each way of reaching the socket:
+/* The classic set's fallback before 5.15: the task untyped, its registers
+ * from its kernel stack (fd.bpf.h, stack_regs), every step read. The
+ * tracepoint's syscall number is an int, whatever the struct says. */
+static __always_inline int on_sys_exit_stack(struct trace_event_raw_sys_exit *ctx, bool is_recv,
+					     int peek_arg, __u32 cnt)
+{
+	struct task_struct *task;
+	struct pt_regs *regs;
+	struct sock *sk;
+
+	count(cnt);
+	if (ctx->ret <= 0)
+		return 0;
+	task = (struct task_struct *)bpf_get_current_task();
+	regs = stack_regs(task, (int)ctx->id);
+	if (!regs) {
+		count(TT_CNT_SYS_REGS);
+		return 0;
+	}
+	if ((peek_arg == 3 && (PT_REGS_PARM3_CORE_SYSCALL(regs) & MSG_PEEK)) ||
+	    (peek_arg == 4 && (PT_REGS_PARM4_CORE_SYSCALL(regs) & MSG_PEEK)))
+		return 0;
+	sk = fd_sock_stack(task, PT_REGS_PARM1_CORE_SYSCALL(regs));
+	if (sk && is_tcp_inet(BPF_CORE_READ(sk, __sk_common.skc_family),
+			      BPF_CORE_READ(sk, sk_protocol)))
+		on_data(sk, SK_HASH, is_recv);
+	return 0;
+}
+
+/* Four programs per call, one for each way of reaching the socket:
  * btf_sys_NAME beside the tp_btf programs with bpf_rdonly_cast (6.2),
  * pr_sys_NAME beside them without it, handle_sys_NAME beside the classic
- * ones. nr: the call's place among the syscall hooks (agent/progsets.c),
- * for its event counter. */
+ * ones, st_sys_NAME beside them before 5.15. nr: the call's place among the
+ * syscall hooks (agent/progsets.c), for its event counter. */
 #define SYS_PROG(prefix, call, how, is_recv, peek_arg, nr)                              \
 	SEC("tracepoint/syscalls/sys_exit_" #call)                                      \
 	int prefix##_sys_##call(struct trace_event_raw_sys_exit *ctx)                    \
@@ -537,7 +566,12 @@ static __always_inline int on_sys_exit(struct trace_event_raw_sys_exit *ctx, enu
 #define SYS_DATA(call, is_recv, peek_arg, nr)                                           \
 	SYS_PROG(btf, call, SK_BTF, is_recv, peek_arg, nr)                              \
 	SYS_PROG(pr, call, SK_ADDR, is_recv, peek_arg, nr)                              \
-	SYS_PROG(handle, call, SK_HASH, is_recv, peek_arg, nr)
+	SYS_PROG(handle, call, SK_HASH, is_recv, peek_arg, nr)                          \
+	SEC("tracepoint/syscalls/sys_exit_" #call)                                      \
+	int st_sys_##call(struct trace_event_raw_sys_exit *ctx)                          \
+	{                                                                               \
+		return on_sys_exit_stack(ctx, is_recv, peek_arg, TT_CNT_EV_SYS + nr);   \
+	}
 
 SYS_DATA(read, true, 0, 0)
 SYS_DATA(readv, true, 0, 1)

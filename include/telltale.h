@@ -155,6 +155,7 @@ enum tt_counter {
 	TT_CNT_SOCK_FULL,	 /* events of sockets not tracked: table set full */
 	TT_CNT_SVC_OTHER,	 /* events counted in an overflow service: no free slot */
 	TT_CNT_LISTEN_FULL,	 /* accepts whose port listen_ports had no room to learn */
+	TT_CNT_SYS_REGS,	 /* syscall exits whose saved registers were not found */
 	TT_CNT_EV_STATE,	 /* events seen per program, one each, in the */
 	TT_CNT_EV_RECV,		 /* loader's hook order (agent/progsets.c) */
 	TT_CNT_EV_SEND,

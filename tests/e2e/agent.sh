@@ -67,6 +67,19 @@ jq -se '.[0] | .programs == "tp_btf+syscalls+probe_read" and all(.hooks[]; .atta
 	fail "start line does not record the probe_read set"
 echo "ok: runs on the probe_read syscall programs without bpf_rdonly_cast"
 
+# And without bpf_task_pt_regs either (5.10): the classic syscall programs
+# that find a call's registers on the task's stack; its stats count the
+# exits whose registers were not there, none on this kernel.
+TELLTALE_HIDE_TRACEPOINTS=sock/sock_recv_length,sock/sock_send_length TELLTALE_HIDE_HELPERS=bpf_task_pt_regs \
+	"$TT_BIN" --interval 0.5 --duration 1.2 >"$WORK/out" 2>"$WORK/err" || fail "stack set exited $?"
+grep -q "attached tracepoint+syscalls+stack programs: sock/inet_sock_set_state .*syscalls/sys_exit_read " "$WORK/err" ||
+	fail "stack set not attached: $(cat "$WORK/err")"
+! grep -q warning "$WORK/err" || fail "warnings on the stack set: $(cat "$WORK/err")"
+jq -se '.[0].programs == "tracepoint+syscalls+stack" and all(.[0].hooks[]; .attached) and
+	(map(select(.event == "stop"))[0].maps.syscall_regs_missed == 0)' "$WORK/out" >/dev/null ||
+	fail "the start or stop line does not record the stack set: $(head -c 600 "$WORK/out")"
+echo "ok: runs on the stack syscall programs without bpf_task_pt_regs, no registers missed"
+
 # A set forced where the kernel cannot run its request programs (as on 6.1's
 # tp_btf+syscalls, found by make vmtest): connections only, and the warning
 # names the reason, not a missing tracepoint.
@@ -101,7 +114,7 @@ sleep 1.1
 stop_agent
 SET=$(jq -rs '.[0].programs' "$WORK/agent.jsonl")
 case $SET in
-tp_btf+syscalls | tp_btf+syscalls+probe_read | tracepoint+syscalls) ;;
+tp_btf+syscalls | tp_btf+syscalls+probe_read | tracepoint+syscalls | tracepoint+syscalls+stack) ;;
 *) fail "TELLTALE_HOOKS=syscalls loaded the $SET set" ;;
 esac
 grep -q "attached $SET programs: .*syscalls/sys_exit_read " "$WORK/agent.err" || fail "no syscall program attached"

@@ -66,13 +66,15 @@ wait_port() {
 # request tests once for each): tp_btf and tracepoint forced, tp_btf+syscalls
 # chosen by the agent itself on a kernel made to look like one without the
 # socket data tracepoints (6.2), tp_btf+syscalls+probe_read on one without
-# bpf_rdonly_cast either (6.1), tracepoint+syscalls forced.
+# bpf_rdonly_cast either (6.1), tracepoint+syscalls+stack on one without
+# bpf_task_pt_regs either (5.10), tracepoint+syscalls forced.
 set_env() {
 	local hide=TELLTALE_HIDE_TRACEPOINTS=sock/sock_recv_length,sock/sock_send_length
 	case ${TT_SET:-} in
 	"") ;;
 	tp_btf+syscalls) echo "$hide" ;;
 	tp_btf+syscalls+probe_read) echo "$hide TELLTALE_HIDE_KFUNCS=bpf_rdonly_cast" ;;
+	tracepoint+syscalls+stack) echo "$hide TELLTALE_HIDE_HELPERS=bpf_task_pt_regs" ;;
 	*) echo "TELLTALE_HOOKS=$TT_SET" ;;
 	esac
 }

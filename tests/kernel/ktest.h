@@ -27,7 +27,8 @@
  * classic sets from the socket data tracepoints, and the syscall programs
  * beside either set's others (beside tp_btf in both of their ways). */
 static const char *ktest_sets[] = { "tp_btf", "tracepoint", "tp_btf+syscalls",
-				    "tp_btf+syscalls+probe_read", "tracepoint+syscalls" };
+				    "tp_btf+syscalls+probe_read", "tracepoint+syscalls",
+				    "tracepoint+syscalls+stack" };
 #define KTEST_NSETS (sizeof(ktest_sets) / sizeof(ktest_sets[0]))
 
 /* Whether to run set: all of them unless KTEST_SET names one (to loop a

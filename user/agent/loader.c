@@ -165,6 +165,7 @@ static int load_set(struct loader *l, const struct loader_opts *opts, const stru
 	}
 	l->hooks = s->name;
 	l->btf = s->btf;
+	l->stack_regs = s->stack_regs;
 	return 0;
 }
 
@@ -219,7 +220,7 @@ static int load_programs(struct loader *l, const struct loader_opts *opts)
 	struct needs nd;
 
 	libbpf_quiet = !opts->verbose;
-	nd.task_pt_regs = probe__helper(BPF_FUNC_task_pt_regs);
+	nd.task_pt_regs = probe__helper(BPF_FUNC_task_pt_regs, "bpf_task_pt_regs");
 	nd.rdonly_cast = probe__kfunc("bpf_rdonly_cast", opts->btf_path);
 	for (i = 0; i < PROGSETS_NSETS; i++) {
 		ready[i] = data_ready(l, &progsets_sets[i], &nd);

@@ -47,6 +47,7 @@ struct loader {
 	int socks_fd;
 	const char *hooks;     /* the program set loaded, a name of agent/progsets.h */
 	bool btf;	       /* its programs keep socket state in the socket table */
+	bool stack_regs;       /* its syscall programs find the registers on the stack */
 	uint32_t max_services; /* map sizes as loaded */
 	uint32_t slots;	       /* max_services, then TT_OTHER_SLOTS for overflow services */
 	uint32_t max_sockets;

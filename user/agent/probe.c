@@ -80,8 +80,12 @@ bool probe__tracepoint(const char *category, const char *name)
 	return !access(path, F_OK);
 }
 
-bool probe__helper(int helper)
+bool probe__helper(int helper, const char *name)
 {
+	const char *hide = getenv("TELLTALE_HIDE_HELPERS");
+
+	if (hide && strstr(hide, name))
+		return false;
 	return libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, helper, NULL) == 1;
 }
 

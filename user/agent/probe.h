@@ -27,8 +27,9 @@ int probe__tracefs(void);
 bool probe__tracepoint(const char *category, const char *name);
 
 /* Whether the kernel lets a tracepoint program call BPF helper `helper`
- * (enum bpf_func_id). Quiet while libbpf's output is. */
-bool probe__helper(int helper);
+ * (enum bpf_func_id), called `name`. Quiet while libbpf's output is. A name
+ * listed in TELLTALE_HIDE_HELPERS is not (tests: a 5.10 kernel here). */
+bool probe__helper(int helper, const char *name);
 
 /* Whether kernel function `name` is in the kernel's BTF (btf_path, or the
  * running kernel's when NULL), which is how libbpf resolves a kfunc. A name

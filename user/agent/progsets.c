@@ -12,21 +12,21 @@ _Static_assert(TT_CNT_EV_SYS - TT_CNT_EV_STATE + TT_SYS_HOOKS == PROGSETS_NHOOKS
 
 #define SYS(call, what)                                                              \
 	{ "syscalls", "sys_exit_" #call, what, "btf_sys_" #call, "handle_sys_" #call, \
-	  "pr_sys_" #call, HOOK_SYS_DATA }
+	  "pr_sys_" #call, "st_sys_" #call, HOOK_SYS_DATA }
 
 const struct hook progsets_hooks[PROGSETS_NHOOKS] = {
 	{ "sock", "inet_sock_set_state", "connections opened/closed/failed/active",
-	  "btf_inet_sock_set_state", "handle_inet_sock_set_state", NULL, HOOK_CONN },
+	  "btf_inet_sock_set_state", "handle_inet_sock_set_state", NULL, NULL, HOOK_CONN },
 	{ "sock", "sock_recv_length", "requests and latency", "btf_sock_recv_length",
-	  "handle_sock_recv_length", NULL, HOOK_SOCK_DATA },
+	  "handle_sock_recv_length", NULL, NULL, HOOK_SOCK_DATA },
 	{ "sock", "sock_send_length", "requests and latency", "btf_sock_send_length",
-	  "handle_sock_send_length", NULL, HOOK_SOCK_DATA },
+	  "handle_sock_send_length", NULL, NULL, HOOK_SOCK_DATA },
 	{ "tcp", "tcp_receive_reset", "received resets", "btf_tcp_receive_reset",
-	  "handle_tcp_receive_reset", NULL, HOOK_CONN },
+	  "handle_tcp_receive_reset", NULL, NULL, HOOK_CONN },
 	{ "tcp", "tcp_send_reset", "sent resets", "btf_tcp_send_reset", "handle_tcp_send_reset",
-	  NULL, HOOK_CONN },
+	  NULL, NULL, HOOK_CONN },
 	{ "tcp", "tcp_retransmit_skb", "retransmits", "btf_tcp_retransmit_skb",
-	  "handle_tcp_retransmit_skb", NULL, HOOK_CONN },
+	  "handle_tcp_retransmit_skb", NULL, NULL, HOOK_CONN },
 	SYS(read, "requests read with read()"),
 	SYS(readv, "requests read with readv()"),
 	SYS(recvfrom, "requests read with recv()/recvfrom()"),
@@ -41,11 +41,12 @@ const struct hook progsets_hooks[PROGSETS_NHOOKS] = {
 };
 
 const struct progset progsets_sets[PROGSETS_NSETS] = {
-	{ "tp_btf", true, HOOK_SOCK_DATA, true, false, false },
-	{ "tracepoint", false, HOOK_SOCK_DATA, false, false, false },
-	{ "tp_btf+syscalls", true, HOOK_SYS_DATA, true, true, false },
-	{ "tp_btf+syscalls+probe_read", true, HOOK_SYS_DATA, false, true, true },
-	{ "tracepoint+syscalls", false, HOOK_SYS_DATA, false, true, false },
+	{ "tp_btf", true, HOOK_SOCK_DATA, true, false, false, false },
+	{ "tracepoint", false, HOOK_SOCK_DATA, false, false, false, false },
+	{ "tp_btf+syscalls", true, HOOK_SYS_DATA, true, true, false, false },
+	{ "tp_btf+syscalls+probe_read", true, HOOK_SYS_DATA, false, true, true, false },
+	{ "tracepoint+syscalls", false, HOOK_SYS_DATA, false, true, false, false },
+	{ "tracepoint+syscalls+stack", false, HOOK_SYS_DATA, false, false, false, true },
 };
 
 bool progsets__uses(const struct progset *s, const struct hook *h)
@@ -57,6 +58,8 @@ const char *progsets__prog(const struct progset *s, const struct hook *h)
 {
 	if (s->probe_read && h->read_prog)
 		return h->read_prog;
+	if (s->stack_regs && h->stack_prog)
+		return h->stack_prog;
 	return s->btf ? h->btf_prog : h->classic_prog;
 }
 

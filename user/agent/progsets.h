@@ -24,6 +24,7 @@ struct hook {
 	const char *btf_prog;	  /* program beside the tp_btf set's socket table */
 	const char *classic_prog; /* program beside the classic set's socket hash */
 	const char *read_prog;	  /* syscall hooks: beside the table, without bpf_rdonly_cast */
+	const char *stack_prog;	  /* syscall hooks: beside the hash, without bpf_task_pt_regs */
 	enum hook_role role;
 };
 
@@ -37,12 +38,13 @@ struct progset {
 	bool rdonly_cast;    /* needs the bpf_rdonly_cast kfunc (6.2) */
 	bool task_pt_regs;   /* needs the bpf_task_pt_regs helper (5.15) */
 	bool probe_read;     /* its syscall programs are the hooks' read_prog */
+	bool stack_regs;     /* its syscall programs are the hooks' stack_prog (x86-64) */
 };
 
 /* In the loader's order of preference: the socket data tracepoints where
  * the kernel has them, else the syscall programs. A set whose data hooks
  * are all missing still counts connections. */
-#define PROGSETS_NSETS 5
+#define PROGSETS_NSETS 6
 extern const struct progset progsets_sets[PROGSETS_NSETS];
 
 /* Whether hook h runs in set s. */
@@ -52,7 +54,7 @@ bool progsets__uses(const struct progset *s, const struct hook *h);
 const char *progsets__prog(const struct progset *s, const struct hook *h);
 
 /* Whether TELLTALE_HOOKS value want (NULL: any) selects set s: a set's own
- * name, or "syscalls" for both syscall sets. */
+ * name, or "syscalls" for every syscall set. */
 bool progsets__wanted(const struct progset *s, const char *want);
 
 #endif /* TT_PROGSETS_H */

@@ -134,6 +134,11 @@ static void add_maps(cJSON *o, const struct loader *l, const struct collector *c
 	cJSON_AddNumberToObject(m, "listen_ports_max", l->listen_size);
 	cJSON_AddNumberToObject(m, "listen_ports_full",
 				(double)loader__counter(l, TT_CNT_LISTEN_FULL));
+	/* Before 5.15: exits whose registers were not where x86-64 keeps
+	 * them (bpf/fd.bpf.h, stack_regs), their bytes not counted. */
+	if (l->stack_regs)
+		cJSON_AddNumberToObject(m, "syscall_regs_missed",
+					(double)loader__counter(l, TT_CNT_SYS_REGS));
 }
 
 static void add_events(cJSON *o, const struct loader *l)
@@ -327,6 +332,9 @@ static int prom_maps(struct prom_state *st, struct telemetry_maps *m, double now
 	err |= point(st, PF_MAP_CAPACITY, "map", "sockets", NULL, NULL, l->max_sockets);
 	err |= point(st, PF_SVC_OVERFLOWS, NULL, NULL, NULL, NULL,
 		     (double)loader__counter(l, TT_CNT_SVC_OVERFLOW));
+	if (l->stack_regs)
+		err |= point(st, PF_SYS_REGS, NULL, NULL, NULL, NULL,
+			     (double)loader__counter(l, TT_CNT_SYS_REGS));
 	return err;
 }
 

@@ -14,7 +14,7 @@
 
 #include "lib/sample.h"
 
-#define TT_SCHEMA_VERSION "1.3"
+#define TT_SCHEMA_VERSION "1.4"
 
 /* Formats ts (seconds since the epoch) as "2026-11-23T05:42:13.123Z" into
  * buf, which holds at least 32 bytes. Returns buf. */

@@ -36,6 +36,7 @@ const struct prom_family_def prom_families[PF_COUNT] = {
 	[PF_SVC_OVERFLOWS] = { "telltale_bpf_service_overflows_total", "Sockets not counted: the service map was full.", NULL, PROM_COUNTER },
 	[PF_SOCK_FULL] = { "telltale_bpf_socket_table_full_total", "Events of sockets not tracked: both their socket table sets were full.", NULL, PROM_COUNTER },
 	[PF_SOCK_EVICTIONS] = { "telltale_bpf_socket_evictions_total", "Socket entries the LRU hash evicted.", NULL, PROM_COUNTER },
+	[PF_SYS_REGS] = { "telltale_bpf_syscall_regs_missed_total", "Syscall exits not counted: their saved registers were not on the task's stack (before 5.15).", NULL, PROM_COUNTER },
 	[PF_SINK_LINES] = { "telltale_sink_lines_total", "Lines written per output stream.", NULL, PROM_COUNTER },
 	[PF_SINK_BYTES] = { "telltale_sink_bytes_total", "Bytes written per output stream.", "bytes", PROM_COUNTER },
 	[PF_SINK_DROPPED] = { "telltale_sink_dropped_total", "Lines dropped per output stream.", NULL, PROM_COUNTER },

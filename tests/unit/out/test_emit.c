@@ -141,7 +141,7 @@ static void test_retired(void)
 	strcpy(id.names.unit, "nginx.service");
 	o = round_trip(emit__retired(&id, 1795412533.5, 300, "web-1"), &len);
 	CHECK(!strcmp(str(o, "type"), "agent") && !strcmp(str(o, "event"), "service_retired"));
-	CHECK(!strcmp(str(o, "schema"), "1.3") && !strcmp(str(o, "host"), "web-1"));
+	CHECK(!strcmp(str(o, "schema"), "1.4") && !strcmp(str(o, "host"), "web-1"));
 	CHECK(num(o, "idle_s") == 300 && num(o, "service.port") == 8080);
 	CHECK(num(o, "service.netns") == 4026532100u && num(o, "service.cgroup_id") == 777);
 	CHECK(!strcmp(str(o, "service.unit"), "nginx.service"));
