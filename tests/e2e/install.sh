@@ -35,6 +35,18 @@ done
 "$D/usr/sbin/telltale" --version | grep -q '^telltale [0-9]' || fail "--version"
 MANWIDTH=80 man -l "$D/usr/share/man/man8/telltale.8" 2>"$WORK/man.err" | grep -q -- '--rotate-size' || fail "man page does not render"
 [ ! -s "$WORK/man.err" ] || { cat "$WORK/man.err"; fail "man page warnings"; }
+# The man page's defaults are the binary's (it once said 65536 sockets
+# after the default became 49152).
+DEFAULTS=$(echo '{}' >"$WORK/empty.json" && "$D/usr/sbin/telltale" -c "$WORK/empty.json" --print-config)
+man_default() { # the "(default N)" within two lines of the option's heading
+	sed 's/\\//g' "$ROOT/packaging/telltale.8" | grep -A2 -- "--$1 " | grep -o '(default [0-9.]*)' | grep -o '[0-9.]*'
+}
+for k in max-sockets:max_sockets max-services:max_services interval:interval_s rotate-keep:output.rotate_keep; do
+	want=$(jq -r ".${k#*:}" <<<"$DEFAULTS")
+	got=$(man_default "${k%%:*}")
+	[ "$got" = "$want" ] || fail "the man page says --${k%%:*} defaults to '$got', the binary $want"
+done
+echo "ok: the man page's defaults are the binary's"
 # An existing configuration survives a reinstall.
 echo '{"interval_s": 5}' >"$D/etc/telltale/telltale.json"
 make -C "$ROOT" --no-print-directory install DESTDIR="$D" PREFIX=/usr OUT="${OUT:-build}" >/dev/null 2>&1
