@@ -19,7 +19,8 @@
  * before the socket is touched. Without it every step past the fd table is
  * a bpf_probe_read_kernel, a kernel call: beside the tp_btf programs three
  * (the slot, the file's span, the socket's span, fd_sock_span), beside the
- * classic ones one per field (fd_sock_read; fd_sock_stack before 5.15).
+ * classic ones one per field (fd_sock_read), and before 5.15 spans again
+ * (fd_sock_stack).
  */
 #ifndef TT_FD_BPF_H
 #define TT_FD_BPF_H
@@ -102,40 +103,6 @@ static __always_inline struct sock *fd_sock_read(struct task_struct *task, __u32
 }
 
 /*
- * Before 5.15 there is no bpf_task_pt_regs, and before 5.11 no typed
- * current task: the classic set's fallback reads every step, the saved
- * registers included. x86-64 keeps a task's user registers at the top of
- * its kernel stack (the kernel's task_pt_regs: THREAD_SIZE above
- * task->stack, no padding on 64-bit); THREAD_SIZE is 16 KiB unless KASAN
- * doubles it. A syscall's saved orig_ax is its number, which the exit
- * tracepoint carries too: registers looked for in the wrong place do not
- * match it, and the caller counts the event and skips it.
- */
-#define TT_THREAD_SIZE 16384
-
-static __always_inline struct pt_regs *stack_regs(struct task_struct *task, long nr)
-{
-	struct pt_regs *regs = (struct pt_regs *)((__u64)BPF_CORE_READ(task, stack) +
-						  TT_THREAD_SIZE) - 1;
-
-	return (long)BPF_CORE_READ(regs, orig_ax) == nr ? regs : NULL;
-}
-
-/* fd's socket, every step read: its address, or NULL. */
-static __always_inline struct sock *fd_sock_stack(struct task_struct *task, __u32 fd)
-{
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds;
-	struct file *f = NULL;
-
-	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
-		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
-	bpf_probe_read_kernel(&f, sizeof(f), fds + fd);
-	return file_sock_read(f);
-}
-
-/*
  * Beside the tp_btf programs before 6.2 each read is a kernel call, so the
  * fields of one object are read in one span: the file's inode, f_op and
  * private_data together, the socket's type and sk together. The offsets
@@ -203,23 +170,17 @@ static __always_inline struct socket *file_socket(struct file *f)
 	return (struct socket *)pd;
 }
 
-/* The socket of fd through bpf_probe_read_kernel, three reads: the fd's
- * slot, the file's span, the socket's span. The address of a stream
- * socket, or NULL. */
-static __always_inline struct sock *fd_sock_span(struct task_struct *task, __u32 fd)
+/* The stream socket of file f through bpf_probe_read_kernel, two reads:
+ * the file's span, the socket's span. Its address, or NULL. */
+static __always_inline struct sock *file_sock_span(struct file *f)
 {
 	__u32 o_type = bpf_core_field_offset(struct socket, type);
 	__u32 o_sk = bpf_core_field_offset(struct socket, sk);
 	__u32 lo = SPAN_LO(o_type, o_sk) & ~7U;
 	__u32 hi = SPAN_HI(o_type + 2, o_sk + 8);
-	struct fdtable *fdt = fd_table(task, fd);
 	__u64 buf[SPAN_SMALL / 8];
 	struct socket *sock;
-	struct file *f = NULL;
 
-	if (!fdt)
-		return NULL;
-	bpf_probe_read_kernel(&f, sizeof(f), (void *)((__u64)fdt->fd + fd * sizeof(void *)));
 	sock = f ? file_socket(f) : NULL;
 	if (!sock)
 		return NULL;
@@ -232,6 +193,78 @@ static __always_inline struct sock *fd_sock_span(struct task_struct *task, __u32
 	    SPAN_AT(buf, lo, o_type, __u16) != SOCK_STREAM)
 		return NULL;
 	return (struct sock *)SPAN_AT(buf, lo, o_sk, __u64);
+}
+
+/* The socket of fd, three reads: the fd's slot, then file_sock_span. */
+static __always_inline struct sock *fd_sock_span(struct task_struct *task, __u32 fd)
+{
+	struct fdtable *fdt = fd_table(task, fd);
+	struct file *f = NULL;
+
+	if (!fdt)
+		return NULL;
+	bpf_probe_read_kernel(&f, sizeof(f), (void *)((__u64)fdt->fd + fd * sizeof(void *)));
+	return file_sock_span(f);
+}
+
+/*
+ * Before 5.15 there is no bpf_task_pt_regs, and before 5.11 no typed
+ * current task: the classic set's fallback reads every step, the saved
+ * registers included. x86-64 keeps a task's user registers at the top of
+ * its kernel stack (the kernel's task_pt_regs: THREAD_SIZE above
+ * task->stack, no padding on 64-bit); THREAD_SIZE is 16 KiB unless KASAN
+ * doubles it. A syscall's saved orig_ax is its number, which the exit
+ * tracepoint carries too: registers looked for in the wrong place do not
+ * match it, and the caller counts the event and skips it. The registers a
+ * call's arguments are in (di, dx, r10) and orig_ax lie within 72 bytes:
+ * one read.
+ */
+#define TT_THREAD_SIZE 16384
+
+struct sys_args {
+	__u64 fd, arg3, arg4;
+};
+
+static __always_inline bool stack_args(struct task_struct *task, long nr, struct sys_args *a)
+{
+	__u32 o_fd = bpf_core_field_offset(struct pt_regs, di);
+	__u32 o_3 = bpf_core_field_offset(struct pt_regs, dx);
+	__u32 o_4 = bpf_core_field_offset(struct pt_regs, r10);
+	__u32 o_nr = bpf_core_field_offset(struct pt_regs, orig_ax);
+	__u32 lo = SPAN_LO(SPAN_LO(o_fd, o_3), SPAN_LO(o_4, o_nr)) & ~7U;
+	__u32 hi = SPAN_HI(SPAN_HI(o_fd, o_3), SPAN_HI(o_4, o_nr)) + 8;
+	struct pt_regs *regs = (struct pt_regs *)((__u64)BPF_CORE_READ(task, stack) +
+						  TT_THREAD_SIZE) - 1;
+	__u64 buf[SPAN_SMALL * 2 / 8];
+
+	if (hi - lo > sizeof(buf) || bpf_probe_read_kernel(buf, hi - lo, (void *)regs + lo) ||
+	    (long)SPAN_AT(buf, lo, o_nr, __u64) != nr)
+		return false;
+	a->fd = SPAN_AT(buf, lo, o_fd, __u64);
+	a->arg3 = SPAN_AT(buf, lo, o_3, __u64);
+	a->arg4 = SPAN_AT(buf, lo, o_4, __u64);
+	return true;
+}
+
+/* fd's socket, every step read: the file table, its fd array and size in
+ * one span, the fd's slot, then file_sock_span. Its address, or NULL. */
+static __always_inline struct sock *fd_sock_stack(struct task_struct *task, __u32 fd)
+{
+	__u32 o_max = bpf_core_field_offset(struct fdtable, max_fds);
+	__u32 o_fd = bpf_core_field_offset(struct fdtable, fd);
+	__u32 lo = SPAN_LO(o_max, o_fd) & ~7U;
+	__u32 hi = SPAN_HI(o_max + 4, o_fd + 8);
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	__u64 buf[SPAN_SMALL / 8], fds;
+	struct file *f = NULL;
+
+	if (!fdt || hi - lo > sizeof(buf) ||
+	    bpf_probe_read_kernel(buf, hi - lo, (void *)fdt + lo) ||
+	    fd >= SPAN_AT(buf, lo, o_max, __u32))
+		return NULL;
+	fds = SPAN_AT(buf, lo, o_fd, __u64);
+	bpf_probe_read_kernel(&f, sizeof(f), (void *)(fds + fd * sizeof(void *)));
+	return file_sock_span(f);
 }
 
 #endif /* TT_FD_BPF_H */

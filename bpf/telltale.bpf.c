@@ -524,28 +524,26 @@ static __always_inline int on_sys_exit(struct trace_event_raw_sys_exit *ctx, enu
 }
 
 /* The classic set's fallback before 5.15: the task untyped, its registers
- * from its kernel stack (fd.bpf.h, stack_regs), every step read. The
+ * from its kernel stack (fd.bpf.h, stack_args), every step read. The
  * tracepoint's syscall number is an int, whatever the struct says. */
 static __always_inline int on_sys_exit_stack(struct trace_event_raw_sys_exit *ctx, bool is_recv,
 					     int peek_arg, __u32 cnt)
 {
 	struct task_struct *task;
-	struct pt_regs *regs;
+	struct sys_args a;
 	struct sock *sk;
 
 	count(cnt);
 	if (ctx->ret <= 0)
 		return 0;
 	task = (struct task_struct *)bpf_get_current_task();
-	regs = stack_regs(task, (int)ctx->id);
-	if (!regs) {
+	if (!stack_args(task, (int)ctx->id, &a)) {
 		count(TT_CNT_SYS_REGS);
 		return 0;
 	}
-	if ((peek_arg == 3 && (PT_REGS_PARM3_CORE_SYSCALL(regs) & MSG_PEEK)) ||
-	    (peek_arg == 4 && (PT_REGS_PARM4_CORE_SYSCALL(regs) & MSG_PEEK)))
+	if ((peek_arg == 3 && (a.arg3 & MSG_PEEK)) || (peek_arg == 4 && (a.arg4 & MSG_PEEK)))
 		return 0;
-	sk = fd_sock_stack(task, PT_REGS_PARM1_CORE_SYSCALL(regs));
+	sk = fd_sock_stack(task, a.fd);
 	if (sk && is_tcp_inet(BPF_CORE_READ(sk, __sk_common.skc_family),
 			      BPF_CORE_READ(sk, sk_protocol)))
 		on_data(sk, SK_HASH, is_recv);
