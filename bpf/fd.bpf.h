@@ -89,17 +89,22 @@ static __always_inline struct sock *file_sock_read(struct file *f)
 	return BPF_CORE_READ(sock, sk);
 }
 
-/* The same from fd, for the classic set: the address of the socket, or
- * NULL. */
-static __always_inline struct sock *fd_sock_read(struct task_struct *task, __u32 fd)
+/* The file of fd, its slot read: its address, or NULL. */
+static __always_inline struct file *fd_file_read(struct task_struct *task, __u32 fd)
 {
 	struct fdtable *fdt = fd_table(task, fd);
 	struct file *f = NULL;
 
-	if (!fdt)
-		return NULL;
-	bpf_probe_read_kernel(&f, sizeof(f), (void *)((__u64)fdt->fd + fd * sizeof(void *)));
-	return file_sock_read(f);
+	if (fdt)
+		bpf_probe_read_kernel(&f, sizeof(f), (void *)((__u64)fdt->fd + fd * sizeof(void *)));
+	return f;
+}
+
+/* The same from fd, for the classic set: the address of the socket, or
+ * NULL. */
+static __always_inline struct sock *fd_sock_read(struct task_struct *task, __u32 fd)
+{
+	return file_sock_read(fd_file_read(task, fd));
 }
 
 /*
@@ -198,13 +203,7 @@ static __always_inline struct sock *file_sock_span(struct file *f)
 /* The socket of fd, three reads: the fd's slot, then file_sock_span. */
 static __always_inline struct sock *fd_sock_span(struct task_struct *task, __u32 fd)
 {
-	struct fdtable *fdt = fd_table(task, fd);
-	struct file *f = NULL;
-
-	if (!fdt)
-		return NULL;
-	bpf_probe_read_kernel(&f, sizeof(f), (void *)((__u64)fdt->fd + fd * sizeof(void *)));
-	return file_sock_span(f);
+	return file_sock_span(fd_file_read(task, fd));
 }
 
 /*
