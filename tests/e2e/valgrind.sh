@@ -2,7 +2,8 @@
 # The agent under valgrind while nginx serves wrk, with the Prometheus
 # endpoint scraped in both formats and an Alertmanager URL nobody answers:
 # no invalid access, no use of uninitialised memory, no leak. tests/valgrind.supp lists libbpf's bpf()
-# attribute unions, which valgrind cannot size.
+# attribute unions, which valgrind cannot size. Then the same on the 5.10 set,
+# whose socket state is a hash the agent reads another way.
 . "$(dirname "$0")/lib.sh"
 need valgrind nginx wrk jq ss curl
 
@@ -32,4 +33,29 @@ grep -v "unhandled eBPF command" "$WORK/vg.err"
 [ $rc -eq 0 ] || fail "valgrind reported errors (exit $rc)"
 n=$(jq -s --argjson p "$PORT" '[.[] | select(.type == "metrics" and .service.port == $p)] | length' "$WORK/agent.jsonl")
 [ "$n" -ge 2 ] || fail "the agent saw no traffic under valgrind"
-echo "ok: clean under valgrind, $n service lines"
+
+# The classic sets' programs carry CO-RE fallbacks for older kernels' types
+# (___old flavours), which this kernel's BTF lacks; libbpf then looks through
+# the module BTFs with BPF_BTF_GET_NEXT_ID, a bpf() command valgrind does not
+# model, and reports libbpf's own use of the id it cannot see filled. --btf
+# names the kernel's BTF, which keeps libbpf to it: the agent's code is the
+# same either way.
+TELLTALE_HOOKS=tracepoint+syscalls+stack \
+	valgrind -q --error-exitcode=9 --suppressions="$(dirname "$0")/../valgrind.supp" \
+	--leak-check=full --errors-for-leak-kinds=definite,indirect "$TT_BIN" --btf /sys/kernel/btf/vmlinux \
+	--interval 0.5 --duration 6 >"$WORK/stack.jsonl" 2>"$WORK/vg2.err" &
+VG=$!
+for i in $(seq 200); do grep -q attached "$WORK/vg2.err" && break; sleep 0.1; done
+grep -q 'attached tracepoint+syscalls+stack' "$WORK/vg2.err" || fail "the 5.10 set did not attach under valgrind"
+wrk -t1 -c4 -d1s "http://127.0.0.1:$PORT/" >"$WORK/wrk2.txt"
+wait $VG
+rc=$?
+grep -v "unhandled eBPF command" "$WORK/vg2.err"
+[ $rc -eq 0 ] || fail "valgrind reported errors on the 5.10 set (exit $rc)"
+m=$(jq -s --argjson p "$PORT" '[.[] | select(.type == "metrics" and .service.port == $p
+	and .service.role == "server") | .requests] | add // 0' "$WORK/stack.jsonl")
+w=$(awk '/requests in/ { print $1 }' "$WORK/wrk2.txt")
+# As in e2e/nginx: wrk may stop with one answer a connection unread.
+[ -n "$w" ] && [ "$m" -ge "$w" ] && [ "$m" -le $((w + 4)) ] ||
+	fail "the 5.10 set counted $m requests under valgrind, wrk made $w (up to 4 more allowed)"
+echo "ok: clean under valgrind, $n service lines; the 5.10 set counted $m of wrk's $w requests"
