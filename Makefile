@@ -103,7 +103,7 @@ bench: deps all $(OUT)/floor.bpf.o $(OUT)/floor_sys.bpf.o $(OUT)/floor_walk.bpf.
 	$(Q)bench/run.sh $(OUT)
 
 # A Debian kernel of tests/kernels/list (VMTEST_SUITE, default bookworm:
-# 6.1), or an Ubuntu one of tests/kernels/ubuntu (jammy: 5.15), booted under qemu, its own verifier judging every program set. Not
+# 6.1), or an Ubuntu one of tests/kernels/ubuntu (jammy: 5.15, focal: 5.4), booted under qemu, its own verifier judging every program set. Not
 # part of make test: minutes under software emulation.
 VMTEST_SUITE ?= bookworm
 vmtest: all $(OUT)/tools/vmecho

@@ -53,6 +53,14 @@ enum sk_how { SK_BTF, SK_ADDR, SK_HASH };
 
 #define SK_READ(how, sk, field) ((how) == SK_BTF ? (sk)->field : BPF_CORE_READ(sk, field))
 
+/* sk_protocol and sk_type were bitfields before 5.6: read them as CO-RE
+ * reads a bitfield, which reads a plain field the same. The tp_btf
+ * programs need 5.12, where they are plain. */
+#define SK_PROTOCOL(sk) ((__u16)BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol))
+#define SK_TYPE(sk) ((__u16)BPF_CORE_READ_BITFIELD_PROBED(sk, sk_type))
+#define SK_READ_PROTOCOL(how, sk) ((how) == SK_BTF ? (sk)->sk_protocol : SK_PROTOCOL(sk))
+#define SK_READ_TYPE(how, sk) ((how) == SK_BTF ? (sk)->sk_type : SK_TYPE(sk))
+
 /* Ports of a socket: skc_num is host order, skc_dport network order. */
 static __always_inline void sock_ports(struct sock *sk, enum sk_how how, __u16 *lport,
 				       __u16 *rport)

@@ -241,6 +241,36 @@ static __always_inline struct tt_svc_stats *sock_stats(struct tt_sock *s,
  * `cgroup` pointer, before a `val` that is the pointer unless its low bits
  * say it holds cgroup v1 net_prio/net_cls data (no cgroup v2 to name: 0).
  * Read as bytes so that no field relocation differs between the two. */
+/* Before 5.5 a kernfs node's id was a union of its inode number and that
+ * inode's generation; the inode number is what the cgroup's directory shows
+ * (user/agent/workload.c names cgroups by it), and from 5.5 the id is that
+ * number. */
+union kernfs_node_id___old {
+	struct {
+		__u32 ino;
+		__u32 generation;
+	};
+	__u64 id;
+};
+
+struct kernfs_node___old {
+	union kernfs_node_id___old id;
+};
+
+/* A field of another type does not exist for CO-RE, so each check below
+ * holds on one side of 5.5 only. */
+static __always_inline __u64 cgroup_ino(struct cgroup *cg)
+{
+	struct kernfs_node *kn = BPF_CORE_READ(cg, kn);
+	struct kernfs_node___old *old = (void *)kn;
+
+	if (bpf_core_field_exists(kn->id))
+		return BPF_CORE_READ(kn, id);
+	if (bpf_core_field_exists(old->id.ino))
+		return BPF_CORE_READ(old, id.ino);
+	return 0;
+}
+
 static __always_inline void svc_place(struct sock *sk, struct tt_svc_key *key)
 {
 	struct cgroup *cg;
@@ -249,7 +279,7 @@ static __always_inline void svc_place(struct sock *sk, struct tt_svc_key *key)
 	key->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 	bpf_probe_read_kernel(&val, sizeof(val), &sk->sk_cgrp_data);
 	cg = (val & 3) ? NULL : (struct cgroup *)val;
-	key->cgroup = cg ? BPF_CORE_READ(cg, kn, id) : 0;
+	key->cgroup = cg ? cgroup_ino(cg) : 0;
 	key->flags = 0;
 }
 

@@ -47,10 +47,14 @@ extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 
 static __always_inline void track_open(struct sock *sk, enum sk_how how, __u8 role, __u16 port)
 {
-	struct tt_sock init = { .flags = TT_SOCK_F_COUNTED };
+	/* Zeroed, then set: a non-zero initialiser leaves clang's copy of it
+	 * in a .rodata.cst32 section, which libbpf makes a map of and 5.4
+	 * refuses to create. */
+	struct tt_sock init = {};
 	struct tt_svc_stats *st;
 	struct tt_svc_ref ref;
 
+	init.flags = TT_SOCK_F_COUNTED;
 	svc_place(sk, &init.svc);
 	init.svc.port = port;
 	init.svc.role = role;
@@ -148,7 +152,7 @@ static __always_inline struct tt_sock *sock_state(struct sock *sk, enum sk_how h
 		way = table_find(sk);
 		if (way)
 			return &way->s;
-		if (SK_READ(how, sk, sk_type) != SOCK_STREAM)
+		if (SK_READ_TYPE(how, sk) != SOCK_STREAM)
 			return NULL;
 		way = table_claim(sk);
 		if (!way)
@@ -160,7 +164,7 @@ static __always_inline struct tt_sock *sock_state(struct sock *sk, enum sk_how h
 		return &way->s;
 	}
 	s = bpf_map_lookup_elem(&socks, &key);
-	if (s || BPF_CORE_READ(sk, sk_type) != SOCK_STREAM)
+	if (s || SK_TYPE(sk) != SOCK_STREAM)
 		return s;
 	adopt(sk, how, &fresh);
 	bpf_map_update_elem(&socks, &key, &fresh, BPF_NOEXIST);
@@ -489,7 +493,7 @@ static __always_inline void on_sys_addr(struct sock *sk, bool is_recv)
 	if (way && !(way->s.flags & TT_SOCK_F_CLOSED))
 		turn(&way->s, sk, SK_ADDR, is_recv);
 	else if (is_tcp_inet(BPF_CORE_READ(sk, __sk_common.skc_family),
-			     BPF_CORE_READ(sk, sk_protocol)))
+			     SK_PROTOCOL(sk)))
 		on_data(sk, SK_ADDR, is_recv);
 }
 
@@ -518,7 +522,7 @@ static __always_inline int on_sys_exit(struct trace_event_raw_sys_exit *ctx, enu
 	}
 	sk = how == SK_BTF ? fd_sock_btf(task, fd) : fd_sock_read(task, fd);
 	if (sk && is_tcp_inet(SK_READ(how, sk, __sk_common.skc_family),
-			      SK_READ(how, sk, sk_protocol)))
+			      SK_READ_PROTOCOL(how, sk)))
 		on_data(sk, how, is_recv);
 	return 0;
 }
@@ -545,7 +549,7 @@ static __always_inline int on_sys_exit_stack(struct trace_event_raw_sys_exit *ct
 		return 0;
 	sk = fd_sock_stack(task, a.fd);
 	if (sk && is_tcp_inet(BPF_CORE_READ(sk, __sk_common.skc_family),
-			      BPF_CORE_READ(sk, sk_protocol)))
+			      SK_PROTOCOL(sk)))
 		on_data(sk, SK_HASH, is_recv);
 	return 0;
 }

@@ -338,6 +338,34 @@ static bool guarded(const struct relo_obj *o, struct relo *const *rel, size_t n,
 	return false;
 }
 
+bool relo__ctx_exists(struct relo_obj *o, const struct btf *btf, const char *prog)
+{
+	static const char ctx[] = "trace_event_raw_";
+	const struct sym *s = NULL;
+	size_t i;
+	__u32 id, n = btf__type_cnt(btf);
+
+	for (i = 0; i < o->nsyms; i++)
+		if (!strcmp(o->syms[i].name, prog))
+			s = &o->syms[i];
+	for (i = 0; s && i < o->nrelos; i++) {
+		const struct relo *r = &o->relos[i];
+		const struct btf_type *l = btf__type_by_id(o->btf, r->type_id);
+		const char *lname = l ? btf__name_by_offset(o->btf, l->name_off) : "";
+
+		if (strcmp(r->sec, s->sec) || r->insn_off < s->off || r->insn_off >= s->off + s->size ||
+		    strncmp(lname, ctx, sizeof(ctx) - 1))
+			continue;
+		for (id = 1; id < n; id++) {
+			const struct btf_type *t = btf__type_by_id(btf, id);
+
+			if (btf_is_struct(t) && names_match(lname, btf__name_by_offset(btf, t->name_off)))
+				return true;
+		}
+	}
+	return false;
+}
+
 int relo__check_prog(struct relo_obj *o, const struct btf *btf, const char *prog, bool verbose)
 {
 	static const char *kinds[] = { "byte_off", "byte_sz", "field_exists", "signed", "lshift",

@@ -28,4 +28,11 @@ void relo__close(struct relo_obj *o);
  */
 int relo__check_prog(struct relo_obj *o, const struct btf *btf, const char *prog, bool verbose);
 
+/*
+ * Whether the kernel has a context type (trace_event_raw_*, any flavour) of
+ * program `prog`'s: how a classic tracepoint's presence shows in a BTF from
+ * before 5.5, which has no btf_trace_ typedefs.
+ */
+bool relo__ctx_exists(struct relo_obj *o, const struct btf *btf, const char *prog);
+
 #endif /* TT_KCHECK_RELO_H */

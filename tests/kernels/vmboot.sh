@@ -147,6 +147,12 @@ elif [ "$(counts "$expect")" = yes ] && [ "$REQ" -le 0 ]; then
 	echo "FAIL: $expect counted no requests on $release"
 	bad=1
 fi
+# The server's cgroup, read from its sockets in the kernel (the id's layout
+# changed in 5.5) and named from the cgroup tree.
+cg=$(jq -r --argjson p $PORT 'select(.type == "metrics" and .service.port == $p and
+	.service.role == "server") | .service.cgroup' "$VM/chosen.out" 2>/dev/null | sort -u | tr '\n' ' ')
+echo "chosen: the server's cgroup as the agent names it: ${cg:-none}"
+[ "$cg" = "/vmecho " ] || { echo "FAIL: the server runs in /vmecho, the agent said ${cg:-nothing}"; bad=1; }
 for set in $SETS; do
 	LOADED="" REQ=0
 	verdict "$set"

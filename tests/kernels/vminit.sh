@@ -34,10 +34,12 @@ say "@@boot $(cut -d' ' -f1 /proc/uptime) $(uname -r)"
 # NAME HOOKS [ARGS]: the agent with TELLTALE_HOOKS=HOOKS ("-": unset), the
 # server up before it starts (so its port is seeded), requests made from
 # the moment the programs are attached until the agent exits.
+# The server runs in its own cgroup, /vmecho, which the agent must name.
+mkdir -p /sys/fs/cgroup/vmecho
 agent() {
 	name=$1 hooks=$2
 	shift 2
-	vmecho serve "$PORT" &
+	sh -c 'echo $$ >/sys/fs/cgroup/vmecho/cgroup.procs && exec vmecho serve "$0"' "$PORT" &
 	srv=$!
 	if [ "$hooks" = - ]; then
 		timeout "$AGENT_TIMEOUT" telltale --duration "$DURATION" "$@" \

@@ -2,7 +2,8 @@
 /*
  * Which of telltale's program sets would load on a kernel we do not run,
  * judged from that kernel's BTF and config: every tracepoint a set hooks
- * exists there (btf_trace_NAME in the BTF; the syscall tracepoints need
+ * exists there (btf_trace_NAME in the BTF, or before 5.5 the classic
+ * program's context type; the syscall tracepoints need
  * CONFIG_FTRACE_SYSCALLS=y and the syscall), the helper and kfunc it calls
  * exist, the BPF atomics it uses exist (cmpxchg and the other atomics
  * beyond add came in 5.12, with the bpf_check_mtu helper, whose presence
@@ -51,11 +52,17 @@ static bool btf_has(const struct btf *btf, const char *prefix, const char *name,
 	return btf__find_by_name_kind(btf, full, kind) > 0;
 }
 
-/* Whether the kernel has hook h's tracepoint. */
-static bool hook_exists(const struct btf *btf, const struct hook *h, bool running)
+/* Whether the kernel has hook h's tracepoint, for set s's program. Before
+ * 5.5 a BTF has no btf_trace_ typedefs (nor can tp_btf programs attach):
+ * there the classic program's context type tells. */
+static bool hook_exists(struct relo_obj *o, const struct btf *btf, const struct progset *s,
+			const struct hook *h, bool running)
 {
 	char path[256];
 
+	if (h->role != HOOK_SYS_DATA && !s->btf &&
+	    btf__find_by_name_kind(btf, "btf_trace_sys_enter", BTF_KIND_TYPEDEF) <= 0)
+		return relo__ctx_exists(o, btf, progsets__prog(s, h));
 	if (h->role != HOOK_SYS_DATA)
 		return btf_has(btf, "btf_trace_", h->name, BTF_KIND_TYPEDEF);
 	if (running) {
@@ -112,7 +119,7 @@ static bool check_set(struct relo_obj *o, struct bpf_object *obj, const struct b
 
 		if (!progsets__uses(s, h))
 			continue;
-		exists = hook_exists(btf, h, running);
+		exists = hook_exists(o, btf, s, h, running);
 		if (!exists)
 			snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing),
 				 " %s/%s", h->category, h->name);
