@@ -233,14 +233,6 @@ static __always_inline struct tt_svc_stats *sock_stats(struct tt_sock *s,
 	return slot_stats(s->slot);
 }
 
-/* The socket's network namespace and cgroup v2 id into key. Both are fixed
- * for the socket's life, so this runs once per socket (its open, or its
- * first sight), never on the data path. The cgroup is the one the socket
- * recorded at creation (an accepted socket inherits its listener's). The
- * first 8 bytes of sk_cgrp_data hold it in both layouts: from 5.15 the
- * `cgroup` pointer, before a `val` that is the pointer unless its low bits
- * say it holds cgroup v1 net_prio/net_cls data (no cgroup v2 to name: 0).
- * Read as bytes so that no field relocation differs between the two. */
 /* Before 5.5 a kernfs node's id was a union of its inode number and that
  * inode's generation; the inode number is what the cgroup's directory shows
  * (user/agent/workload.c names cgroups by it), and from 5.5 the id is that
@@ -271,6 +263,14 @@ static __always_inline __u64 cgroup_ino(struct cgroup *cg)
 	return 0;
 }
 
+/* The socket's network namespace and cgroup v2 id into key. Both are fixed
+ * for the socket's life, so this runs once per socket (its open, or its
+ * first sight), never on the data path. The cgroup is the one the socket
+ * recorded at creation (an accepted socket inherits its listener's). The
+ * first 8 bytes of sk_cgrp_data hold it in both layouts: from 5.15 the
+ * `cgroup` pointer, before a `val` that is the pointer unless its low bits
+ * say it holds cgroup v1 net_prio/net_cls data (no cgroup v2 to name: 0).
+ * Read as bytes so that no field relocation differs between the two. */
 static __always_inline void svc_place(struct sock *sk, struct tt_svc_key *key)
 {
 	struct cgroup *cg;

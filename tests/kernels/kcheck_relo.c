@@ -338,23 +338,36 @@ static bool guarded(const struct relo_obj *o, struct relo *const *rel, size_t n,
 	return false;
 }
 
-bool relo__ctx_exists(struct relo_obj *o, const struct btf *btf, const char *prog)
+/* Program prog's symbol, or NULL. */
+static const struct sym *prog_sym(const struct relo_obj *o, const char *prog)
 {
-	static const char ctx[] = "trace_event_raw_";
-	const struct sym *s = NULL;
 	size_t i;
-	__u32 id, n = btf__type_cnt(btf);
 
 	for (i = 0; i < o->nsyms; i++)
 		if (!strcmp(o->syms[i].name, prog))
-			s = &o->syms[i];
+			return &o->syms[i];
+	return NULL;
+}
+
+/* Whether relocation r patches an instruction of program s. */
+static bool in_prog(const struct relo *r, const struct sym *s)
+{
+	return !strcmp(r->sec, s->sec) && r->insn_off >= s->off && r->insn_off < s->off + s->size;
+}
+
+bool relo__ctx_exists(struct relo_obj *o, const struct btf *btf, const char *prog)
+{
+	static const char ctx[] = "trace_event_raw_";
+	const struct sym *s = prog_sym(o, prog);
+	size_t i;
+	__u32 id, n = btf__type_cnt(btf);
+
 	for (i = 0; s && i < o->nrelos; i++) {
 		const struct relo *r = &o->relos[i];
 		const struct btf_type *l = btf__type_by_id(o->btf, r->type_id);
 		const char *lname = l ? btf__name_by_offset(o->btf, l->name_off) : "";
 
-		if (strcmp(r->sec, s->sec) || r->insn_off < s->off || r->insn_off >= s->off + s->size ||
-		    strncmp(lname, ctx, sizeof(ctx) - 1))
+		if (!in_prog(r, s) || strncmp(lname, ctx, sizeof(ctx) - 1))
 			continue;
 		for (id = 1; id < n; id++) {
 			const struct btf_type *t = btf__type_by_id(btf, id);
@@ -371,23 +384,19 @@ int relo__check_prog(struct relo_obj *o, const struct btf *btf, const char *prog
 	static const char *kinds[] = { "byte_off", "byte_sz", "field_exists", "signed", "lshift",
 				       "rshift", "local_type_id", "target_type_id", "type_exists",
 				       "type_size", "enumval_exists", "enumval_value", "type_matches" };
-	const struct sym *s = NULL;
+	const struct sym *s = prog_sym(o, prog);
 	struct relo **rel;
 	size_t i, n = 0;
 	int bad = 0;
 	char why[160];
 
-	for (i = 0; i < o->nsyms; i++)
-		if (!strcmp(o->syms[i].name, prog))
-			s = &o->syms[i];
 	if (!s)
 		return -ENOENT;
 	rel = calloc(o->nrelos + 1, sizeof(*rel));
 	if (!rel)
 		return -ENOMEM;
 	for (i = 0; i < o->nrelos; i++)
-		if (!strcmp(o->relos[i].sec, s->sec) && o->relos[i].insn_off >= s->off &&
-		    o->relos[i].insn_off < s->off + s->size)
+		if (in_prog(&o->relos[i], s))
 			rel[n++] = &o->relos[i];
 	for (i = 0; i < n; i++) {
 		const struct relo *r = rel[i];
