@@ -58,8 +58,6 @@ run "static/layers" tests/layers.sh
 # The kernel matrix fetches and unpacks four kernels on one core, mostly;
 # the unit and fuzz tiers beside it take the other (none of them is timed).
 run_beside "kernels/matrix" tests/kernels/matrix.sh "$OUT"
-# The agent under valgrind too: it counts what wrk sent and times nothing.
-run_beside "e2e/valgrind" tests/e2e/valgrind.sh
 for t in "$OUT"/tests/test_*; do
 	[ -x "$t" ] && run "unit/$(basename "$t")" "$t"
 done
@@ -67,9 +65,7 @@ for t in tests/bench/test_*.py; do
 	[ -x "$t" ] && run "bench/$(basename "$t" .py)" python3 "$t"
 done
 # The package test runs beside the fuzz tier: dpkg and an agent run that
-# checks nothing of the traffic it sees. One agent beside the tiers at a
-# time: valgrind's ends first.
-report_beside "e2e/valgrind"
+# checks nothing of the traffic it sees.
 run_beside "e2e/deb" tests/e2e/deb.sh
 # Each fuzz target: its corpus (seeds and past crashes) once, then a few
 # seconds of fuzzing, so a regression in a parser is caught here.
@@ -105,7 +101,7 @@ for t in tests/e2e/*.sh; do
 		for s in $SETS; do run "e2e/$name@$s" env TT_SET="$s" "$t"; done ;;
 	churn | netns | services)
 		for s in $CHOSEN; do run "e2e/$name@$s" env TT_SET="$s" "$t"; done ;;
-	deb | valgrind) ;;
+	deb) ;;
 	anomaly)
 		run "e2e/$name" "$t"
 		s=tp_btf+syscalls+probe_read

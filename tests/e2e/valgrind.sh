@@ -3,8 +3,7 @@
 # endpoint scraped in both formats and an Alertmanager URL nobody answers:
 # no invalid access, no use of uninitialised memory, no leak. tests/valgrind.supp lists libbpf's bpf()
 # attribute unions, which valgrind cannot size. Then the same on the 5.10 set,
-# whose socket state is a hash the agent reads another way. tests/run.sh
-# runs it beside the unit tiers, so a load may take a while.
+# whose socket state is a hash the agent reads another way.
 . "$(dirname "$0")/lib.sh"
 need valgrind nginx wrk jq ss curl
 
@@ -17,7 +16,7 @@ valgrind -q --error-exitcode=9 --suppressions="$(dirname "$0")/../valgrind.supp"
 	"$TT_BIN" --interval 0.5 --duration 5 --listen "127.0.0.1:$LPORT" \
 	--alertmanager "http://127.0.0.1:$DEAD" >"$WORK/agent.jsonl" 2>"$WORK/vg.err" &
 VG=$!
-for i in $(seq 600); do grep -q attached "$WORK/vg.err" && break; sleep 0.1; done
+for i in $(seq 200); do grep -q attached "$WORK/vg.err" && break; sleep 0.1; done
 wrk -t1 -c4 -d1s "http://127.0.0.1:$PORT/" >/dev/null
 sleep 1
 for i in 1 2 3; do
@@ -46,7 +45,7 @@ TELLTALE_HOOKS=tracepoint+syscalls+stack \
 	--leak-check=full --errors-for-leak-kinds=definite,indirect "$TT_BIN" --btf /sys/kernel/btf/vmlinux \
 	--interval 0.5 --duration 6 >"$WORK/stack.jsonl" 2>"$WORK/vg2.err" &
 VG=$!
-for i in $(seq 600); do grep -q attached "$WORK/vg2.err" && break; sleep 0.1; done
+for i in $(seq 200); do grep -q attached "$WORK/vg2.err" && break; sleep 0.1; done
 grep -q 'attached tracepoint+syscalls+stack' "$WORK/vg2.err" || fail "the 5.10 set did not attach under valgrind"
 wrk -t1 -c4 -d1s "http://127.0.0.1:$PORT/" >"$WORK/wrk2.txt"
 wait $VG
