@@ -103,13 +103,21 @@ bench: deps all $(OUT)/floor.bpf.o $(OUT)/floor_sys.bpf.o $(OUT)/floor_walk.bpf.
 	$(Q)bench/run.sh $(OUT)
 
 # A Debian kernel of tests/kernels/list (VMTEST_SUITE, default bookworm:
-# 6.1), or an Ubuntu one of tests/kernels/ubuntu (jammy: 5.15, focal: 5.4), booted under qemu, its own verifier judging every program set. Not
-# part of make test: minutes under software emulation.
+# 6.1), or an Ubuntu one of tests/kernels/ubuntu (jammy: 5.15, focal: 5.4),
+# booted under qemu, its own verifier judging every program set;
+# VMTEST_SUITE=all boots each in turn and fails if any fails, all but
+# bookworm-backports, whose 6.12.95 crashes under this qemu's emulation in
+# its own boot, before the VM's init (trixie's 6.12.117 boots). Not part of
+# make test: minutes under software emulation.
 VMTEST_SUITE ?= bookworm
+VMTEST_ALL = $(filter-out bookworm-backports,\
+	$(shell awk '!/^\#/ && NF { print $$1 }' tests/kernels/ubuntu tests/kernels/list))
 vmtest: all $(OUT)/tools/vmecho
 	$(Q)command -v qemu-system-x86_64 >/dev/null && command -v busybox >/dev/null || \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -q qemu-system-x86 busybox
-	$(Q)tests/kernels/vmboot.sh $(OUT) $(VMTEST_SUITE)
+	$(Q)bad=; for s in $(if $(filter all,$(VMTEST_SUITE)),$(VMTEST_ALL),$(VMTEST_SUITE)); do \
+		tests/kernels/vmboot.sh $(OUT) $$s || bad="$$bad $$s"; echo; done; \
+		[ -z "$$bad" ] || { echo "vmtest failed on:$$bad"; exit 1; }
 
 # The key reference in docs/config.md is written from the key table.
 docs: $(OUT)/tools/configdoc
