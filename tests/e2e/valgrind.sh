@@ -16,7 +16,18 @@ valgrind -q --error-exitcode=9 --suppressions="$(dirname "$0")/../valgrind.supp"
 	"$TT_BIN" --interval 0.5 --duration 5 --listen "127.0.0.1:$LPORT" \
 	--alertmanager "http://127.0.0.1:$DEAD" >"$WORK/agent.jsonl" 2>"$WORK/vg.err" &
 VG=$!
-for i in $(seq 200); do grep -q attached "$WORK/vg.err" && break; sleep 0.1; done
+# Loading under valgrind takes 10-20 s here, the 5.10 set's longest (its
+# CO-RE relocations): a wait of 20 s once ran out on CI. Up to 2 minutes,
+# while the agent lives.
+wait_attached() { # PID ERR
+	for i in $(seq 1200); do
+		grep -q attached "$2" && return 0
+		kill -0 "$1" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+wait_attached $VG "$WORK/vg.err" || fail "the agent did not attach under valgrind in 2 minutes: $(tail -3 "$WORK/vg.err")"
 wrk -t1 -c4 -d1s "http://127.0.0.1:$PORT/" >/dev/null
 sleep 1
 for i in 1 2 3; do
@@ -45,8 +56,8 @@ TELLTALE_HOOKS=tracepoint+syscalls+stack \
 	--leak-check=full --errors-for-leak-kinds=definite,indirect "$TT_BIN" --btf /sys/kernel/btf/vmlinux \
 	--interval 0.5 --duration 6 >"$WORK/stack.jsonl" 2>"$WORK/vg2.err" &
 VG=$!
-for i in $(seq 200); do grep -q attached "$WORK/vg2.err" && break; sleep 0.1; done
-grep -q 'attached tracepoint+syscalls+stack' "$WORK/vg2.err" || fail "the 5.10 set did not attach under valgrind"
+wait_attached $VG "$WORK/vg2.err" && grep -q 'attached tracepoint+syscalls+stack' "$WORK/vg2.err" ||
+	fail "the 5.10 set did not attach under valgrind in 2 minutes: $(tail -3 "$WORK/vg2.err")"
 wrk -t1 -c4 -d1s "http://127.0.0.1:$PORT/" >"$WORK/wrk2.txt"
 wait $VG
 rc=$?
