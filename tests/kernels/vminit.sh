@@ -31,11 +31,11 @@ send() { # NAME FILE
 }
 say "@@boot $(cut -d' ' -f1 /proc/uptime) $(uname -r)"
 
+# The server runs in its own cgroup, /vmecho, which the agent must name.
+mkdir -p /sys/fs/cgroup/vmecho
 # NAME HOOKS [ARGS]: the agent with TELLTALE_HOOKS=HOOKS ("-": unset), the
 # server up before it starts (so its port is seeded), requests made from
 # the moment the programs are attached until the agent exits.
-# The server runs in its own cgroup, /vmecho, which the agent must name.
-mkdir -p /sys/fs/cgroup/vmecho
 agent() {
 	name=$1 hooks=$2
 	shift 2
