@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -425,7 +426,10 @@ static int run_agent(const struct config *cfg)
 		 * does not end the interval. */
 		if (now < next && !stop_requested)
 			continue;
-		err = report_interval(&a, now - last);
+		/* A SIGTERM can come within a millisecond of the last tick:
+		 * that last interval is reported as 1 ms, the lines'
+		 * resolution (interval_s > 0 in the schema; CI saw a 0). */
+		err = report_interval(&a, fmax(now - last, 0.001));
 		if (err)
 			goto cleanup;
 		if (output__gone(a.out))
