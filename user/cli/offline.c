@@ -1,9 +1,33 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <ctype.h>
 #include <errno.h>
 #include <string.h>
 
 #include "cli/config.h"
 #include "cli/offline.h"
+
+/* Longer lines are malformed: a bound on what one line may cost. */
+#define MAX_LINE (1u << 20)
+
+enum offline_line offline__line(char *line, size_t len, const char **why)
+{
+	const char *c;
+
+	if (len && line[len - 1] == '\n')
+		line[--len] = 0;
+	if (strlen(line) != len) {
+		*why = "NUL byte in line";
+		return OFFLINE_LINE_BAD;
+	}
+	if (len > MAX_LINE) {
+		*why = "line longer than 1 MiB";
+		return OFFLINE_LINE_BAD;
+	}
+	for (c = line; *c; c++)
+		if (!isspace((unsigned char)*c))
+			return OFFLINE_LINE_OK;
+	return OFFLINE_LINE_BLANK;
+}
 
 static int usage(const struct offline_args *a, const char *summary, FILE *f, int status)
 {

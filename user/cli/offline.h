@@ -27,6 +27,18 @@ struct offline_args {
 int offline__args(const char *cmd, const char *summary, int argc, char **argv,
 		  struct offline_args *a);
 
+/* What offline__line makes of a raw input line. */
+enum offline_line {
+	OFFLINE_LINE_BAD,   /* malformed: why says how */
+	OFFLINE_LINE_BLANK, /* nothing but blanks: skipped, not malformed */
+	OFFLINE_LINE_OK,    /* to be parsed */
+};
+
+/* The checks both commands make before parsing a line of len bytes (as
+ * getline read it): strips its newline, then refuses a NUL byte within it
+ * and a line over 1 MiB. */
+enum offline_line offline__line(char *line, size_t len, const char **why);
+
 /* Closes the input and turns a run's result into the exit status. */
 int offline__finish(struct offline_args *a, int ret);
 

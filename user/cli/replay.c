@@ -16,7 +16,6 @@
 #include "cli/offline.h"
 #include "cli/replay.h"
 
-#define MAX_LINE (1u << 20)
 #define MAX_PENDING 65536
 #define COUNT_MAX 1e15 /* counters above this are not real, and overflow nothing */
 #define SEEN_SLOTS (2u * MAX_PENDING) /* a power of two */
@@ -360,14 +359,6 @@ static int retire(struct replay *r, const struct replay_rec *rec)
 	return err ? err : fe == -ENOENT ? 0 : fe;
 }
 
-static bool blank(const char *s)
-{
-	for (; *s; s++)
-		if (*s != ' ' && *s != '\t' && *s != '\r')
-			return false;
-	return true;
-}
-
 /* Checks one raw line and feeds it on. Returns 0, 1 for a malformed line
  * (reported), or a negative errno. */
 static int one_line(struct replay *r, char *line, size_t len, const char **why)
@@ -375,18 +366,14 @@ static int one_line(struct replay *r, char *line, size_t len, const char **why)
 	struct replay_rec rec;
 	int type;
 
-	if (len && line[len - 1] == '\n')
-		line[--len] = 0;
-	if (strlen(line) != len) {
-		*why = "NUL byte in line";
+	switch (offline__line(line, len, why)) {
+	case OFFLINE_LINE_BAD:
 		return 1;
-	}
-	if (len > MAX_LINE) {
-		*why = "line longer than 1 MiB";
-		return 1;
-	}
-	if (blank(line))
+	case OFFLINE_LINE_BLANK:
 		return 0;
+	case OFFLINE_LINE_OK:
+		break;
+	}
 	type = replay__parse_line(line, &rec, why);
 	if (type < 0)
 		return 1;

@@ -16,8 +16,6 @@
 #include "cli/offline.h"
 #include "cli/score.h"
 
-#define MAX_LINE (1u << 20)
-
 struct scorer {
 	struct core_config cfg;
 	struct alert_policy policy;
@@ -91,14 +89,6 @@ static int first_line(struct scorer *s, FILE *out, char *line, struct csv_row *r
 	return write_header(out, s, *header ? row : NULL);
 }
 
-static bool blank(const char *s)
-{
-	for (; *s; s++)
-		if (!isspace((unsigned char)*s))
-			return false;
-	return true;
-}
-
 /* Returns 0, 1 for a malformed line (why set), or a negative errno. */
 static int one_line(struct scorer *s, FILE *out, char *line, size_t len,
 		    struct score_summary *sum, const char **why)
@@ -107,18 +97,14 @@ static int one_line(struct scorer *s, FILE *out, char *line, size_t len,
 	bool header = false;
 	int ret;
 
-	if (len && line[len - 1] == '\n')
-		line[--len] = 0;
-	if (strlen(line) != len) {
-		*why = "NUL byte in line";
+	switch (offline__line(line, len, why)) {
+	case OFFLINE_LINE_BAD:
 		return 1;
-	}
-	if (len > MAX_LINE) {
-		*why = "line longer than 1 MiB";
-		return 1;
-	}
-	if (blank(line))
+	case OFFLINE_LINE_BLANK:
 		return 0;
+	case OFFLINE_LINE_OK:
+		break;
+	}
 	if (!s->started) {
 		/* A line of one field (a comment, a title) is malformed and
 		 * sets nothing; the first line of two fields or more is parsed
