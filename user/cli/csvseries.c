@@ -182,9 +182,11 @@ static int parse_value(const char *text, double *v, const char **why)
 		*v = NAN;
 		return 0;
 	}
-	errno = 0;
+	/* Not errno's ERANGE: on underflow strtod returns the subnormal
+	 * value (or 0), a finite number like any other; on overflow, an
+	 * infinity, which isfinite refuses. */
 	*v = strtod(text, &end);
-	if (end == text || *end || errno == ERANGE || !isfinite(*v)) {
+	if (end == text || *end || !isfinite(*v)) {
 		*why = "value: not a finite number";
 		return -EINVAL;
 	}

@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* The line checks replay and score share: a NUL byte and a line over 1 MiB
- * are malformed and say so, a line of blanks is skipped, the newline goes. */
+/* The offline commands' input checks. The line checks replay and score
+ * share: a NUL byte and a line over 1 MiB are malformed and say so, a line
+ * of blanks is skipped, the newline goes. And score's values: any finite
+ * number, a subnormal one too; an infinity or an overflow is malformed. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
+#include "cli/csvseries.h"
 #include "cli/offline.h"
 
 /* offline__line on a copy of len bytes of text (which may hold a NUL). */
@@ -39,6 +43,38 @@ static void test_long_line(void)
 	free(big);
 }
 
+/* csv__parse_line on "1700000000,<value>": 0 or -EINVAL, the value in *v. */
+static int value(const char *text, double *v)
+{
+	char line[64] = "1700000000,";
+	struct csv_format fmt;
+	struct csv_row row = { .v = NAN };
+	const char *why = "";
+	int r;
+
+	strcat(line, text);
+	csv__format_of(line, &fmt);
+	r = csv__parse_line(line, &fmt, &row, &why);
+	*v = row.v;
+	CHECK(r == 0 || !strcmp(why, "value: not a finite number"));
+	return r;
+}
+
+static void test_values(void)
+{
+	double v;
+
+	CHECK(value("12.5", &v) == 0 && v == 12.5);
+	/* Below DBL_MIN strtod says ERANGE, yet the number is finite. */
+	CHECK(value("5e-320", &v) == 0 && v > 0 && v < 1e-300);
+	CHECK(value("-1e-330", &v) == 0 && v == 0);
+	CHECK(value("1.7e308", &v) == 0 && v == 1.7e308);
+	CHECK(value("1e400", &v) != 0);
+	CHECK(value("-inf", &v) != 0);
+	CHECK(value("12x", &v) != 0);
+	CHECK(value("null", &v) == 0 && isnan(v)); /* a gap, not malformed */
+}
+
 int main(void)
 {
 	const char *why;
@@ -53,5 +89,6 @@ int main(void)
 	CHECK(check("\n", 1, &why, out) == OFFLINE_LINE_BLANK);
 	CHECK(check(" x \n", 4, &why, out) == OFFLINE_LINE_OK);
 	test_long_line();
+	test_values();
 	return check_done("test_offline");
 }
