@@ -533,6 +533,12 @@ static void learn(struct detect *d, const struct detect_config *cfg, double x,
 	d->scale += (float)(min2(1, sa * every) * (fabs(rs) - d->scale));
 }
 
+/* A larger value is judged and learnt as this one. The state keeps floats
+ * (3.4e38 at most) and squared errors: a series at +-1e300 made them
+ * infinite, then NaN, and it never scored again. No metric or export comes
+ * near it, and a point there is as extreme as it gets either way. */
+#define VALUE_MAX 1e30
+
 double detect__update(struct detect *d, const struct detect_config *cfg, double ts, double x)
 {
 	struct view v;
@@ -543,6 +549,7 @@ double detect__update(struct detect *d, const struct detect_config *cfg, double 
 			d->gaps++;
 		return NAN;
 	}
+	x = clamp(x, VALUE_MAX);
 	if (!d->n) {
 		detect_start(d, ts, x);
 		return 0;

@@ -295,6 +295,32 @@ static void test_warm_outlier(void)
 	CHECK(r.mismatch == 0 && r.stale == 0);
 }
 
+/* Values at the edge of a double (an export's +-1e300, 1.7e308) are judged
+ * as the extremes they are and leave the state finite: they once made it
+ * NaN, and the series never scored again. */
+static void test_huge_values(void)
+{
+	struct detect d;
+	struct run r = { 0 };
+	struct rng g = { 14 };
+	double ts = T0;
+	int i;
+
+	detect__init(&d);
+	noise(&d, &r, &g, &ts, 300, 60, 100, 5);
+	feed(&d, &r, ts, 1e300);
+	ts += 60;
+	CHECK(r.starts == 1 && r.last >= DETECT_THRESHOLD);
+	for (i = 0; i < 200; i++, ts += 60)
+		feed(&d, &r, ts, i % 2 ? 1e300 : -1e300);
+	noise(&d, &r, &g, &ts, 300, 60, 100, 5);
+	CHECK(isfinite(detect__expected(&d)) && isfinite(detect__sigma(&d)));
+	CHECK(isfinite(r.last));
+	feed(&d, &r, ts, 1.7e308);
+	CHECK(isfinite(r.last) && r.last >= DETECT_THRESHOLD);
+	CHECK(r.mismatch == 0);
+}
+
 /* A young series whose daily cycle has a sharp night trough: the trough is an
  * episode on the first nights, before the profile knows it. The profiles and
  * the selection learn within episodes too, so from the fourth day on no
@@ -543,6 +569,7 @@ int main(void)
 	test_flat_step();
 	test_new_noise();
 	test_warm_outlier();
+	test_huge_values();
 	test_young_cycle();
 	test_gaps();
 	test_young_cycle_spikes();
