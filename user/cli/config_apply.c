@@ -139,7 +139,6 @@ static uint32_t *count_of(struct ctx *c, const struct key *k)
 	return (uint32_t *)((char *)c->cfg + k->off2);
 }
 
-/* An array of strings, each within its size and passing the key's check. */
 /* An array of network namespace inodes. */
 static int parse_netns(struct ctx *c, const struct key *k, const cJSON *v)
 {

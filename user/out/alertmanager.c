@@ -88,13 +88,13 @@ static const char *parse_url(const char *url, char *shown, size_t n, char *buf, 
 	curl_url_get(u, CURLUPART_QUERY, &query, 0);
 	curl_url_get(u, CURLUPART_FRAGMENT, &frag, 0);
 	if (!scheme || (strcmp(scheme, "http") && strcmp(scheme, "https"))) {
-		snprintf(buf, len, "has scheme '%s'; expected http:// or https://",
+		snprintf(buf, len, "a URL with scheme '%s'; expected http:// or https://",
 			 scheme ? scheme : "");
 		why = buf;
 	} else if (!host || !host[0]) {
-		why = "has no host";
+		why = "a URL without a host";
 	} else if (query || frag) {
-		why = "has a query or fragment; give the base URL, /api/v2/alerts is added";
+		why = "a URL with a query or fragment; give the base URL, /api/v2/alerts is added";
 	} else if (shown) {
 		snprintf(shown, n, "%s://%s%s%s%s", scheme, host, port ? ":" : "", port ? port : "",
 			 path && strcmp(path, "/") ? path : "");

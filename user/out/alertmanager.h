@@ -56,7 +56,7 @@ struct am;
 void am__default_config(struct am_config *cfg);
 
 /* What is wrong with url as an Alertmanager base URL (http or https, a host,
- * no query or fragment), for messages, or NULL. */
+ * no query or fragment), or NULL: worded to follow "'URL' is" in messages. */
 const char *am__url_problem(const char *url, char *buf, size_t n);
 
 /* Starts the sender for cfg's URLs; host is the host label. Call after

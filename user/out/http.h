@@ -25,7 +25,8 @@
  * is 1 to 65535. Returns 0, or -EINVAL. */
 int http__parse_listen(const char *spec, struct sockaddr_storage *ss, socklen_t *len);
 
-/* What is wrong with spec as an ADDR:PORT, for messages, or NULL. */
+/* What is wrong with spec as an ADDR:PORT, or NULL: worded to follow
+ * "'SPEC' is" in messages. */
 const char *http__listen_problem(const char *spec, char *buf, size_t n);
 
 /* A listening TCP socket on spec (parsed as above). Returns the descriptor,

@@ -142,8 +142,11 @@ static void test_delivery(unsigned port)
 	cfg.resend_s = 1.5;
 	cfg.timeout_s = 1;
 	CHECK(am__url_problem(cfg.urls[0], buf, sizeof(buf)) == NULL);
-	CHECK(am__url_problem("ftp://x", buf, sizeof(buf)) != NULL);
-	CHECK(am__url_problem("http://x/?q=1", buf, sizeof(buf)) != NULL);
+	/* Each reason reads after "'URL' is", as the messages print it. */
+	CHECK(!strcmp(am__url_problem("ftp://x", buf, sizeof(buf)),
+		      "a URL with scheme 'ftp'; expected http:// or https://"));
+	CHECK(!strncmp(am__url_problem("http://x/?q=1", buf, sizeof(buf)), "a URL with a query", 18));
+	CHECK(!strncmp(am__url_problem("x y", buf, sizeof(buf)), "not a URL", 9));
 	am = am__start(&cfg, "web-1");
 	CHECK(am != NULL);
 
