@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 
 #include "cli/config_file.h"
 #include "cli/config_keys.h"
+#include "out/sink.h"
 #include "telltale.h"
 
 #ifndef TT_VERSION
@@ -115,6 +117,28 @@ static int check_filters(const struct config *cfg, const char *src)
 					return -EINVAL;
 				}
 			}
+	}
+	return 0;
+}
+
+/* --check-config also says what the run would stop at before loading
+ * anything (exit 1 there: out/output.c): a file output whose folder is
+ * missing. */
+static int check_sinks(const struct config *cfg)
+{
+	const char *const names[] = { "metrics", "alerts" };
+	const char *const specs[] = { cfg->metrics, cfg->alerts };
+	const char *why;
+	char buf[PATH_MAX + 64];
+	unsigned i;
+
+	for (i = 0; i < 2; i++) {
+		why = sink__path_problem(specs[i], buf, sizeof(buf));
+		if (why) {
+			fprintf(stderr, "telltale: the %s output '%s': %s\n", names[i], specs[i],
+				why);
+			return -EINVAL;
+		}
 	}
 	return 0;
 }
@@ -482,6 +506,8 @@ int config__load(struct config *cfg, int argc, char **argv)
 	if (cfg->print_config)
 		return print_config(cfg);
 	if (cfg->check_config) {
+		if (check_sinks(cfg))
+			return 2;
 		if (cfg->config_path[0])
 			printf("telltale: config OK (%s)\n", cfg->config_path);
 		else

@@ -424,6 +424,35 @@ fail:
 	return NULL;
 }
 
+const char *sink__path_problem(const char *spec, char *buf, size_t n)
+{
+	const char *slash = strrchr(spec, '/');
+	char dir[PATH_MAX];
+	struct stat st;
+	size_t len;
+
+	if (!strcmp(spec, "-") || !strcmp(spec, "none") || !slash)
+		return NULL;
+	len = slash == spec ? 1 : (size_t)(slash - spec);
+	if (len >= sizeof(dir))
+		return NULL; /* too long: sink__open says so */
+	memcpy(dir, spec, len);
+	dir[len] = 0;
+	if (stat(dir, &st)) {
+		if (errno == ENOENT)
+			snprintf(buf, n, "its folder '%s' does not exist; create it or choose "
+					 "another path", dir);
+		else
+			snprintf(buf, n, "its folder '%s': %s", dir, strerror(errno));
+		return buf;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(buf, n, "'%s' is not a folder", dir);
+		return buf;
+	}
+	return NULL;
+}
+
 int sink__write(struct sink *s, const char *line, size_t len)
 {
 	int err;

@@ -62,6 +62,12 @@ struct sink;
  * missing). */
 struct sink *sink__open(const char *spec, const struct sink_opts *opts);
 
+/* What keeps sink__open from creating the file spec names, found without
+ * opening anything: its folder is missing or not a folder. NULL for "-",
+ * "none" and a path whose folder is there (a file there that cannot be
+ * written still fails at sink__open). */
+const char *sink__path_problem(const char *spec, char *buf, size_t n);
+
 /* Writes one whole line (len > 0, line[len - 1] == '\n'), rotating first when
  * the file would grow past rotate_size. Returns 0, or a negative errno when
  * the line was dropped (counted); nothing of a dropped line stays in a file. */

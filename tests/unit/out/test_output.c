@@ -2,7 +2,8 @@
 /* The two streams: a FIFO output without a reader opens at once, drops and
  * counts its lines with one message, and recovers when a reader comes (and
  * again after the reader leaves); two streams on one stdout count their own
- * lines; a reader of stdout that leaves marks the output gone. */
+ * lines; a reader of stdout that leaves marks the output gone. And what
+ * --check-config says of a file output's folder, opening nothing. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +15,7 @@
 
 #include "check.h"
 #include "out/output.h"
+#include "out/sink.h"
 
 static char dir[] = "/tmp/tt-output.XXXXXX";
 static char errpath[256];
@@ -175,6 +177,32 @@ static void test_shared_stdout(void)
 	close(saved);
 }
 
+static void test_path_problem(void)
+{
+	char buf[512], path[300], want[400];
+	const char *why;
+
+	CHECK(sink__path_problem("-", buf, sizeof(buf)) == NULL);
+	CHECK(sink__path_problem("none", buf, sizeof(buf)) == NULL);
+	CHECK(sink__path_problem("relative.jsonl", buf, sizeof(buf)) == NULL);
+	snprintf(path, sizeof(path), "%s/m.jsonl", dir);
+	CHECK(sink__path_problem(path, buf, sizeof(buf)) == NULL);
+	CHECK(access(path, F_OK) != 0); /* nothing created */
+	snprintf(path, sizeof(path), "%s/no/m.jsonl", dir);
+	why = sink__path_problem(path, buf, sizeof(buf));
+	snprintf(want, sizeof(want), "its folder '%s/no' does not exist", dir);
+	CHECK(why && !strncmp(why, want, strlen(want)));
+	snprintf(path, sizeof(path), "%s/file", dir); /* a file, not a folder */
+	close(open(path, O_WRONLY | O_CREAT, 0600));
+	strcat(path, "/m.jsonl");
+	why = sink__path_problem(path, buf, sizeof(buf));
+	snprintf(want, sizeof(want), "'%s/file' is not a folder", dir);
+	CHECK(why && !strcmp(why, want));
+	snprintf(path, sizeof(path), "%s/file", dir);
+	unlink(path);
+	CHECK(sink__path_problem("/m.jsonl", buf, sizeof(buf)) == NULL);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir)) {
@@ -185,6 +213,7 @@ int main(void)
 	signal(SIGPIPE, SIG_IGN);
 	test_fifo();
 	test_shared_stdout();
+	test_path_problem();
 	rmdir(dir);
 	return check_done("test_output");
 }
