@@ -121,10 +121,11 @@ static int check_filters(const struct config *cfg, const char *src)
 	return 0;
 }
 
-/* --check-config also says what the run would stop at before loading
+/* --check-config also notes what the run would stop at before loading
  * anything (exit 1 there: out/output.c): a file output whose folder is
- * missing. */
-static int check_sinks(const struct config *cfg)
+ * missing. A note, not an error: systemd's LogsDirectory= creates the
+ * packaged unit's folder at its start, after a check may have run. */
+static void note_sinks(const struct config *cfg)
 {
 	const char *const names[] = { "metrics", "alerts" };
 	const char *const specs[] = { cfg->metrics, cfg->alerts };
@@ -134,13 +135,12 @@ static int check_sinks(const struct config *cfg)
 
 	for (i = 0; i < 2; i++) {
 		why = sink__path_problem(specs[i], buf, sizeof(buf));
-		if (why) {
-			fprintf(stderr, "telltale: the %s output '%s': %s\n", names[i], specs[i],
-				why);
-			return -EINVAL;
-		}
+		if (why)
+			fprintf(stderr,
+				"telltale: note: the %s output '%s': %s; the agent stops there "
+				"unless it is made first (as systemd's LogsDirectory= does)\n",
+				names[i], specs[i], why);
 	}
-	return 0;
 }
 
 /* Checks between keys, once file and flags are applied. */
@@ -506,8 +506,7 @@ int config__load(struct config *cfg, int argc, char **argv)
 	if (cfg->print_config)
 		return print_config(cfg);
 	if (cfg->check_config) {
-		if (check_sinks(cfg))
-			return 2;
+		note_sinks(cfg);
 		if (cfg->config_path[0])
 			printf("telltale: config OK (%s)\n", cfg->config_path);
 		else

@@ -440,8 +440,7 @@ const char *sink__path_problem(const char *spec, char *buf, size_t n)
 	dir[len] = 0;
 	if (stat(dir, &st)) {
 		if (errno == ENOENT)
-			snprintf(buf, n, "its folder '%s' does not exist; create it or choose "
-					 "another path", dir);
+			snprintf(buf, n, "its folder '%s' does not exist", dir);
 		else
 			snprintf(buf, n, "its folder '%s': %s", dir, strerror(errno));
 		return buf;
