@@ -23,6 +23,14 @@ enum offline_line offline__line(char *line, size_t len, const char **why)
 		*why = "line longer than 1 MiB";
 		return OFFLINE_LINE_BAD;
 	}
+	/* A carriage return with more after it: a file of old Mac line
+	 * endings (Excel's "CSV (Macintosh)"), all of it read as one line. */
+	c = strchr(line, '\r');
+	if (c && c[strspn(c, "\r")]) {
+		*why = "carriage return within the line (old Mac line endings: "
+		       "convert the file with tr '\\r' '\\n')";
+		return OFFLINE_LINE_BAD;
+	}
 	for (c = line; *c; c++)
 		if (!isspace((unsigned char)*c))
 			return OFFLINE_LINE_OK;

@@ -35,8 +35,9 @@ enum offline_line {
 };
 
 /* The checks both commands make before parsing a line of len bytes (as
- * getline read it): strips its newline, then refuses a NUL byte within it
- * and a line over 1 MiB. */
+ * getline read it): strips its newline, then refuses a NUL byte within it,
+ * a line over 1 MiB and a carriage return followed by more (a file of old
+ * Mac line endings, read as one line); a line ending \r\n is fine. */
 enum offline_line offline__line(char *line, size_t len, const char **why);
 
 /* Closes the input and turns a run's result into the exit status. */

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* The offline commands' input checks. The line checks replay and score
- * share: a NUL byte and a line over 1 MiB are malformed and say so, a line
- * of blanks is skipped, the newline goes. And score's values: any finite
- * number, a subnormal one too; an infinity or an overflow is malformed. */
+ * share: a NUL byte, a line over 1 MiB and a carriage return within a line
+ * are malformed and say so, a line of blanks is skipped, the newline goes.
+ * And score's values: any finite number, a subnormal one too; an infinity
+ * or an overflow is malformed. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +89,9 @@ int main(void)
 	CHECK(check(" \t\r\n", 4, &why, out) == OFFLINE_LINE_BLANK);
 	CHECK(check("\n", 1, &why, out) == OFFLINE_LINE_BLANK);
 	CHECK(check(" x \n", 4, &why, out) == OFFLINE_LINE_OK);
+	CHECK(check("1700000000,5\r\n", 14, &why, out) == OFFLINE_LINE_OK); /* Windows */
+	CHECK(check("t,v\r1700000000,5\r", 17, &why, out) == OFFLINE_LINE_BAD); /* old Mac */
+	CHECK(!strncmp(why, "carriage return within the line", 31));
 	test_long_line();
 	test_values();
 	return check_done("test_offline");
