@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "cli/csvseries.h"
@@ -214,6 +215,45 @@ int csv__parse_line(char *line, const struct csv_format *f, struct csv_row *row,
 		return -EINVAL;
 	}
 	return parse_value(row->val_text, &row->v, why);
+}
+
+/* Whether a header field names one of names (any case). */
+static bool named(const char *field, const char *const *names)
+{
+	for (; *names; names++)
+		if (!strcasecmp(field, *names))
+			return true;
+	return false;
+}
+
+const char *csv__misplaced(const struct csv_row *header, const struct csv_format *f, char *buf,
+			   size_t n)
+{
+	static const char *const ts_names[] = { "timestamp", "time", "ts", "date", "datetime", NULL };
+	static const char *const val_names[] = { "value", "val", "y", NULL };
+	char *copy = header->rest ? strdup(header->rest) : NULL, *s = copy, *one;
+	unsigned col = 3, ts_at = 0, val_at = 0;
+
+	if (named(header->ts_text, val_names))
+		val_at = 1;
+	if (named(header->val_text, ts_names))
+		ts_at = 2;
+	while (s && *s && !(ts_at && val_at)) {
+		one = trim(next_field(&s, f->delim));
+		if (!ts_at && named(one, ts_names) && !named(header->ts_text, ts_names))
+			ts_at = col;
+		if (!val_at && named(one, val_names) && !named(header->val_text, val_names))
+			val_at = col;
+		col++;
+	}
+	free(copy);
+	if (!ts_at && !val_at)
+		return NULL;
+	snprintf(buf, n,
+		 "the header names the %s in column %u: score reads the timestamp from column 1 "
+		 "and the value from column 2; put the columns in that order",
+		 ts_at ? "timestamp" : "value", ts_at ? ts_at : val_at);
+	return buf;
 }
 
 static int write_field(FILE *out, const char *one)

@@ -41,6 +41,13 @@ void csv__format_of(const char *line, struct csv_format *f);
  * fields, a bad timestamp or value). */
 int csv__parse_line(char *line, const struct csv_format *f, struct csv_row *row, const char **why);
 
+/* For a header row (as csv__parse_line split it; rest is not touched): where
+ * its names put the timestamp (timestamp, time, ts, date, datetime) or the
+ * value (value, val, y) in other columns than the first and the second,
+ * which are what score reads, a message saying so into buf; else NULL. */
+const char *csv__misplaced(const struct csv_row *header, const struct csv_format *f, char *buf,
+			   size_t n);
+
 /* Writes the fields of row->rest, each after a comma, as CSV. Returns 0 or
  * -EIO. */
 int csv__write_rest(FILE *out, char *rest, const struct csv_format *f);

@@ -23,6 +23,8 @@ struct scorer {
 	struct alert_state al;
 	struct csv_format fmt; /* set by the first line that is not blank */
 	bool started;	       /* that line was seen, the header written */
+	bool misread;	       /* ... a header whose columns score would misread */
+	char why[256];	       /* the message of a misread header */
 };
 
 static int end_row(FILE *out, const struct scorer *s, char *rest)
@@ -86,6 +88,14 @@ static int first_line(struct scorer *s, FILE *out, char *line, struct csv_row *r
 	ret = csv__parse_line(line, &s->fmt, row, why);
 	*header = ret && *row->val_text && !isdigit((unsigned char)*row->val_text) &&
 		  !strchr("+-.", *row->val_text) && !csv__missing(row->val_text);
+	/* A header naming the columns in another order: every row would be
+	 * misread (value,timestamp scored the timestamps as values), so
+	 * nothing is. */
+	*why = *header ? csv__misplaced(row, &s->fmt, s->why, sizeof(s->why)) : NULL;
+	if (*why) {
+		s->misread = true;
+		return 1;
+	}
 	return write_header(out, s, *header ? row : NULL);
 }
 
@@ -122,7 +132,7 @@ static int one_line(struct scorer *s, FILE *out, char *line, size_t len,
 			return -ENOMEM;
 		ret = first_line(s, out, copy, &row, &header, why);
 		free(copy);
-		if (ret < 0 || header)
+		if (ret || header)
 			return ret;
 	}
 	if (csv__parse_line(line, &s->fmt, &row, why))
@@ -149,6 +159,11 @@ int score__run(FILE *in, FILE *out, FILE *err, const char *name, bool strict,
 		ret = one_line(&s, out, line, (size_t)len, sum, &why);
 		if (ret < 0)
 			break;
+		if (ret > 0 && s.misread) {
+			fprintf(err, "%s:%llu: %s\n", name, (unsigned long long)sum->lines, why);
+			ret = 2;
+			break;
+		}
 		if (ret > 0) {
 			sum->malformed++;
 			fprintf(err, "%s:%llu: malformed line skipped: %s\n", name,

@@ -3,7 +3,8 @@
  * share: a NUL byte, a line over 1 MiB and a carriage return within a line
  * are malformed and say so, a line of blanks is skipped, the newline goes.
  * And score's values: any finite number, a subnormal one too; an infinity
- * or an overflow is malformed. */
+ * or an overflow is malformed; and a header that names the timestamp or the
+ * value in another column than score reads it from. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +77,37 @@ static void test_values(void)
 	CHECK(value("null", &v) == 0 && isnan(v)); /* a gap, not malformed */
 }
 
+/* csv__misplaced on a header line: its message, or NULL. */
+static const char *misplaced(const char *text)
+{
+	static char buf[256];
+	char line[128];
+	struct csv_format fmt;
+	struct csv_row row;
+	const char *why;
+
+	strcpy(line, text);
+	csv__format_of(line, &fmt);
+	csv__parse_line(line, &fmt, &row, &why); /* a header: split, not parsed */
+	return csv__misplaced(&row, &fmt, buf, sizeof(buf));
+}
+
+/* Score reads the timestamp and the value by place: a header naming them
+ * elsewhere would have every row misread, and says so. */
+static void test_header_order(void)
+{
+	const char *why = misplaced("value,timestamp");
+
+	CHECK(why && !strncmp(why, "the header names the timestamp in column 2", 42));
+	why = misplaced("ts;host;value");
+	CHECK(why && !strncmp(why, "the header names the value in column 3", 38));
+	CHECK(misplaced("timestamp,value,label") == NULL);
+	CHECK(misplaced("Time,Value") == NULL);
+	CHECK(misplaced("\"date\",\"y\"") == NULL);
+	CHECK(misplaced("a,b") == NULL); /* names it does not know: read by place */
+	CHECK(misplaced("timestamp,value,ts") == NULL);
+}
+
 int main(void)
 {
 	const char *why;
@@ -94,5 +126,6 @@ int main(void)
 	CHECK(!strncmp(why, "carriage return within the line", 31));
 	test_long_line();
 	test_values();
+	test_header_order();
 	return check_done("test_offline");
 }
