@@ -1,7 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#define _GNU_SOURCE /* fopencookie */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <zlib.h>
 
 #include "cli/config.h"
 #include "cli/offline.h"
@@ -60,6 +66,80 @@ static int load_core_config(struct offline_args *a, const char *path)
 	return -1;
 }
 
+/* A gzip file (the agent's rotated PATH.N.gz) is read through zlib, with a
+ * FILE on top so that the readers keep getline. Any other file, and stdin,
+ * is read as it is: through zlib's pass-through a plain file read 30 %
+ * slower. */
+struct gz_input {
+	gzFile gz;
+	const char *path;
+};
+
+/* A read error ends the input with EIO, said once here with zlib's reason:
+ * corrupt data, or a stream cut off (a copy of a file still being written),
+ * which gzread otherwise reports as a quiet end of file. */
+static ssize_t gz_read(void *cookie, char *buf, size_t n)
+{
+	struct gz_input *in = cookie;
+	int got = gzread(in->gz, buf, n > INT_MAX ? INT_MAX : (unsigned)n), err;
+	const char *why = gzerror(in->gz, &err);
+
+	/* zlib names the file "<fd:N>": the message names it instead. */
+	if (!strncmp(why, "<fd:", 4) && strstr(why, ": "))
+		why = strstr(why, ": ") + 2;
+	if (got < 0 || (got == 0 && err == Z_BUF_ERROR)) {
+		fprintf(stderr, "telltale: %s: gzip data: %s\n", in->path,
+			err == Z_BUF_ERROR ? "cut off before its end" : why);
+		errno = EIO;
+		return -1;
+	}
+	return got;
+}
+
+static int gz_close(void *cookie)
+{
+	struct gz_input *in = cookie;
+	int err = gzclose(in->gz);
+
+	free(in);
+	return err == Z_OK ? 0 : EOF;
+}
+
+static FILE *open_input(const char *path)
+{
+	cookie_io_functions_t io = { .read = gz_read, .close = gz_close };
+	unsigned char magic[2];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct gz_input *in;
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	if (pread(fd, magic, 2, 0) != 2 || magic[0] != 0x1f || magic[1] != 0x8b) {
+		f = fdopen(fd, "r");
+		if (!f)
+			close(fd);
+		return f;
+	}
+	in = malloc(sizeof(*in));
+	if (!in) {
+		close(fd);
+		return NULL;
+	}
+	in->gz = gzdopen(fd, "rb");
+	if (!in->gz) {
+		free(in);
+		close(fd);
+		return NULL;
+	}
+	in->path = path;
+	gzbuffer(in->gz, 1u << 17);
+	f = fopencookie(in, "r", io);
+	if (!f)
+		gz_close(in);
+	return f;
+}
+
 int offline__args(const char *cmd, const char *summary, int argc, char **argv,
 		  struct offline_args *a)
 {
@@ -89,7 +169,7 @@ int offline__args(const char *cmd, const char *summary, int argc, char **argv,
 	if (config && (rc = load_core_config(a, config)) >= 0)
 		return rc;
 	a->name = strcmp(path, "-") ? path : "<stdin>";
-	a->in = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	a->in = strcmp(path, "-") ? open_input(path) : stdin;
 	if (!a->in) {
 		fprintf(stderr, "telltale %s: %s: %s\n", cmd, path, strerror(errno));
 		return 1;

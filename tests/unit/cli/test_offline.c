@@ -4,10 +4,13 @@
  * are malformed and say so, a line of blanks is skipped, the newline goes.
  * And score's values: any finite number, a subnormal one too; an infinity
  * or an overflow is malformed; and a header that names the timestamp or the
- * value in another column than score reads it from. */
+ * value in another column than score reads it from. And gzip input. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <unistd.h>
+#include <zlib.h>
 
 #include "check.h"
 #include "cli/csvseries.h"
@@ -108,6 +111,55 @@ static void test_header_order(void)
 	CHECK(misplaced("timestamp,value,ts") == NULL);
 }
 
+/* The lines offline__args' input gives for path (as the commands read it),
+ * joined; *bad is whether it ended in a read error. */
+static char *read_all(const char *path, bool *bad)
+{
+	char *argv[] = { "score", (char *)path, NULL }, *line = NULL, *all = NULL;
+	struct offline_args a;
+	size_t cap = 0, n = 0;
+	FILE *f = open_memstream(&all, &n);
+
+	CHECK(offline__args("score", "", 2, argv, &a) == -1);
+	while (getline(&line, &cap, a.in) >= 0)
+		fputs(line, f);
+	*bad = ferror(a.in);
+	fclose(f);
+	free(line);
+	offline__finish(&a, 0);
+	return all;
+}
+
+/* A gzip file, as the agent rotates them, reads as its text; one cut off
+ * before its end gives what it holds, then a read error. */
+static void test_gzip(void)
+{
+	char gzpath[] = "/tmp/tt-offline.XXXXXX", plain[] = "/tmp/tt-plain.XXXXXX";
+	const char *text = "timestamp,value\n1700000000,5\n1700000060,6\n";
+	int fd = mkstemp(gzpath), pfd = mkstemp(plain);
+	gzFile gz = gzdopen(fd, "wb");
+	char *got;
+	bool bad;
+
+	CHECK(gz && pfd >= 0 && write(pfd, text, strlen(text)) == (ssize_t)strlen(text));
+	close(pfd);
+	for (int i = 0; i < 2000; i++)
+		gzputs(gz, text);
+	gzclose(gz);
+	got = read_all(gzpath, &bad);
+	CHECK(!bad && strlen(got) == 2000 * strlen(text) && !strncmp(got, text, strlen(text)));
+	free(got);
+	got = read_all(plain, &bad);
+	CHECK(!bad && !strcmp(got, text));
+	free(got);
+	CHECK(truncate(gzpath, 60) == 0);
+	got = read_all(gzpath, &bad);
+	CHECK(bad && strlen(got) < 2000 * strlen(text));
+	free(got);
+	unlink(gzpath);
+	unlink(plain);
+}
+
 int main(void)
 {
 	const char *why;
@@ -127,5 +179,6 @@ int main(void)
 	test_long_line();
 	test_values();
 	test_header_order();
+	test_gzip();
 	return check_done("test_offline");
 }
