@@ -68,8 +68,8 @@ static int load_core_config(struct offline_args *a, const char *path)
 
 /* A gzip file (the agent's rotated PATH.N.gz) is read through zlib, with a
  * FILE on top so that the readers keep getline. Any other file, and stdin,
- * is read as it is: through zlib's pass-through a plain file read 30 %
- * slower. */
+ * is read as it is: through zlib's pass-through, 400,000 plain lines took
+ * 1.0-1.3 s against 0.8-0.9 s (one noisy run). */
 struct gz_input {
 	gzFile gz;
 	const char *path;
