@@ -130,8 +130,8 @@ static char *read_all(const char *path, bool *bad)
 	return all;
 }
 
-/* A gzip file, as the agent rotates them, reads as its text; one cut off
- * before its end gives what it holds, then a read error. */
+/* A gzip file, as the agent rotates them, or piped in, reads as its text;
+ * one cut off before its end gives what it holds, then a read error. */
 static void test_gzip(void)
 {
 	char gzpath[] = "/tmp/tt-offline.XXXXXX", plain[] = "/tmp/tt-plain.XXXXXX";
@@ -151,6 +151,22 @@ static void test_gzip(void)
 	free(got);
 	got = read_all(plain, &bad);
 	CHECK(!bad && !strcmp(got, text));
+	free(got);
+	/* The same through stdin, whose first byte is read to tell. */
+	CHECK(freopen(gzpath, "r", stdin) != NULL);
+	got = read_all("-", &bad);
+	CHECK(!bad && strlen(got) == 2000 * strlen(text) && !strncmp(got, text, strlen(text)));
+	free(got);
+	CHECK(freopen(plain, "r", stdin) != NULL);
+	got = read_all("-", &bad);
+	CHECK(!bad && !strcmp(got, text));
+	free(got);
+	/* Two members, as cat a.gz b.gz makes: both read. */
+	gz = gzopen(gzpath, "ab");
+	CHECK(gz && gzputs(gz, text) > 0);
+	gzclose(gz);
+	got = read_all(gzpath, &bad);
+	CHECK(!bad && strlen(got) == 2001 * strlen(text));
 	free(got);
 	CHECK(truncate(gzpath, 60) == 0);
 	got = read_all(gzpath, &bad);
