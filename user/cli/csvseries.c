@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
  * Lines of an exported series: the delimiter its first line sets, timestamps
- * in the forms exports use, missing values, and the columns after the value,
- * which `telltale score` passes through as they come.
+ * in the forms exports use, missing values, the columns a header names, and
+ * the others, which `telltale score` passes through as they come.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -146,6 +146,9 @@ void csv__format_of(const char *line, struct csv_format *f)
 			break;
 		}
 	f->fields = count_fields(line, f->delim);
+	f->ts_col = 0;
+	f->val_col = 1;
+	snprintf(f->too_few, sizeof(f->too_few), "expected at least two fields: timestamp,value");
 }
 
 /* Trims blanks and one pair of double quotes around a field, in place. */
@@ -196,18 +199,27 @@ static int parse_value(const char *text, double *v, const char **why)
 
 int csv__parse_line(char *line, const struct csv_format *f, struct csv_row *row, const char **why)
 {
-	char *s = line;
+	unsigned last = f->ts_col > f->val_col ? f->ts_col : f->val_col, i;
+	char *s = line, *one;
 	bool more;
 
 	row->ts_text = row->val_text = line + strlen(line);
 	row->rest = NULL;
-	if (!*field_end(line, f->delim)) {
-		*why = "expected at least two fields: timestamp,value";
-		return -EINVAL;
+	row->n_lead = 0;
+	for (i = 0; i <= last; i++) {
+		more = *field_end(s, f->delim) != 0;
+		if (!more && i < last) {
+			*why = f->too_few;
+			return -EINVAL;
+		}
+		one = trim(next_field(&s, f->delim));
+		if (i == f->ts_col)
+			row->ts_text = one;
+		else if (i == f->val_col)
+			row->val_text = one;
+		else
+			row->lead[row->n_lead++] = one;
 	}
-	row->ts_text = trim(next_field(&s, f->delim));
-	more = *field_end(s, f->delim) != 0;
-	row->val_text = trim(next_field(&s, f->delim));
 	if (more)
 		row->rest = s;
 	if (csv__parse_ts(row->ts_text, &row->ts)) {
@@ -226,34 +238,44 @@ static bool named(const char *field, const char *const *names)
 	return false;
 }
 
-const char *csv__misplaced(const struct csv_row *header, const struct csv_format *f, char *buf,
-			   size_t n)
+int csv__columns(const char *line, struct csv_format *f, char *buf, size_t n)
 {
 	static const char *const ts_names[] = { "timestamp", "time", "ts", "date", "datetime", NULL };
 	static const char *const val_names[] = { "value", "val", "y", NULL };
-	char *copy = header->rest ? strdup(header->rest) : NULL, *s = copy, *one;
-	unsigned col = 3, ts_at = 0, val_at = 0;
+	char *copy = strdup(line), *s = copy, *one;
+	int ts_at = -1, val_at = -1, col;
 
-	if (named(header->ts_text, val_names))
-		val_at = 1;
-	if (named(header->val_text, ts_names))
-		ts_at = 2;
-	while (s && *s && !(ts_at && val_at)) {
+	for (col = 0; s && *s; col++) {
 		one = trim(next_field(&s, f->delim));
-		if (!ts_at && named(one, ts_names) && !named(header->ts_text, ts_names))
+		if (ts_at < 0 && named(one, ts_names))
 			ts_at = col;
-		if (!val_at && named(one, val_names) && !named(header->val_text, val_names))
+		else if (val_at < 0 && named(one, val_names))
 			val_at = col;
-		col++;
 	}
 	free(copy);
-	if (!ts_at && !val_at)
-		return NULL;
-	snprintf(buf, n,
-		 "the header names the %s in column %u: score reads the timestamp from column 1 "
-		 "and the value from column 2; put the columns in that order",
-		 ts_at ? "timestamp" : "value", ts_at ? ts_at : val_at);
-	return buf;
+	if (ts_at >= CSV_NAMED_MAX || val_at >= CSV_NAMED_MAX) {
+		snprintf(buf, n, "the header names the %s in column %d: score reads them from the "
+			 "first %d columns; move it there",
+			 ts_at >= CSV_NAMED_MAX ? "timestamp" : "value",
+			 (ts_at >= CSV_NAMED_MAX ? ts_at : val_at) + 1, CSV_NAMED_MAX);
+		return -EINVAL;
+	}
+	/* The one not named takes the first of the usual two left over. */
+	if (ts_at < 0 && val_at >= 0)
+		ts_at = val_at == 0;
+	if (val_at < 0 && ts_at >= 0)
+		val_at = ts_at == 1 ? 0 : 1;
+	if (ts_at < 0)
+		return 0;
+	f->ts_col = (unsigned)ts_at;
+	f->val_col = (unsigned)val_at;
+	if (f->ts_col > 1 || f->val_col > 1)
+		snprintf(f->too_few, sizeof(f->too_few),
+			 "expected at least %u fields: the header names the %s in column %u",
+			 (f->ts_col > f->val_col ? f->ts_col : f->val_col) + 1,
+			 f->ts_col > f->val_col ? "timestamp" : "value",
+			 (f->ts_col > f->val_col ? f->ts_col : f->val_col) + 1);
+	return 0;
 }
 
 static int write_field(FILE *out, const char *one)
@@ -272,11 +294,17 @@ static int write_field(FILE *out, const char *one)
 	return fputc('"', out) == EOF ? -EIO : 0;
 }
 
-int csv__write_rest(FILE *out, char *rest, const struct csv_format *f)
+int csv__write_passed(FILE *out, const struct csv_row *row, const struct csv_format *f)
 {
-	char *s = rest;
+	char *s = row->rest;
+	unsigned i;
 	bool more;
 
+	for (i = 0; i < row->n_lead; i++)
+		if (write_field(out, row->lead[i]))
+			return -EIO;
+	if (!s)
+		return 0;
 	do {
 		more = *field_end(s, f->delim) != 0;
 		if (write_field(out, trim(next_field(&s, f->delim))))

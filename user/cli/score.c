@@ -23,13 +23,13 @@ struct scorer {
 	struct alert_state al;
 	struct csv_format fmt; /* set by the first line that is not blank */
 	bool started;	       /* that line was seen, the header written */
-	bool misread;	       /* ... a header whose columns score would misread */
-	char why[256];	       /* the message of a misread header */
+	bool misread;	       /* ... a header naming a column score does not read */
+	char why[256];	       /* the message of that header */
 };
 
-static int end_row(FILE *out, const struct scorer *s, char *rest)
+static int end_row(FILE *out, const struct scorer *s, const struct csv_row *row)
 {
-	if (rest && csv__write_rest(out, rest, &s->fmt))
+	if (csv__write_passed(out, row, &s->fmt))
 		return -EIO;
 	return fputc('\n', out) == EOF ? -EIO : 0;
 }
@@ -47,7 +47,7 @@ static int score_point(struct scorer *s, FILE *out, struct csv_row *row,
 		sum->missing++;
 		if (fprintf(out, "%s,%s,,0", row->ts_text, row->val_text) < 0)
 			return -EIO;
-		return end_row(out, s, row->rest);
+		return end_row(out, s, row);
 	}
 	ev = alert__observe(&s->al, &s->policy, detect__firing(&s->det), false, row->ts);
 	fire = ev == ALERT_EV_FIRING || ev == ALERT_EV_RENOTIFY;
@@ -58,11 +58,12 @@ static int score_point(struct scorer *s, FILE *out, struct csv_row *row,
 	if (fprintf(out, "%s,%s,%.4f,%d", row->ts_text, row->val_text, floor(sc * 1e4) / 1e4,
 		    fire ? 1 : 0) < 0)
 		return -EIO;
-	return end_row(out, s, row->rest);
+	return end_row(out, s, row);
 }
 
 /* The output's header: the four columns, then the input header's names of
- * the columns passed through (column3, ... when it has no header). */
+ * the columns passed through (column3, ... when it has no header). The
+ * timestamp and value columns keep score's names whatever the input's. */
 static int write_header(FILE *out, const struct scorer *s, struct csv_row *header)
 {
 	unsigned i;
@@ -70,33 +71,52 @@ static int write_header(FILE *out, const struct scorer *s, struct csv_row *heade
 	if (fputs("timestamp,value,anomaly_score,alert", out) == EOF)
 		return -EIO;
 	if (header)
-		return end_row(out, s, header->rest);
+		return end_row(out, s, header);
 	for (i = 3; i <= s->fmt.fields; i++)
 		if (fprintf(out, ",column%u", i) < 0)
 			return -EIO;
 	return fputc('\n', out) == EOF ? -EIO : 0;
 }
 
-/* The first line of two fields or more sets the delimiter; it is a header
- * if its value field is text (not a number, not a missing value). */
-static int first_line(struct scorer *s, FILE *out, char *line, struct csv_row *row,
-		      bool *header, const char **why)
+/* Whether a line split with the file's columns is a header: its value
+ * field is text (not a number, not a missing value). */
+static bool is_header(const struct csv_row *row)
 {
+	const char *v = row->val_text;
+
+	return *v && !isdigit((unsigned char)*v) && !strchr("+-.", *v) && !csv__missing(v);
+}
+
+/* The first line of two fields or more sets the delimiter; it is a header
+ * if its second field is text, and a header's names may then move the
+ * timestamp and the value to other columns. It is parsed on copies (a parse
+ * cuts the line up); the line itself is left for the row it may be. */
+static int first_line(struct scorer *s, FILE *out, const char *line, bool *header,
+		      const char **why)
+{
+	struct csv_row row;
+	char *copy = strdup(line);
 	int ret;
 
 	s->started = true;
-	ret = csv__parse_line(line, &s->fmt, row, why);
-	*header = ret && *row->val_text && !isdigit((unsigned char)*row->val_text) &&
-		  !strchr("+-.", *row->val_text) && !csv__missing(row->val_text);
-	/* A header naming the columns in another order: every row would be
-	 * misread (value,timestamp scored the timestamps as values), so
-	 * nothing is. */
-	*why = *header ? csv__misplaced(row, &s->fmt, s->why, sizeof(s->why)) : NULL;
-	if (*why) {
+	if (!copy)
+		return -ENOMEM;
+	*header = csv__parse_line(copy, &s->fmt, &row, why) && is_header(&row);
+	free(copy);
+	if (!*header)
+		return write_header(out, s, NULL);
+	if (csv__columns(line, &s->fmt, s->why, sizeof(s->why))) {
+		*why = s->why;
 		s->misread = true;
 		return 1;
 	}
-	return write_header(out, s, *header ? row : NULL);
+	copy = strdup(line);
+	if (!copy)
+		return -ENOMEM;
+	csv__parse_line(copy, &s->fmt, &row, why);
+	ret = write_header(out, s, &row);
+	free(copy);
+	return ret;
 }
 
 /* Returns 0, 1 for a malformed line (why set), or a negative errno. */
@@ -117,21 +137,13 @@ static int one_line(struct scorer *s, FILE *out, char *line, size_t len,
 	}
 	if (!s->started) {
 		/* A line of one field (a comment, a title) is malformed and
-		 * sets nothing; the first line of two fields or more is parsed
-		 * twice: for its delimiter and header here, as a row below
-		 * (the parse cuts the line up). */
-		char *copy;
-
+		 * sets nothing. */
 		csv__format_of(line, &s->fmt);
 		if (s->fmt.fields < 2) {
 			*why = "expected at least two fields: timestamp,value";
 			return 1;
 		}
-		copy = strdup(line);
-		if (!copy)
-			return -ENOMEM;
-		ret = first_line(s, out, copy, &row, &header, why);
-		free(copy);
+		ret = first_line(s, out, line, &header, why);
 		if (ret || header)
 			return ret;
 	}

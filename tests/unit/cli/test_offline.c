@@ -3,8 +3,8 @@
  * share: a NUL byte, a line over 1 MiB and a carriage return within a line
  * are malformed and say so, a line of blanks is skipped, the newline goes.
  * And score's values: any finite number, a subnormal one too; an infinity
- * or an overflow is malformed; and a header that names the timestamp or the
- * value in another column than score reads it from. And gzip input. */
+ * or an overflow is malformed; the columns score reads and passes through,
+ * where a header names them. And gzip input. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +15,7 @@
 #include "check.h"
 #include "cli/csvseries.h"
 #include "cli/offline.h"
+#include "cli/score.h"
 
 /* offline__line on a copy of len bytes of text (which may hold a NUL). */
 static enum offline_line check(const char *text, size_t len, const char **why, char *out)
@@ -80,35 +81,134 @@ static void test_values(void)
 	CHECK(value("null", &v) == 0 && isnan(v)); /* a gap, not malformed */
 }
 
-/* csv__misplaced on a header line: its message, or NULL. */
-static const char *misplaced(const char *text)
+/* Runs score__run on text; returns its output (free it), *err its messages. */
+static char *score_text(const char *text, struct score_summary *sum, char **err)
 {
-	static char buf[256];
-	char line[128];
-	struct csv_format fmt;
-	struct csv_row row;
-	const char *why;
+	char *out = NULL;
+	size_t ol = 0, el = 0;
+	struct core_config cfg;
+	FILE *f = fmemopen((void *)text, strlen(text), "r"), *o, *e;
 
-	strcpy(line, text);
-	csv__format_of(line, &fmt);
-	csv__parse_line(line, &fmt, &row, &why); /* a header: split, not parsed */
-	return csv__misplaced(&row, &fmt, buf, sizeof(buf));
+	o = open_memstream(&out, &ol);
+	e = open_memstream(err, &el);
+	core__default_config(&cfg);
+	CHECK(score__run(f, o, e, "cols", false, &cfg, sum) == 0);
+	fclose(f);
+	fclose(o);
+	fclose(e);
+	return out;
 }
 
-/* Score reads the timestamp and the value by place: a header naming them
- * elsewhere would have every row misread, and says so. */
+/* Columns after the value (a label, an id) pass through as they come,
+ * named from the input's header; tab and semicolon files work; a first
+ * line of one field (a comment) is malformed and sets nothing. */
+static void test_score_columns(void)
+{
+	struct score_summary sum;
+	char *out, *err;
+
+	out = score_text("timestamp,value,label\n1700000000,5,0\n1700000060,,1\n"
+			 "1700000120,6,0,extra\n1700000180,7,\n",
+			 &sum, &err);
+	CHECK(!strcmp(out, "timestamp,value,anomaly_score,alert,label\n1700000000,5,0.0000,0,0\n"
+			   "1700000060,,,0,1\n1700000120,6,0.0000,0,0,extra\n"
+			   "1700000180,7,0.0000,0,\n"));
+	CHECK(sum.points == 3 && sum.missing == 1 && sum.malformed == 0 && !*err);
+	free(out);
+	free(err);
+
+	out = score_text("1700000000\t5\tweb 1\t\"a,b\"\n1700000060\t6\tweb 2\tc\n", &sum, &err);
+	CHECK(!strcmp(out, "timestamp,value,anomaly_score,alert,column3,column4\n"
+			   "1700000000,5,0.0000,0,web 1,\"a,b\"\n1700000060,6,0.0000,0,web 2,c\n"));
+	CHECK(sum.points == 2 && sum.malformed == 0 && !*err);
+	free(out);
+	free(err);
+
+	out = score_text("# exported 2026-12-05\nts;value\n1700000000;5\n", &sum, &err);
+	CHECK(!strcmp(out, "timestamp,value,anomaly_score,alert\n1700000000,5,0.0000,0\n"));
+	CHECK(sum.points == 1 && sum.malformed == 1);
+	CHECK(strstr(err, "cols:1: malformed line skipped: expected at least two fields") != NULL);
+	free(out);
+	free(err);
+
+	out = score_text("", &sum, &err);
+	CHECK(!strcmp(out, "timestamp,value,anomaly_score,alert\n") && sum.lines == 0);
+	free(out);
+	free(err);
+
+	out = score_text("1700000000\n1700000060,4\n1700000120\n", &sum, &err);
+	CHECK(sum.malformed == 2 && sum.points == 1);
+	free(out);
+	free(err);
+}
+
+/* A header may name the timestamp and the value in any columns: score reads
+ * them from there and passes the others through in their order. A column
+ * not named takes the first of the usual two left; data, or a header of
+ * other names, is read by place. */
 static void test_header_order(void)
 {
-	const char *why = misplaced("value,timestamp");
+	struct score_summary sum;
+	char *out, *err;
 
-	CHECK(why && !strncmp(why, "the header names the timestamp in column 2", 42));
-	why = misplaced("ts;host;value");
-	CHECK(why && !strncmp(why, "the header names the value in column 3", 38));
-	CHECK(misplaced("timestamp,value,label") == NULL);
-	CHECK(misplaced("Time,Value") == NULL);
-	CHECK(misplaced("\"date\",\"y\"") == NULL);
-	CHECK(misplaced("a,b") == NULL); /* names it does not know: read by place */
-	CHECK(misplaced("timestamp,value,ts") == NULL);
+	out = score_text("value,timestamp\n5,1700000000\n,1700000060\n", &sum, &err);
+	CHECK(!strcmp(out, "timestamp,value,anomaly_score,alert\n1700000000,5,0.0000,0\n"
+			   "1700000060,,,0\n"));
+	CHECK(sum.points == 1 && sum.missing == 1 && sum.malformed == 0 && !*err);
+	free(out);
+	free(err);
+
+	out = score_text("host;ts;region;Value;id\nweb;1700000000;eu;5;7\nweb;1700000060;eu\n",
+			 &sum, &err);
+	CHECK(!strcmp(out, "timestamp,value,anomaly_score,alert,host,region,id\n"
+			   "1700000000,5,0.0000,0,web,eu,7\n"));
+	CHECK(sum.points == 1 && sum.malformed == 1);
+	CHECK(strstr(err, "cols:3: malformed line skipped: expected at least 4 fields: the "
+			  "header names the value in column 4") != NULL);
+	free(out);
+	free(err);
+
+	out = score_text("y,when\n5,1700000000\n", &sum, &err); /* the value named alone */
+	CHECK(!strcmp(out, "timestamp,value,anomaly_score,alert\n1700000000,5,0.0000,0\n"));
+	free(out);
+	free(err);
+
+	out = score_text("1700000000,5,ts\n1700000060,6,y\n", &sum, &err); /* data */
+	CHECK(sum.points == 2 && sum.malformed == 0);
+	free(out);
+	free(err);
+
+	out = score_text("a,b,c\n1700000000,5,x\n", &sum, &err); /* names it does not know */
+	CHECK(!strcmp(out, "timestamp,value,anomaly_score,alert,c\n1700000000,5,0.0000,0,x\n"));
+	free(out);
+	free(err);
+}
+
+/* A name past the columns score looks in stops the run, saying so. */
+static void test_header_far(void)
+{
+	char text[256] = "timestamp";
+	struct core_config cfg;
+	struct score_summary sum;
+	char *out = NULL, *err = NULL;
+	size_t ol = 0, el = 0;
+	FILE *f, *o, *e;
+
+	for (int i = 2; i <= CSV_NAMED_MAX + 1; i++)
+		strcat(text, ",x");
+	strcat(text, ",value\n1700000000,5\n");
+	f = fmemopen(text, strlen(text), "r");
+	o = open_memstream(&out, &ol);
+	e = open_memstream(&err, &el);
+	core__default_config(&cfg);
+	CHECK(score__run(f, o, e, "far", false, &cfg, &sum) == 2);
+	fclose(f);
+	fclose(o);
+	fclose(e);
+	CHECK(strstr(err, "far:1: the header names the value in column 18: score reads them "
+			  "from the first 16 columns") != NULL);
+	free(out);
+	free(err);
 }
 
 /* The lines offline__args' input gives for path (as the commands read it),
@@ -195,6 +295,8 @@ int main(void)
 	test_long_line();
 	test_values();
 	test_header_order();
+	test_header_far();
+	test_score_columns();
 	test_gzip();
 	return check_done("test_offline");
 }

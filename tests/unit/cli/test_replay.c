@@ -353,67 +353,6 @@ static void test_score_gaps(void)
 	free(err);
 }
 
-/* Runs score__run on text; returns its output (free it), *err its messages. */
-static char *score_text(const char *text, struct score_summary *sum, char **err)
-{
-	char *out = NULL;
-	size_t ol = 0, el = 0;
-	struct core_config cfg;
-	FILE *f = fmemopen((void *)text, strlen(text), "r"), *o, *e;
-
-	o = open_memstream(&out, &ol);
-	e = open_memstream(err, &el);
-	core__default_config(&cfg);
-	CHECK(score__run(f, o, e, "cols", false, &cfg, sum) == 0);
-	fclose(f);
-	fclose(o);
-	fclose(e);
-	return out;
-}
-
-/* Columns after the value (a label, an id) pass through as they come,
- * named from the input's header; tab and semicolon files work; a first
- * line of one field (a comment) is malformed and sets nothing. */
-static void test_score_columns(void)
-{
-	struct score_summary sum;
-	char *out, *err;
-
-	out = score_text("timestamp,value,label\n1700000000,5,0\n1700000060,,1\n"
-			 "1700000120,6,0,extra\n1700000180,7,\n",
-			 &sum, &err);
-	CHECK(!strcmp(out, "timestamp,value,anomaly_score,alert,label\n1700000000,5,0.0000,0,0\n"
-			   "1700000060,,,0,1\n1700000120,6,0.0000,0,0,extra\n"
-			   "1700000180,7,0.0000,0,\n"));
-	CHECK(sum.points == 3 && sum.missing == 1 && sum.malformed == 0 && !*err);
-	free(out);
-	free(err);
-
-	out = score_text("1700000000\t5\tweb 1\t\"a,b\"\n1700000060\t6\tweb 2\tc\n", &sum, &err);
-	CHECK(!strcmp(out, "timestamp,value,anomaly_score,alert,column3,column4\n"
-			   "1700000000,5,0.0000,0,web 1,\"a,b\"\n1700000060,6,0.0000,0,web 2,c\n"));
-	CHECK(sum.points == 2 && sum.malformed == 0 && !*err);
-	free(out);
-	free(err);
-
-	out = score_text("# exported 2026-12-05\nts;value\n1700000000;5\n", &sum, &err);
-	CHECK(!strcmp(out, "timestamp,value,anomaly_score,alert\n1700000000,5,0.0000,0\n"));
-	CHECK(sum.points == 1 && sum.malformed == 1);
-	CHECK(strstr(err, "cols:1: malformed line skipped: expected at least two fields") != NULL);
-	free(out);
-	free(err);
-
-	out = score_text("", &sum, &err);
-	CHECK(!strcmp(out, "timestamp,value,anomaly_score,alert\n") && sum.lines == 0);
-	free(out);
-	free(err);
-
-	out = score_text("1700000000\n1700000060,4\n1700000120\n", &sum, &err);
-	CHECK(sum.malformed == 2 && sum.points == 1);
-	free(out);
-	free(err);
-}
-
 #define CID "3f1d7c2a9b8e4f60a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718"
 
 /* Every identity field of schema 1.1 parses back into what was printed. */
@@ -585,6 +524,5 @@ int main(void)
 	test_fuzz();
 	test_score();
 	test_score_gaps();
-	test_score_columns();
 	return check_done("test_replay");
 }
