@@ -205,7 +205,8 @@ int score__main(int argc, char **argv)
 	int ret;
 
 	ret = offline__args("score",
-			    "Reads CSV timestamp,value[,more columns] and writes "
+			    "Reads CSV timestamp,value[,more columns] (or where a header names "
+			    "them) and writes "
 			    "timestamp,value,anomaly_score,alert[,the same columns].",
 			    argc, argv, &a);
 	if (ret >= 0)
