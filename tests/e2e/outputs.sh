@@ -4,7 +4,8 @@
 # comes); `telltale | head -n 2` ends promptly with status 141 and nothing
 # left attached; on /dev/full the drop totals still reach stderr; a bad
 # output path fails before anything is loaded; both streams on stdout give a
-# stop line whose alerts counts are the alerts' own.
+# stop line whose alerts counts are the alerts' own; a closed stdout is
+# refused where a stream needs it and held by /dev/null otherwise.
 . "$(dirname "$0")/lib.sh"
 need jq bpftool timeout
 
@@ -85,3 +86,26 @@ stop=$(tail -1 "$WORK/both.jsonl")
 [ "$(jq .sinks.metrics.lines <<<"$stop")" = $((others - 1)) ] || fail "stop line: metrics.lines $(jq .sinks.metrics.lines <<<"$stop"), the stream has $((others - 1))"
 [ "$(jq -r .sinks.alerts.shared_with <<<"$stop")" = metrics ] || fail "the stop line does not say the alerts share the metrics' sink"
 echo "ok: both streams on stdout: metrics $((others - 1)) lines, alerts $alerts, each its own"
+
+# 7. Started with stdout closed: a stream bound for it stops the start, with
+# the fix; with both streams elsewhere the agent runs, and stdout's
+# descriptor is /dev/null, not the next file opened (it was the lock file,
+# and the lines went into it). The offline commands refuse to run.
+"$TT_BIN" --duration 1 >&- 2>"$WORK/closed.err"
+rc=$?
+[ $rc -eq 1 ] || { cat "$WORK/closed.err"; fail "with stdout closed the agent exited $rc, expected 1"; }
+grep -q "standard output is closed, and the metrics output is stdout: give --metrics a file" "$WORK/closed.err" ||
+	{ cat "$WORK/closed.err"; fail "no message for a closed stdout"; }
+"$TT_BIN" --interval 0.2 --duration 3 --metrics "$WORK/closed.jsonl" --alerts none >&- 2>"$WORK/closed.err" &
+pid=$!
+for i in $(seq 50); do [ -s "$WORK/closed.jsonl" ] && break; sleep 0.1; done
+fd1=$(readlink "/proc/$pid/fd/1")
+wait $pid || { cat "$WORK/closed.err"; fail "the agent with stdout closed and file outputs exited $?"; }
+[ "$fd1" = /dev/null ] || fail "with stdout closed, descriptor 1 was '$fd1', not /dev/null"
+[ "$(jq -s length "$WORK/closed.jsonl")" -ge 5 ] || fail "the agent with stdout closed wrote too few lines"
+printf '1700000000,5\n' >"$WORK/p.csv"
+"$TT_BIN" score "$WORK/p.csv" >&- 2>"$WORK/closed.err"
+rc=$?
+[ $rc -eq 1 ] && grep -q "standard output is closed" "$WORK/closed.err" ||
+	{ cat "$WORK/closed.err"; fail "score with stdout closed exited $rc without saying why"; }
+echo "ok: stdout closed: refused where a stream needs it, /dev/null holds descriptor 1 otherwise"

@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -451,12 +452,55 @@ cleanup:
 	return err ? 1 : 0;
 }
 
+/* A descriptor 0, 1 or 2 closed at start would be taken by the next file
+ * opened (the lock file, a map, the input), and the lines meant for stdout
+ * written into it: each closed one is held by /dev/null instead. Returns
+ * -1 if that fails, else whether stdout was closed. */
+static int hold_std_fds(void)
+{
+	bool out_closed = false;
+	int fd;
+
+	for (fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		out_closed |= fd == STDOUT_FILENO;
+		/* The lowest free descriptor: fd itself. */
+		if (open("/dev/null", fd ? O_WRONLY : O_RDONLY) != fd)
+			return -1;
+	}
+	return out_closed;
+}
+
+/* With stdout closed, a stream bound for it would be lost whole. */
+static bool stdout_needed(const struct config *cfg)
+{
+	const char *name = !strcmp(cfg->metrics, "-") ? "metrics" :
+			   !strcmp(cfg->alerts, "-")  ? "alerts" : NULL;
+
+	if (name)
+		fprintf(stderr, "telltale: standard output is closed, and the %s output is stdout: "
+				"give --%s a file (or none), or start the agent with stdout open\n",
+			name, name);
+	return name != NULL;
+}
+
 int main(int argc, char **argv)
 {
 	static struct config cfg;
-	int rc;
+	int rc, out_closed = hold_std_fds();
 
-	/* Offline commands: no kernel, no privileges. */
+	if (out_closed < 0) {
+		fprintf(stderr, "telltale: standard input, output or error is closed, and "
+				"/dev/null cannot stand in for it: %s\n", strerror(errno));
+		return 1;
+	}
+	/* Offline commands: no kernel, no privileges; they write to stdout. */
+	if (argc > 1 && (!strcmp(argv[1], "replay") || !strcmp(argv[1], "score")) && out_closed) {
+		fprintf(stderr, "telltale %s: standard output is closed: run it with stdout open "
+				"or redirected to a file\n", argv[1]);
+		return 1;
+	}
 	if (argc > 1 && !strcmp(argv[1], "replay"))
 		return replay__main(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "score"))
@@ -464,6 +508,8 @@ int main(int argc, char **argv)
 	rc = config__load(&cfg, argc, argv);
 	if (rc)
 		return rc == 1 ? 0 : 2;
+	if (out_closed && !cfg.check_config && !cfg.print_config && stdout_needed(&cfg))
+		return 1;
 	if (cfg.print_memory)
 		return print_memory(&cfg);
 	if (!cfg.host[0] && gethostname(cfg.host, sizeof(cfg.host)))
