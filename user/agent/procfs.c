@@ -17,7 +17,10 @@ static FILE *proc_open(const char *proc, const char *name)
 {
 	char path[512];
 
-	snprintf(path, sizeof(path), "%s/%s", proc, name);
+	if (snprintf(path, sizeof(path), "%s/%s", proc, name) >= (int)sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
 	return fopen(path, "re");
 }
 
@@ -124,7 +127,7 @@ static int scan_listen(const char *proc, const char *name, port_fn fn, void *ctx
 /* Both families' files under dir ("net", or "PID/net"). */
 static int scan_both(const char *proc, const char *dir, port_fn fn, void *ctx)
 {
-	char name[64];
+	char name[PATH_MAX + sizeof("/tcp6")];
 	int v4, v6;
 
 	snprintf(name, sizeof(name), "%s/tcp", dir);

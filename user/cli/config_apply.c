@@ -27,13 +27,11 @@ struct ctx {
 	size_t len;
 };
 
-/* Appends to the key path (truncated at its end); returns the length to pop
- * back to. */
-static size_t pushf(struct ctx *c, const char *fmt, const char *name, int i)
+/* Takes n more characters written at the key path's end (it is truncated
+ * there); returns the length to pop back to. */
+static size_t grown(struct ctx *c, size_t old, int n)
 {
-	size_t old = c->len, room = sizeof(c->path) - old;
-	int n = name ? snprintf(c->path + old, room, fmt, old ? "." : "", name)
-		     : snprintf(c->path + old, room, fmt, i);
+	size_t room = sizeof(c->path) - old;
 
 	if (n > 0)
 		c->len += (size_t)n < room ? (size_t)n : room - 1;
@@ -42,12 +40,17 @@ static size_t pushf(struct ctx *c, const char *fmt, const char *name, int i)
 
 static size_t push(struct ctx *c, const char *name)
 {
-	return pushf(c, "%s%s", name, 0);
+	size_t old = c->len;
+
+	return grown(c, old, snprintf(c->path + old, sizeof(c->path) - old, "%s%s",
+				      old ? "." : "", name));
 }
 
 static size_t push_index(struct ctx *c, int i)
 {
-	return pushf(c, "[%d]", NULL, i);
+	size_t old = c->len;
+
+	return grown(c, old, snprintf(c->path + old, sizeof(c->path) - old, "[%d]", i));
 }
 
 static void pop(struct ctx *c, size_t old)
