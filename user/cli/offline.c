@@ -13,12 +13,18 @@
 /* Longer lines are malformed: a bound on what one line may cost. */
 #define MAX_LINE (1u << 20)
 
-enum offline_line offline__line(char *line, size_t len, const char **why)
+#define BOM "\xef\xbb\xbf"
+
+enum offline_line offline__line(char *line, size_t len, bool first, const char **why)
 {
 	const char *c;
 
 	if (len && line[len - 1] == '\n')
 		line[--len] = 0;
+	if (first && len >= 3 && !memcmp(line, BOM, 3)) {
+		len -= 3;
+		memmove(line, line + 3, len + 1);
+	}
 	if (strlen(line) != len) {
 		*why = "NUL byte in line";
 		return OFFLINE_LINE_BAD;

@@ -35,10 +35,11 @@ enum offline_line {
 };
 
 /* The checks both commands make before parsing a line of len bytes (as
- * getline read it): strips its newline, then refuses a NUL byte within it,
+ * getline read it): strips its newline, and the first line's UTF-8 byte
+ * order mark (spreadsheets write one), then refuses a NUL byte within it,
  * a line over 1 MiB and a carriage return followed by more (a file of old
  * Mac line endings, read as one line); a line ending \r\n is fine. */
-enum offline_line offline__line(char *line, size_t len, const char **why);
+enum offline_line offline__line(char *line, size_t len, bool first, const char **why);
 
 /* Closes the input and turns a run's result into the exit status. */
 int offline__finish(struct offline_args *a, int ret);

@@ -366,7 +366,7 @@ static int one_line(struct replay *r, char *line, size_t len, const char **why)
 	struct replay_rec rec;
 	int type;
 
-	switch (offline__line(line, len, why)) {
+	switch (offline__line(line, len, r->sum->lines == 1, why)) {
 	case OFFLINE_LINE_BAD:
 		return 1;
 	case OFFLINE_LINE_BLANK:

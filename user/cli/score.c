@@ -127,7 +127,7 @@ static int one_line(struct scorer *s, FILE *out, char *line, size_t len,
 	bool header = false;
 	int ret;
 
-	switch (offline__line(line, len, why)) {
+	switch (offline__line(line, len, sum->lines == 1, why)) {
 	case OFFLINE_LINE_BAD:
 		return 1;
 	case OFFLINE_LINE_BLANK:

@@ -26,7 +26,7 @@ static enum offline_line check(const char *text, size_t len, const char **why, c
 	memcpy(buf, text, len);
 	buf[len] = 0;
 	*why = "";
-	r = offline__line(buf, len, why);
+	r = offline__line(buf, len, false, why);
 	strcpy(out, buf);
 	return r;
 }
@@ -42,9 +42,9 @@ static void test_long_line(void)
 	big[len - 1] = '\n';
 	big[len] = 0;
 	/* 1 MiB and its newline is the longest line taken. */
-	CHECK(offline__line(big + 1, len - 1, &why) == OFFLINE_LINE_OK);
+	CHECK(offline__line(big + 1, len - 1, false, &why) == OFFLINE_LINE_OK);
 	big[len - 1] = '\n';
-	CHECK(offline__line(big, len, &why) == OFFLINE_LINE_BAD);
+	CHECK(offline__line(big, len, false, &why) == OFFLINE_LINE_BAD);
 	CHECK(!strcmp(why, "line longer than 1 MiB"));
 	free(big);
 }
@@ -184,6 +184,28 @@ static void test_header_order(void)
 	free(err);
 }
 
+/* A UTF-8 byte order mark before the first line (Excel's "CSV UTF-8") is
+ * not part of it: the first point, or the header's first name, is read. On
+ * a later line it is malformed, as any stray bytes. */
+static void test_bom(void)
+{
+	struct score_summary sum;
+	char *out, *err;
+
+	out = score_text("\xef\xbb\xbf" "1700000000,5\n1700000060,6\n", &sum, &err);
+	CHECK(sum.points == 2 && sum.malformed == 0 && !*err);
+	free(out);
+	free(err);
+	out = score_text("\xef\xbb\xbf" "ts;host;value\n1700000000;a;5\n", &sum, &err);
+	CHECK(!strcmp(out, "timestamp,value,anomaly_score,alert,host\n1700000000,5,0.0000,0,a\n"));
+	free(out);
+	free(err);
+	out = score_text("1700000000,5\n\xef\xbb\xbf" "1700000060,6\n", &sum, &err);
+	CHECK(sum.points == 1 && sum.malformed == 1);
+	free(out);
+	free(err);
+}
+
 /* A name past the columns score looks in stops the run, saying so. */
 static void test_header_far(void)
 {
@@ -296,6 +318,7 @@ int main(void)
 	test_values();
 	test_header_order();
 	test_header_far();
+	test_bom();
 	test_score_columns();
 	test_gzip();
 	return check_done("test_offline");
