@@ -48,29 +48,50 @@ static int parse_zone(const char *p, double *off)
 	return 0;
 }
 
+/* The time of day after a date: "THH:MM", then ":SS" and ".fraction" if
+ * there; *p is moved past it. Nothing at all is midnight. */
+static int parse_clock(const char **p, int *h, int *mi, int *se, double *frac)
+{
+	const char *q = *p;
+	char *end;
+
+	*h = *mi = *se = 0;
+	*frac = 0;
+	if (!*q)
+		return 0;
+	if ((*q != 'T' && *q != ' ') || !digits(q + 1, 2, h) || q[3] != ':' || !digits(q + 4, 2, mi))
+		return -EINVAL;
+	q += 6;
+	if (*q == ':') {
+		if (!digits(q + 1, 2, se))
+			return -EINVAL;
+		q += 3;
+		if (*q == '.') {
+			if (!isdigit((unsigned char)q[1]))
+				return -EINVAL;
+			*frac = strtod(q, &end);
+			q = end;
+		}
+	}
+	*p = q;
+	return 0;
+}
+
+/* ISO 8601's calendar forms: "YYYY-MM-DD", then optionally a time of day
+ * (minutes, seconds, a fraction; "T" or a space before it) and a zone. */
 static int parse_calendar(const char *s, double *ts)
 {
 	struct tm tm = { 0 };
 	int y, mo, d, h, mi, se;
-	const char *p = s + 19;
-	double frac = 0, off;
-	char *end;
+	const char *p = s + 10;
+	double frac, off;
 
-	if (strlen(s) < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') ||
-	    s[13] != ':' || s[16] != ':')
+	if (!digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' ||
+	    !digits(s + 8, 2, &d))
 		return -EINVAL;
-	if (!digits(s, 4, &y) || !digits(s + 5, 2, &mo) || !digits(s + 8, 2, &d) ||
-	    !digits(s + 11, 2, &h) || !digits(s + 14, 2, &mi) || !digits(s + 17, 2, &se))
+	if (parse_clock(&p, &h, &mi, &se, &frac) || parse_zone(p, &off))
 		return -EINVAL;
 	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
-		return -EINVAL;
-	if (*p == '.') {
-		if (!isdigit((unsigned char)p[1]))
-			return -EINVAL;
-		frac = strtod(p, &end);
-		p = end;
-	}
-	if (parse_zone(p, &off))
 		return -EINVAL;
 	tm.tm_year = y - 1900;
 	tm.tm_mon = mo - 1;
@@ -87,7 +108,7 @@ int csv__parse_ts(const char *s, double *ts)
 	char *end;
 	double v;
 
-	if (strlen(s) >= 19 && s[4] == '-')
+	if (strlen(s) >= 10 && s[4] == '-')
 		return parse_calendar(s, ts);
 	if (!*s || isspace((unsigned char)*s))
 		return -EINVAL;

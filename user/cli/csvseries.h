@@ -33,9 +33,10 @@ struct csv_row {
 	double v;   /* NAN for a missing value */
 };
 
-/* Parses "YYYY-MM-DD HH:MM:SS", ISO 8601 ("T", optional fraction, "Z" or
- * +HH:MM), epoch seconds, or epoch milliseconds (numbers from 1e11 on) into
- * seconds since the epoch. Returns 0 or -EINVAL. */
+/* Parses "YYYY-MM-DD HH:MM:SS", ISO 8601 ("T", seconds and a fraction
+ * optional, "Z" or +HH:MM; a date alone is its midnight), epoch seconds, or
+ * epoch milliseconds (numbers from 1e11 on) into seconds since the epoch.
+ * Returns 0 or -EINVAL. */
 int csv__parse_ts(const char *s, double *ts);
 
 /* Whether a value field stands for a missing point: empty, "nan" or "null"

@@ -263,6 +263,15 @@ static void test_score(void)
 	CHECK(csv__parse_ts("1795412533", &t) == 0 && t == 1795412533);
 	CHECK(csv__parse_ts("1795412533500", &t) == 0 && t == 1795412533.5);
 	CHECK(csv__parse_ts("2026-13-23 05:42:13", &t) == -EINVAL);
+	/* ISO 8601's shorter forms: minutes, and a date alone (midnight). */
+	CHECK(csv__parse_ts("2026-11-23 05:42", &t) == 0 && t == 1795412520);
+	CHECK(csv__parse_ts("2026-11-23T06:42+01:00", &t) == 0 && t == 1795412520);
+	CHECK(csv__parse_ts("2026-11-23", &t) == 0 && t == 1795392000);
+	CHECK(csv__parse_ts("2026-11-23T05", &t) == -EINVAL);
+	CHECK(csv__parse_ts("2026-11-23 05:42:1", &t) == -EINVAL);
+	CHECK(csv__parse_ts("2026-11-23 05:42:13.", &t) == -EINVAL);
+	CHECK(csv__parse_ts("2026-11-2", &t) == -EINVAL);
+	CHECK(csv__parse_ts("2026-11-23x", &t) == -EINVAL);
 	CHECK(csv__parse_ts("yesterday", &t) == -EINVAL);
 
 	/* Header, 600 noisy points, then a lasting +8 sigma step. */
