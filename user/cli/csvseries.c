@@ -212,7 +212,12 @@ static int parse_value(const char *text, double *v, const char **why)
 	 * infinity, which isfinite refuses. */
 	*v = strtod(text, &end);
 	if (end == text || *end || !isfinite(*v)) {
-		*why = "value: not a finite number";
+		/* "5,3" from a semicolon file: a spreadsheet's decimal comma. */
+		bool comma = *end == ',' && end > text && isdigit((unsigned char)end[-1]) &&
+			     isdigit((unsigned char)end[1]);
+
+		*why = comma ? "value: not a finite number (a decimal comma? write 5.3, not 5,3)"
+			     : "value: not a finite number";
 		return -EINVAL;
 	}
 	return 0;

@@ -5,6 +5,7 @@
  * And score's values: any finite number, a subnormal one too; an infinity
  * or an overflow is malformed; the columns score reads and passes through,
  * where a header names them. And gzip input. */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,19 @@ static int value(const char *text, double *v)
 	return r;
 }
 
+/* A semicolon file's "5,3" is refused with a hint at the decimal comma. */
+static void test_decimal_comma(void)
+{
+	char line[] = "1700000000;5,3";
+	struct csv_format fmt;
+	struct csv_row row;
+	const char *why = "";
+
+	csv__format_of("timestamp;value", &fmt); /* its header sets the delimiter */
+	CHECK(csv__parse_line(line, &fmt, &row, &why) == -EINVAL);
+	CHECK(!strcmp(why, "value: not a finite number (a decimal comma? write 5.3, not 5,3)"));
+}
+
 static void test_values(void)
 {
 	double v;
@@ -79,6 +93,7 @@ static void test_values(void)
 	CHECK(value("-inf", &v) != 0);
 	CHECK(value("12x", &v) != 0);
 	CHECK(value("null", &v) == 0 && isnan(v)); /* a gap, not malformed */
+	test_decimal_comma();
 }
 
 /* Runs score__run on text; returns its output (free it), *err its messages. */
