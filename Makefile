@@ -74,7 +74,7 @@ FUZZ_SECONDS ?= 60
 .SECONDARY:
 .PHONY: all deps run test unit clean vmlinux bench install uninstall deb docs fuzz fuzzers vmtest
 
-all: $(OUT)/telltale $(UNIT_BINS) $(KTEST_BINS) $(OUT)/broken.bpf.o $(addprefix $(OUT)/tools/,$(notdir $(basename $(TOOL_SRCS))))
+all: $(OUT)/telltale $(UNIT_BINS) $(KTEST_BINS) $(OUT)/broken.bpf.o $(addprefix $(OUT)/tools/,$(notdir $(basename $(TOOL_SRCS)))) $(OUT)/tools/nov6.so
 
 deps:
 	$(Q)packaging/deps.sh
@@ -190,6 +190,11 @@ $(OUT)/tools/kcheck: tests/tools/kcheck.c tests/kernels/kcheck_relo.c tests/kern
 $(OUT)/tools/vmecho: tests/kernels/vmecho.c | $(OUT)/tools
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O2 -std=gnu11 -Wall -Wextra -Werror -static $< -o $@
+
+# An LD_PRELOAD shim (tests/shim): the e2e tests' host without IPv6.
+$(OUT)/tools/%.so: tests/shim/%.c | $(OUT)/tools
+	$(call msg,SHIM,$@)
+	$(Q)$(CC) $(CFLAGS) -shared -fPIC $< -ldl -o $@
 
 $(OUT)/tools/%: tests/tools/%.c $(CORE_OBJS) | $(OUT)/tools
 	$(call msg,TOOL,$@)

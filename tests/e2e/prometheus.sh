@@ -18,6 +18,7 @@
 #  7. The agent's own series against its stats lines (one a second here):
 #     telltale_build_info's version, kernel and programs, BPF events per
 #     program, map occupancy, and each stream's lines written.
+#  8. On a host without IPv6, ":PORT" serves on every IPv4 address.
 . "$(dirname "$0")/lib.sh"
 need nginx wrk jq ss curl prometheus promtool python3 ip
 TOOLS=$(dirname "$TT_BIN")/tools
@@ -308,3 +309,21 @@ on_exit "kill $HOLD"
 wait_port "$BUSY"
 expect_exit 1 "cannot serve Prometheus metrics on 127.0.0.1:$BUSY: Address already in use" \
 	"$TT_BIN" --listen "127.0.0.1:$BUSY" --duration 1
+
+# 8. A host booted without IPv6 (tests/shim/nov6.c: socket(AF_INET6) fails
+# with EAFNOSUPPORT): ":PORT", every address, serves on IPv4's; an explicit
+# "[::]:PORT" is refused, naming the cause. Before, ":PORT" stopped the start.
+NOV6=$(dirname "$TT_BIN")/tools/nov6.so
+[ -f "$NOV6" ] || fail "$NOV6 is not built (make)"
+P=$(free_port)
+LD_PRELOAD="$NOV6" "$TT_BIN" --allow-multiple --listen ":$P" --duration 5 --metrics none --alerts none \
+	2>"$WORK/nov6.err" &
+NOV6_PID=$!
+wait_port "$P"
+ss -Htln "sport = :$P" | grep -q '0.0.0.0:' || { ss -Htln "sport = :$P"; fail "':$P' without IPv6 does not listen on 0.0.0.0"; }
+curl -sf "http://127.0.0.1:$P/metrics" | grep -q '^telltale_build_info' ||
+	fail "':$P' without IPv6: no metrics on 127.0.0.1"
+wait $NOV6_PID || { cat "$WORK/nov6.err"; fail "the agent without IPv6 exited $?"; }
+echo "ok: ':$P' on a host without IPv6 serves on every IPv4 address"
+expect_exit 1 "cannot serve Prometheus metrics on [::]:$P: Address family not supported" \
+	env LD_PRELOAD="$NOV6" "$TT_BIN" --allow-multiple --listen "[::]:$P" --duration 1

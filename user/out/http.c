@@ -141,6 +141,19 @@ int http__listen(const char *spec)
 	if (http__parse_listen(spec, &ss, &len))
 		return -EINVAL;
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* Every address on a host without IPv6 (booted ipv6.disable=1): all
+	 * of IPv4's, as node_exporter's ":9100" is there. */
+	if (fd < 0 && errno == EAFNOSUPPORT && spec[0] == ':') {
+		struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+		uint16_t port = ((struct sockaddr_in6 *)&ss)->sin6_port;
+
+		memset(&ss, 0, sizeof(ss));
+		a4->sin_family = AF_INET;
+		a4->sin_port = port;
+		a4->sin_addr.s_addr = htonl(INADDR_ANY);
+		len = sizeof(*a4);
+		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	}
 	if (fd < 0)
 		return -errno;
 	/* A restart must not wait out the last run's TIME-WAIT sockets; Linux

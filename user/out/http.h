@@ -29,8 +29,9 @@ int http__parse_listen(const char *spec, struct sockaddr_storage *ss, socklen_t 
  * "'SPEC' is" in messages. */
 const char *http__listen_problem(const char *spec, char *buf, size_t n);
 
-/* A listening TCP socket on spec (parsed as above). Returns the descriptor,
- * or a negative errno (-EADDRINUSE when the port is taken). */
+/* A listening TCP socket on spec (parsed as above; every address is IPv4's
+ * alone on a host without IPv6). Returns the descriptor, or a negative
+ * errno (-EADDRINUSE when the port is taken). */
 int http__listen(const char *spec);
 
 struct http_server;
