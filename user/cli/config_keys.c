@@ -289,8 +289,9 @@ static const struct key prometheus_keys[] = {
 	  .check = http__listen_problem,
 	  .doc = "`ADDR:PORT` of the Prometheus endpoint (`/metrics`, `/healthz`, `/`); `\"\"` "
 		 "serves none. `\"127.0.0.1:9464\"` for the local host only, `\":9464\"` for every "
-		 "address: the endpoint has no TLS or authentication, so expose it only to your "
-		 "Prometheus servers (firewall, or a proxy)." },
+		 "address (IPv6's and IPv4's; on a host booted without IPv6, IPv4's): the endpoint "
+		 "has no TLS or authentication, so expose it only to your Prometheus servers "
+		 "(firewall, or a proxy)." },
 	{ .name = "buckets", .kind = K_NUMS, .off = OFF(prom.buckets), .off2 = OFF(prom.n_buckets),
 	  .size = PROM_MAX_BUCKETS, .lo = 1e-6, .hi = 2000,
 	  .doc = "Upper bounds of `telltale_request_duration_seconds`' buckets, seconds, "
