@@ -9,7 +9,7 @@
  * latency_us, connections, service.container. */
 static const char *const top_keys[] = { "type", "ts", "host", "service", "interval_s",
 					"requests", "rps", "latency_us", "connections",
-					"cpu_pct", "mem_pct", "load1", "event", NULL };
+					"cpu_pct", "mem_pct", "load1", "event", "schema", NULL };
 static const char *const svc_keys[] = { "role", "port", "comm", "netns", "host_netns",
 					"cgroup", "cgroup_id", "container", "pod_uid",
 					"unit", "other", NULL };
@@ -40,6 +40,7 @@ static char *str_buf(struct jdoc *d, int f, size_t *cap)
 	case F_TS: b = d->ts; *cap = sizeof(d->ts); break;
 	case F_HOST: b = d->host; *cap = sizeof(d->host); break;
 	case F_EVENT: b = d->event; *cap = sizeof(d->event); break;
+	case F_SCHEMA: b = d->schema; *cap = sizeof(d->schema); break;
 	case F_ROLE: b = d->role; *cap = sizeof(d->role); break;
 	case F_COMM: b = d->comm; *cap = sizeof(d->comm); break;
 	case F_CGROUP: b = d->names.cgroup; *cap = sizeof(d->names.cgroup); break;

@@ -19,7 +19,7 @@ enum jkind { J_NONE = 0, J_NUM, J_STR, J_OBJ, J_TRUE, J_FALSE, J_LONG, J_OTHER }
  * service.container. */
 enum jfield {
 	F_TYPE, F_TS, F_HOST, F_SVC, F_INTERVAL, F_REQUESTS, F_RPS, F_LAT, F_CONN, F_CPU, F_MEM,
-	F_LOAD1, F_EVENT,
+	F_LOAD1, F_EVENT, F_SCHEMA,
 	F_ROLE, F_PORT, F_COMM, F_NETNS, F_HOST_NETNS, F_CGROUP, F_CGROUP_ID, F_CONTAINER, F_POD,
 	F_UNIT, F_OTHER,
 	F_MEAN, F_P50, F_P90, F_P99, F_MAX,
@@ -33,7 +33,7 @@ enum jfield {
 struct jdoc {
 	uint8_t kind[F_COUNT];
 	double num[F_COUNT];
-	char type[64], ts[64], host[64], event[64], role[64], comm[64];
+	char type[64], ts[64], host[64], event[64], schema[16], role[64], comm[64];
 	struct svc_names names; /* service.cgroup, container.{id,runtime}, pod_uid, unit */
 };
 

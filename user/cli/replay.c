@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/line.h"
 #include "out/emit.h"
 #include "cli/jdoc.h"
 #include "cli/offline.h"
@@ -222,6 +223,22 @@ static int parse_ts(const char *s, double *t)
 	return err;
 }
 
+/* A line of this schema's major version, or of none (lines written by hand):
+ * a later major version may mean its fields otherwise. */
+static bool schema_readable(const struct jdoc *d)
+{
+	unsigned long major;
+	char *end;
+
+	if (d->kind[F_SCHEMA] == J_NONE)
+		return true;
+	if (d->kind[F_SCHEMA] != J_STR)
+		return false;
+	major = strtoul(d->schema, &end, 10);
+	return end != d->schema && (*end == '.' || !*end) &&
+	       major == strtoul(TT_SCHEMA_VERSION, NULL, 10);
+}
+
 static int parse_doc(const struct jdoc *d, struct replay_rec *rec, const char **why)
 {
 	bool metrics, hostline, retired;
@@ -238,6 +255,11 @@ static int parse_doc(const struct jdoc *d, struct replay_rec *rec, const char **
 	/* alert, other agent lines and any later kind of line are not input. */
 	if (!metrics && !hostline && !retired)
 		return REPLAY_SKIP;
+	if (!schema_readable(d)) {
+		*why = "schema: not 1.x, the versions this telltale reads (a later one wrote the "
+		       "line: replay it with that one)";
+		return -EINVAL;
+	}
 	if (d->kind[F_TS] != J_STR || parse_ts(d->ts, &t) || !isfinite(t)) {
 		*why = "ts: missing or not an ISO 8601 UTC time";
 		return -EINVAL;

@@ -42,6 +42,10 @@ static void test_parse(void)
 	CHECK_NEAR(r.h.cpu_pct, 37.5, 0);
 	CHECK(replay__parse_line("{\"type\":\"alert\",\"x\":1}", &r, &why) == REPLAY_SKIP);
 	CHECK(replay__parse_line("{\"type\":\"agent\"}", &r, &why) == REPLAY_SKIP);
+	/* A later minor version, with a field this telltale does not know. */
+	CHECK(replay__parse_line("{\"ts\":\"2026-11-23T05:42:13Z\",\"type\":\"host\",\"schema\":\"1.9\","
+				 "\"cpu_pct\":1,\"mem_pct\":1,\"psi\":{\"cpu\":[1,2]}}",
+				 &r, &why) == REPLAY_HOST);
 
 	/* Wrong types, ranges and syntax, each with a reason. */
 	static const char *const bad[] = {
@@ -56,6 +60,9 @@ static void test_parse(void)
 		"{\"ts\":\"2026-11-23T05:42:13Z\",\"type\":\"metrics\",\"service\":{\"role\":\"server\",\"port\":1},\"rps\":1}",
 		"{\"ts\":\"2026-11-23T05:42:13Z\",\"type\":\"metrics\",\"service\":{\"role\":\"server\",\"port\":1},\"rps\":1,\"connections\":{\"active\":1},\"latency_us\":{\"mean\":1}}",
 		"{\"ts\":\"2026-11-23T05:42:13Z\",\"type\":\"host\",\"cpu_pct\":1,\"mem_pct\":1} x",
+		/* A major version this telltale does not read. */
+		"{\"ts\":\"2026-11-23T05:42:13Z\",\"type\":\"host\",\"schema\":\"2.0\",\"cpu_pct\":1,\"mem_pct\":1}",
+		"{\"ts\":\"2026-11-23T05:42:13Z\",\"type\":\"host\",\"schema\":1.4,\"cpu_pct\":1,\"mem_pct\":1}",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		why = NULL;
