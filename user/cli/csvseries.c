@@ -266,8 +266,9 @@ static bool named(const char *field, const char *const *names)
 
 int csv__columns(const char *line, struct csv_format *f, char *buf, size_t n)
 {
-	static const char *const ts_names[] = { "timestamp", "time", "ts", "date", "datetime", NULL };
-	static const char *const val_names[] = { "value", "val", "y", NULL };
+	static const char *const ts_names[] = { "timestamp", "time", "ts", "date", "datetime",
+						"_time", NULL };
+	static const char *const val_names[] = { "value", "val", "y", "_value", NULL };
 	char *copy = strdup(line), *s = copy, *one;
 	int ts_at = -1, val_at = -1, col;
 

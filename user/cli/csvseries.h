@@ -48,7 +48,8 @@ bool csv__missing(const char *val_text);
 void csv__format_of(const char *line, struct csv_format *f);
 
 /* Where the first line's names put the timestamp (timestamp, time, ts, date,
- * datetime) and the value (value, val, y), any case: the first column of
+ * datetime, _time) and the value (value, val, y, _value: InfluxDB's), any
+ * case: the first column of
  * each name. One that is not named takes the first of columns 1 and 2 the
  * other leaves. A line of no such names (data, a header of other names)
  * changes nothing. Returns 0, or -EINVAL with a message in buf for a name

@@ -135,6 +135,11 @@ static int one_line(struct scorer *s, FILE *out, char *line, size_t len,
 	case OFFLINE_LINE_OK:
 		break;
 	}
+	/* A comment is no row, and before the header it is not the header. */
+	if (line[strspn(line, " \t")] == '#') {
+		sum->comments++;
+		return 0;
+	}
 	if (!s->started) {
 		/* A line of one field (a comment, a title) is malformed and
 		 * sets nothing. */
@@ -213,9 +218,10 @@ int score__main(int argc, char **argv)
 		return ret;
 	ret = score__run(a.in, stdout, stderr, a.name, a.strict, &a.core, &sum);
 	fprintf(stderr,
-		"telltale score: %llu lines, %llu points, %llu missing, %llu alerts, %llu malformed\n",
+		"telltale score: %llu lines, %llu points, %llu missing, %llu alerts, %llu malformed, "
+		"%llu comments\n",
 		(unsigned long long)sum.lines, (unsigned long long)sum.points,
 		(unsigned long long)sum.missing, (unsigned long long)sum.alerts,
-		(unsigned long long)sum.malformed);
+		(unsigned long long)sum.malformed, (unsigned long long)sum.comments);
 	return offline__finish(&a, ret);
 }

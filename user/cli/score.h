@@ -20,6 +20,7 @@ struct score_summary {
 	uint64_t missing; /* rows with an empty, nan or null value: written, not scored */
 	uint64_t malformed;
 	uint64_t alerts;
+	uint64_t comments; /* lines starting with '#' (InfluxDB's annotations, a note) */
 };
 
 /* Scores in with the detector and anomaly alert policy of cfg, writing CSV

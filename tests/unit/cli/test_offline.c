@@ -139,7 +139,7 @@ static void test_score_columns(void)
 	free(out);
 	free(err);
 
-	out = score_text("# exported 2026-12-05\nts;value\n1700000000;5\n", &sum, &err);
+	out = score_text("exported 2026-12-05\nts;value\n1700000000;5\n", &sum, &err);
 	CHECK(!strcmp(out, "timestamp,value,anomaly_score,alert\n1700000000,5,0.0000,0\n"));
 	CHECK(sum.points == 1 && sum.malformed == 1);
 	CHECK(strstr(err, "cols:1: malformed line skipped: expected at least two fields") != NULL);
@@ -217,6 +217,27 @@ static void test_bom(void)
 	free(err);
 	out = score_text("1700000000,5\n\xef\xbb\xbf" "1700000060,6\n", &sum, &err);
 	CHECK(sum.points == 1 && sum.malformed == 1);
+	free(out);
+	free(err);
+}
+
+/* Lines starting with '#' are comments, anywhere, and never the header: an
+ * InfluxDB annotated CSV (its annotations have commas) reads by its _time
+ * and _value columns. */
+static void test_comments(void)
+{
+	struct score_summary sum;
+	char *out, *err;
+
+	out = score_text("#group,false,false,true\n#datatype,string,long,dateTime:RFC3339\n"
+			 ",result,table,_time,_value,_field\n"
+			 ",,0,2024-01-01T00:00:10Z,1.5,usage\n  # a note\n"
+			 ",,0,2024-01-01T00:00:20Z,1.7,usage\n",
+			 &sum, &err);
+	CHECK(!strcmp(out, "timestamp,value,anomaly_score,alert,,result,table,_field\n"
+			   "2024-01-01T00:00:10Z,1.5,0.0000,0,,,0,usage\n"
+			   "2024-01-01T00:00:20Z,1.7,0.0000,0,,,0,usage\n"));
+	CHECK(sum.points == 2 && sum.comments == 3 && sum.malformed == 0 && !*err);
 	free(out);
 	free(err);
 }
@@ -334,6 +355,7 @@ int main(void)
 	test_header_order();
 	test_header_far();
 	test_bom();
+	test_comments();
 	test_score_columns();
 	test_gzip();
 	return check_done("test_offline");
