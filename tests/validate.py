@@ -14,7 +14,13 @@ import json
 import os
 import sys
 
-from jsonschema import Draft202012Validator, RefResolver
+from jsonschema import Draft202012Validator
+
+try:  # jsonschema 4.18 on; RefResolver, before it, is deprecated there
+    from referencing import Registry
+    from referencing.jsonschema import DRAFT202012
+except ImportError:
+    Registry = None
 
 SCHEMA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "schema")
 TYPES = ("metrics", "host", "alert", "agent")
@@ -31,8 +37,14 @@ def load_validators():
     for t in TYPES:
         doc = store[t + ".schema.json"]
         Draft202012Validator.check_schema(doc)
-        resolver = RefResolver(base_uri=doc["$id"], referrer=doc, store=store)
-        validators[t] = Draft202012Validator(doc, resolver=resolver)
+        if Registry:
+            registry = Registry().with_resources(
+                (uri, DRAFT202012.create_resource(d)) for uri, d in store.items())
+            validators[t] = Draft202012Validator(doc, registry=registry)
+        else:  # Debian 12's python3-jsonschema (4.10)
+            from jsonschema import RefResolver
+            resolver = RefResolver(base_uri=doc["$id"], referrer=doc, store=store)
+            validators[t] = Draft202012Validator(doc, resolver=resolver)
     return validators
 
 
