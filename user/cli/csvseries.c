@@ -270,7 +270,7 @@ int csv__columns(const char *line, struct csv_format *f, char *buf, size_t n)
 						"_time", NULL };
 	static const char *const val_names[] = { "value", "val", "y", "_value", NULL };
 	char *copy = strdup(line), *s = copy, *one;
-	int ts_at = -1, val_at = -1, col;
+	int ts_at = -1, val_at = -1, col, last;
 
 	for (col = 0; s && *s; col++) {
 		one = trim(next_field(&s, f->delim));
@@ -296,12 +296,11 @@ int csv__columns(const char *line, struct csv_format *f, char *buf, size_t n)
 		return 0;
 	f->ts_col = (unsigned)ts_at;
 	f->val_col = (unsigned)val_at;
-	if (f->ts_col > 1 || f->val_col > 1)
+	last = ts_at > val_at ? ts_at : val_at;
+	if (last > 1)
 		snprintf(f->too_few, sizeof(f->too_few),
-			 "expected at least %u fields: the header names the %s in column %u",
-			 (f->ts_col > f->val_col ? f->ts_col : f->val_col) + 1,
-			 f->ts_col > f->val_col ? "timestamp" : "value",
-			 (f->ts_col > f->val_col ? f->ts_col : f->val_col) + 1);
+			 "expected at least %d fields: the header names the %s in column %d",
+			 last + 1, last == ts_at ? "timestamp" : "value", last + 1);
 	return 0;
 }
 
