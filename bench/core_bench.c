@@ -7,7 +7,9 @@
  *      is named in its own cgroup (a names entry each);
  *   3. replay lines/s over a generated 1,000,000-line metrics stream.
  *
- *   build/tools/core_bench [services] [intervals]
+ *   build/tools/core_bench [services] [intervals] [replay lines]
+ *
+ * (replay lines 0 skips the third: a profiler then sees the core alone.)
  */
 #define _GNU_SOURCE
 #include <math.h>
@@ -169,6 +171,7 @@ int main(int argc, char **argv)
 {
 	int services = argc > 1 ? atoi(argv[1]) : 1000;
 	long intervals = argc > 2 ? atol(argv[2]) : 2000, alerts = 0;
+	long replay_lines = argc > 3 ? atol(argv[3]) : 1000000;
 	struct replay_summary sum;
 	struct core_config cfg;
 	size_t bytes, len;
@@ -177,7 +180,7 @@ int main(int argc, char **argv)
 	FILE *in, *out;
 	int ret;
 
-	if (services < 1 || services > 60000 || intervals < 1)
+	if (services < 1 || services > 60000 || intervals < 1 || replay_lines < 0)
 		return 2;
 	ups = bench_updates(services, intervals, &bytes, &alerts);
 	printf("series-updates/s: %.0f (%d services x %ld intervals, %ld lines emitted)\n", ups,
@@ -185,7 +188,9 @@ int main(int argc, char **argv)
 	printf("bytes per series: %zu\n", bytes);
 	printf("bytes per series, each named in its own cgroup: %zu\n", named_bytes(services));
 
-	stream = make_stream(1000000, 999, &len);
+	if (!replay_lines)
+		return 0;
+	stream = make_stream(replay_lines, 999, &len);
 	in = fmemopen(stream, len, "r");
 	out = fopen("/dev/null", "w");
 	core__default_config(&cfg);
