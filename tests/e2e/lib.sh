@@ -82,29 +82,38 @@ set_env() {
 # Starts the agent with its lines in $WORK/agent.jsonl; returns once it has
 # attached (its first line is printed) the program set TT_SET names.
 start_agent() {
+	launch_agent agent AGENT_PID "$@"
+}
+
+# launch_agent NAME PIDVAR [ARGS]: start_agent for an agent whose lines go to
+# $WORK/NAME.jsonl and messages to $WORK/NAME.err, its pid in PIDVAR (set
+# before it attaches, so a failure's cleanup can reap it).
+launch_agent() {
+	local name=$1 pidvar=$2 out="$WORK/$1.jsonl" err="$WORK/$1.err" pid i
+	shift 2
 	# The redirections below truncate an earlier agent's files only once
 	# the child runs: the loop once found the last agent's "attached" and
 	# returned before this one had started.
-	rm -f "$WORK/agent.jsonl" "$WORK/agent.err"
-	env $(set_env) "$TT_BIN" --interval 1 "$@" >"$WORK/agent.jsonl" 2>"$WORK/agent.err" &
-	AGENT_PID=$!
-	local i
+	rm -f "$out" "$err"
+	env $(set_env) "$TT_BIN" --interval 1 "$@" >"$out" 2>"$err" &
+	pid=$!
+	printf -v "$pidvar" %s $pid
 	for i in $(seq 100); do
-		if grep -q attached "$WORK/agent.err" 2>/dev/null; then
-			[ -z "${TT_SET:-}" ] || grep -q "attached $TT_SET programs" "$WORK/agent.err" ||
-				fail "agent attached another set than $TT_SET: $(cat "$WORK/agent.err")"
+		if grep -q attached "$err" 2>/dev/null; then
+			[ -z "${TT_SET:-}" ] || grep -q "attached $TT_SET programs" "$err" ||
+				fail "$name attached another set than $TT_SET: $(cat "$err")"
 			return 0
 		fi
-		if ! kill -0 "$AGENT_PID" 2>/dev/null; then
-			cat "$WORK/agent.err"
-			AGENT_PID=
-			grep -q "kernel refused" "$WORK/agent.err" && [ -n "${TT_SET:-}" ] &&
+		if ! kill -0 "$pid" 2>/dev/null; then
+			cat "$err"
+			printf -v "$pidvar" %s ""
+			grep -q "kernel refused" "$err" && [ -n "${TT_SET:-}" ] &&
 				skip "this kernel cannot load the $TT_SET program set"
-			fail "agent exited"
+			fail "$name exited"
 		fi
 		sleep 0.1
 	done
-	fail "agent did not attach in 10 s"
+	fail "$name did not attach in 10 s"
 }
 
 stop_agent() {
