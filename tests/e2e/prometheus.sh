@@ -19,6 +19,9 @@
 #     telltale_build_info's version, kernel and programs, BPF events per
 #     program, map occupancy, and each stream's lines written.
 #  8. On a host without IPv6, ":PORT" serves on every IPv4 address.
+#  9. The README's recipe: a range query's series, through jq, scored by
+#     `telltale score -`: a row for each of Prometheus's points, as it gave
+#     them, none malformed.
 . "$(dirname "$0")/lib.sh"
 need nginx wrk jq ss curl prometheus promtool python3 ip
 TOOLS=$(dirname "$TT_BIN")/tools
@@ -284,6 +287,27 @@ for m in ("services", "sockets"):
 sys.exit(1 if bad else 0)
 PY
 	fail "the last scrape's series disagree with the agent's lines"
+
+# 9. A series exported from Prometheus, scored (README, "Score a series from
+# your own monitoring"): its jq and score steps as printed there.
+now=$(date +%s)
+curl -sf "http://127.0.0.1:$PPORT/api/v1/query_range" \
+	--data-urlencode "query=rate(telltale_requests_total{$SEL}[5s])" \
+	--data-urlencode "start=$((now - 30))" --data-urlencode "end=$now" --data-urlencode step=1 \
+	>"$WORK/range.json" || fail "range query failed"
+jq -r '.data.result[0].values[] | "\(.[0]),\(.[1])"' "$WORK/range.json" |
+	"$TT_BIN" score - >"$WORK/scored.csv" 2>"$WORK/scored.err" || { cat "$WORK/scored.err"; fail "telltale score exited $?"; }
+n=$(jq '.data.result[0].values | length' "$WORK/range.json")
+[ "$n" -ge 10 ] || fail "Prometheus gave $n points of the server's request rate in 30 s"
+# Each row: Prometheus's timestamp and value as it gave them, a score, an alert.
+jq -r '.data.result[0].values[] | "\(.[0]),\(.[1])"' "$WORK/range.json" >"$WORK/range.csv"
+tail -n +2 "$WORK/scored.csv" | cut -d, -f1,2 | cmp -s - "$WORK/range.csv" ||
+	fail "score's rows are not Prometheus's points: $(head -3 "$WORK/scored.csv")"
+[ "$(tail -n +2 "$WORK/scored.csv" | awk -F, 'NF == 4 && $4 ~ /^[01]$/' | wc -l)" = "$n" ] ||
+	fail "score wrote rows without a score and an alert column: $(head -3 "$WORK/scored.csv")"
+grep -Eq "$n lines, $n points, 0 missing, [0-9]+ alerts, 0 malformed" "$WORK/scored.err" ||
+	fail "score's summary: $(cat "$WORK/scored.err")"
+echo "ok: a range query of $n points through jq into telltale score: $(cat "$WORK/scored.err")"
 
 # 5. Bad input.
 expect_exit() {
