@@ -5,7 +5,10 @@ TT_BIN=${TT_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/tellt
 WORK=$(mktemp -d /tmp/telltale-e2e.XXXXXX)
 chmod 755 "$WORK"
 AGENT_PID=
+AGENT_PIDS=() # start_agents'
 CLEANUPS=()
+# The lines the checks below read: start_agent's, or for_each_agent's.
+AGENT_OUT="$WORK/agent.jsonl"
 
 # Stops an agent left running: SIGINT, and SIGKILL if it is still there
 # after 10 s. A background job of a shell starts with SIGINT ignored until
@@ -25,6 +28,7 @@ reap_agent() {
 cleanup() {
 	local i
 	[ -n "$AGENT_PID" ] && reap_agent "$AGENT_PID"
+	for i in "${AGENT_PIDS[@]}"; do [ -n "$i" ] && reap_agent "$i"; done
 	for ((i = ${#CLEANUPS[@]} - 1; i >= 0; i--)); do eval "${CLEANUPS[$i]}" >/dev/null 2>&1; done
 	rm -rf "$WORK"
 }
@@ -63,11 +67,12 @@ wait_port() {
 }
 
 # TT_SET=NAME runs the agent on one program set (tests/run.sh runs the
-# request tests once for each): tp_btf and tracepoint forced, tp_btf+syscalls
-# chosen by the agent itself on a kernel made to look like one without the
-# socket data tracepoints (6.2), tp_btf+syscalls+probe_read on one without
-# bpf_rdonly_cast either (6.1), tracepoint+syscalls+stack on one without
-# bpf_task_pt_regs either (5.10), tracepoint+syscalls forced.
+# request tests with an agent on each, start_agents): tp_btf and tracepoint
+# forced, tp_btf+syscalls chosen by the agent itself on a kernel made to
+# look like one without the socket data tracepoints (6.2),
+# tp_btf+syscalls+probe_read on one without bpf_rdonly_cast either (6.1),
+# tracepoint+syscalls+stack on one without bpf_task_pt_regs either (5.10),
+# tracepoint+syscalls forced.
 set_env() {
 	local hide=TELLTALE_HIDE_TRACEPOINTS=sock/sock_recv_length,sock/sock_send_length
 	case ${TT_SET:-} in
@@ -109,11 +114,49 @@ launch_agent() {
 			printf -v "$pidvar" %s ""
 			grep -q "kernel refused" "$err" && [ -n "${TT_SET:-}" ] &&
 				skip "this kernel cannot load the $TT_SET program set"
-			fail "$name exited"
+			fail "$name${TT_SET:+ (on $TT_SET)} exited"
 		fi
 		sleep 0.1
 	done
-	fail "$name did not attach in 10 s"
+	fail "$name${TT_SET:+ (on $TT_SET)} did not attach in 10 s"
+}
+
+# The request tests run one agent per program set at once, on the same
+# servers and clients, and hold each to every check: TT_SETS="A B ..." names
+# the sets (tests/run.sh), TT_SET=NAME one, neither the kernel's choice.
+AGENT_SETS=()
+start_agents() {
+	local s i=0
+	AGENT_SETS=(${TT_SETS:-${TT_SET:-default}})
+	for s in "${AGENT_SETS[@]}"; do
+		[ "$s" = default ] && s=
+		TT_SET=$s launch_agent "agent.$i" "AGENT_PIDS[$i]" --allow-multiple "$@"
+		i=$((i + 1))
+	done
+}
+
+# Stops every agent start_agents started; each must exit 0 with every line
+# valid.
+stop_agents() {
+	local i
+	for i in "${!AGENT_PIDS[@]}"; do
+		kill -INT "${AGENT_PIDS[$i]}"
+		wait "${AGENT_PIDS[$i]}" || fail "agent on ${AGENT_SETS[$i]} exited with $?"
+		AGENT_PIDS[$i]=
+		"$(dirname "${BASH_SOURCE[0]}")/../validate.py" "$WORK/agent.$i.jsonl" ||
+			fail "the lines of the agent on ${AGENT_SETS[$i]} fail the schema"
+	done
+}
+
+# for_each_agent COMMAND [ARGS]: COMMAND once per agent of start_agents, its
+# lines in AGENT_OUT, after a line naming its set.
+for_each_agent() {
+	local i
+	for i in "${!AGENT_SETS[@]}"; do
+		AGENT_OUT="$WORK/agent.$i.jsonl"
+		echo "== the agent on ${AGENT_SETS[$i]/#default/the set this kernel gets}"
+		"$@"
+	done
 }
 
 stop_agent() {
@@ -129,7 +172,7 @@ stop_agent() {
 agent_sum() {
 	jq -s --arg r "$1" --argjson p "$2" \
 		"[.[] | select(.type == \"metrics\" and .service.role == \$r and .service.port == \$p) | $3] | add // 0" \
-		"$WORK/agent.jsonl"
+		"$AGENT_OUT"
 }
 
 # Fails unless lo <= value <= hi.
@@ -183,7 +226,7 @@ wait_idle() {
 # Fails unless every metrics line of ROLE PORT names the process WANT.
 expect_comm() {
 	local role=$1 port=$2 want=$3 comm
-	comm=$(jq -rs --arg r "$role" --argjson p "$port" '[.[] | select(.type == "metrics" and .service.role == $r and .service.port == $p) | .service.comm] | unique | join(",")' "$WORK/agent.jsonl")
+	comm=$(jq -rs --arg r "$role" --argjson p "$port" '[.[] | select(.type == "metrics" and .service.role == $r and .service.port == $p) | .service.comm] | unique | join(",")' "$AGENT_OUT")
 	[ "$comm" = "$want" ] || fail "$role comm is '$comm', expected $want"
 	echo "ok: $role comm $want"
 }
@@ -192,7 +235,7 @@ expect_comm() {
 # busy intervals; prints it.
 expect_loopback_p50() {
 	local p50
-	p50=$(jq -s --argjson p "$1" '[.[] | select(.type == "metrics" and .service.role == "server" and .service.port == $p and .requests > 1000) | .latency_us.p50] | min' "$WORK/agent.jsonl")
+	p50=$(jq -s --argjson p "$1" '[.[] | select(.type == "metrics" and .service.role == "server" and .service.port == $p and .requests > 1000) | .latency_us.p50] | min' "$AGENT_OUT")
 	awk -v v="$p50" 'BEGIN { exit !(v > 0 && v < 10000) }' || fail "server p50 $p50 us is not a loopback latency"
 	echo "ok: server p50 $p50 us"
 }

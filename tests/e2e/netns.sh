@@ -11,7 +11,8 @@
 # classified from their own namespace's ports: one to Q in the first is a
 # server and a client of Q there, while the second namespace's early client,
 # bound to local port Q, stays a client of PORT (were the ports the host's,
-# it would be a server of Q). Runs on the program set TT_SET names.
+# it would be a server of Q). For each agent, one per program set TT_SETS
+# names (lib.sh, start_agents).
 . "$(dirname "$0")/lib.sh"
 need ip jq python3
 TOOLS=$(dirname "$TT_BIN")/tools
@@ -83,7 +84,7 @@ EARLY=$!
 early "$NS1" "$Q" 0 "$WORK/earlyq.out"
 EARLYQ=$!
 
-start_agent --allow-multiple
+start_agents
 touch "$WORK/go"
 ip netns exec "$NS1" "$TOOLS/loadgen" "$PORT" 200 2 3 >"$WORK/load1.json" &
 L1=$!
@@ -96,34 +97,35 @@ wait $EARLY || fail "the early client failed: $(cat "$WORK/early.out")"
 wait $EARLYQ || fail "the early client of $Q failed: $(cat "$WORK/earlyq.out")"
 [ "$(cat "$WORK/earlyq.out")" = 5 ] || fail "the early client of $Q got $(cat "$WORK/earlyq.out") answers of 5"
 sleep 2.5
-stop_agent
+stop_agents
 
-# Sums over the lines of one service: role, port and netns.
-ns_sum() { # ROLE NETNS FIELD [PORT]
-	jq -s --arg r "$1" --argjson n "$2" --argjson p "${4:-$PORT}" \
-		"[.[] | select(.type == \"metrics\" and .service.role == \$r and .service.port == \$p and .service.netns == \$n) | $3] | add // 0" \
-		"$WORK/agent.jsonl"
-}
-C1=$(jq .completed "$WORK/load1.json")
-C2=$(( $(jq .completed "$WORK/load2.json") + 5 ))
-for side in server client; do
-	expect_range "$side requests in $NS1" "$(ns_sum $side "$INO1" .requests)" "$C1" "$C1"
-	expect_range "$side requests in $NS2" "$(ns_sum $side "$INO2" .requests)" "$C2" "$C2"
-done
-mean() { # ROLE NETNS: the requests-weighted mean latency, us, whole
-	jq -s --arg r "$1" --argjson n "$2" --argjson p "$PORT" \
-		'[.[] | select(.type == "metrics" and .service.role == $r and .service.port == $p and .service.netns == $n and .requests > 0)] |
-		 ((map(.latency_us.mean * .requests) | add) / (map(.requests) | add)) | floor' "$WORK/agent.jsonl"
-}
-for side in server client; do
-	expect_range "$side mean latency in $NS1, us" "$(mean $side "$INO1")" 1000 5000
-	expect_range "$side mean latency in $NS2, us" "$(mean $side "$INO2")" 10000 20000
-done
+check_agent() {
+	# Sums over the lines of one service: role, port and netns.
+	ns_sum() { # ROLE NETNS FIELD [PORT]
+		jq -s --arg r "$1" --argjson n "$2" --argjson p "${4:-$PORT}" \
+			"[.[] | select(.type == \"metrics\" and .service.role == \$r and .service.port == \$p and .service.netns == \$n) | $3] | add // 0" \
+			"$AGENT_OUT"
+	}
+	C1=$(jq .completed "$WORK/load1.json")
+	C2=$(( $(jq .completed "$WORK/load2.json") + 5 ))
+	for side in server client; do
+		expect_range "$side requests in $NS1" "$(ns_sum $side "$INO1" .requests)" "$C1" "$C1"
+		expect_range "$side requests in $NS2" "$(ns_sum $side "$INO2" .requests)" "$C2" "$C2"
+	done
+	mean() { # ROLE NETNS: the requests-weighted mean latency, us, whole
+		jq -s --arg r "$1" --argjson n "$2" --argjson p "$PORT" \
+			'[.[] | select(.type == "metrics" and .service.role == $r and .service.port == $p and .service.netns == $n and .requests > 0)] |
+			 ((map(.latency_us.mean * .requests) | add) / (map(.requests) | add)) | floor' "$AGENT_OUT"
+	}
+	for side in server client; do
+		expect_range "$side mean latency in $NS1, us" "$(mean $side "$INO1")" 1000 5000
+		expect_range "$side mean latency in $NS2, us" "$(mean $side "$INO2")" 10000 20000
+	done
 
-# One server service per namespace, named by the cgroup it was started in.
-jq -c --argjson p "$PORT" 'select(.type == "metrics" and .service.role == "server" and .service.port == $p) | .service | del(.comm)' \
-	"$WORK/agent.jsonl" | sort -u >"$WORK/servers.txt"
-python3 - "$WORK/servers.txt" "$INO1" "$INO2" "$CG1" "$CG2" "$ID" <<'EOF' || fail "the servers' identities are wrong"
+	# One server service per namespace, named by the cgroup it was started in.
+	jq -c --argjson p "$PORT" 'select(.type == "metrics" and .service.role == "server" and .service.port == $p) | .service | del(.comm)' \
+		"$AGENT_OUT" | sort -u >"$WORK/servers.txt"
+	python3 - "$WORK/servers.txt" "$INO1" "$INO2" "$CG1" "$CG2" "$ID" <<'EOF' || fail "the servers' identities are wrong"
 import json, sys
 path, ino1, ino2, cg1, cg2, cid = sys.argv[1:]
 got = {}
@@ -142,16 +144,18 @@ for ino, exp in want.items():
             bad += 1
 sys.exit(bad)
 EOF
-echo "ok: one server per namespace, named by its cgroup ($CG1 as docker $ID, $CG2)"
+	echo "ok: one server per namespace, named by its cgroup ($CG1 as docker $ID, $CG2)"
 
-# Port Q: a server and a client in the first namespace, exactly the early
-# connection's five turns; nothing of Q in the second, where the early client
-# bound to local port Q was counted as a client of PORT above.
-QLINES=$(jq -c --argjson q "$Q" 'select(.type == "metrics" and .service.port == $q) | .service | {role, netns}' \
-	"$WORK/agent.jsonl" | sort -u | tr '\n' ' ')
-[ "$QLINES" = "{\"role\":\"client\",\"netns\":$INO1} {\"role\":\"server\",\"netns\":$INO1} " ] ||
-	fail "port $Q's services are $QLINES; expected a server and a client in $NS1 only"
-for side in server client; do
-	expect_range "$side:$Q requests in $NS1" "$(ns_sum $side "$INO1" .requests "$Q")" 5 5
-done
-echo "ok: port $Q listens in $NS1 only: its early connection there a server and a client, the one from local port $Q in $NS2 a client of $PORT"
+	# Port Q: a server and a client in the first namespace, exactly the early
+	# connection's five turns; nothing of Q in the second, where the early client
+	# bound to local port Q was counted as a client of PORT above.
+	QLINES=$(jq -c --argjson q "$Q" 'select(.type == "metrics" and .service.port == $q) | .service | {role, netns}' \
+		"$AGENT_OUT" | sort -u | tr '\n' ' ')
+	[ "$QLINES" = "{\"role\":\"client\",\"netns\":$INO1} {\"role\":\"server\",\"netns\":$INO1} " ] ||
+		fail "port $Q's services are $QLINES; expected a server and a client in $NS1 only"
+	for side in server client; do
+		expect_range "$side:$Q requests in $NS1" "$(ns_sum $side "$INO1" .requests "$Q")" 5 5
+	done
+	echo "ok: port $Q listens in $NS1 only: its early connection there a server and a client, the one from local port $Q in $NS2 a client of $PORT"
+}
+for_each_agent check_agent

@@ -4,6 +4,7 @@
 # (pgbench's connections), must equal the request/response turns on the wire,
 # and its connection counts pgbench's connections. The reference is the
 # server's own log: every statement and every TCP connection it received.
+# For each agent, one per program set TT_SETS names (lib.sh, start_agents).
 . "$(dirname "$0")/lib.sh"
 need runuser jq ss
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
@@ -34,12 +35,12 @@ wait_port "$PORT"
 export PGGSSENCMODE=disable
 wait_idle "$PORT"
 log_start=$(stat -c %s "$PG/server.log")
-start_agent
+start_agents
 "$PGBIN/pgbench" -h 127.0.0.1 -p "$PORT" -U postgres -S -n -t $TXNS -c $CONNS postgres \
 	>"$WORK/pgbench.txt" 2>&1 || { cat "$WORK/pgbench.txt"; fail "pgbench failed"; }
 grep -E '^(number of|tps)' "$WORK/pgbench.txt"
 wait_idle "$PORT"
-stop_agent
+stop_agents
 
 processed=$(awk '/^number of transactions actually processed:/ { split($6, a, "/"); print a[1] }' "$WORK/pgbench.txt")
 expect_range "pgbench transactions" "${processed:-0}" $((CONNS * TXNS)) $((CONNS * TXNS))
@@ -60,12 +61,15 @@ expect_range "server TCP connections" "$conns" $((CONNS + 1)) $((CONNS + 1))
 # 1 * conns with PGSSLMODE=disable. The closing Terminate gets no reply and is
 # never counted. Every turn completes before pgbench exits: the count is exact.
 turns=$((stmts + 2 * conns))
-expect_range "server requests" "$(agent_sum server "$PORT" .requests)" $turns $turns
-expect_range "client (pgbench) requests" "$(agent_sum client "$PORT" .requests)" $turns $turns
-for role in server client; do
-	expect_range "$role connections opened" "$(agent_sum $role "$PORT" .connections.opened)" $conns $conns
-	expect_range "$role connections closed" "$(agent_sum $role "$PORT" .connections.closed)" $conns $conns
-done
-expect_comm server "$PORT" postgres
-expect_comm client "$PORT" pgbench
-expect_loopback_p50 "$PORT"
+check_agent() {
+	expect_range "server requests" "$(agent_sum server "$PORT" .requests)" $turns $turns
+	expect_range "client (pgbench) requests" "$(agent_sum client "$PORT" .requests)" $turns $turns
+	for role in server client; do
+		expect_range "$role connections opened" "$(agent_sum $role "$PORT" .connections.opened)" $conns $conns
+		expect_range "$role connections closed" "$(agent_sum $role "$PORT" .connections.closed)" $conns $conns
+	done
+	expect_comm server "$PORT" postgres
+	expect_comm client "$PORT" pgbench
+	expect_loopback_p50 "$PORT"
+}
+for_each_agent check_agent

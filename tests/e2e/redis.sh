@@ -1,7 +1,8 @@
 #!/bin/bash
 # redis-server under redis-benchmark: the agent's request counts for redis's
 # port, server side and client side, must equal the request/response turns
-# redis processed, and its connection counts the connections redis accepted.
+# redis processed, and its connection counts the connections redis accepted;
+# for each agent, one per program set TT_SETS names (lib.sh, start_agents).
 # The reference is redis's own INFO, read before the agent starts and after it
 # stops so that redis-cli's connections are not in the agent's figures.
 . "$(dirname "$0")/lib.sh"
@@ -22,12 +23,12 @@ redis_info() { redis-cli -h 127.0.0.1 -p "$PORT" info all | tr -d '\r' >"$1" || 
 
 redis_info "$WORK/info.before"
 wait_idle "$PORT"
-start_agent
+start_agents
 redis-benchmark -h 127.0.0.1 -p "$PORT" -n $N -c $CONNS -P 1 -t set,get -q \
 	>"$WORK/bench.txt" 2>&1 || { cat "$WORK/bench.txt"; fail "redis-benchmark failed"; }
 tr '\r' '\n' <"$WORK/bench.txt" | grep 'requests per second'
 wait_idle "$PORT"
-stop_agent
+stop_agents
 redis_info "$WORK/info.after"
 
 delta() { echo $(( $(info_field "$WORK/info.after" "$1") - $(info_field "$WORK/info.before" "$1") )); }
@@ -51,20 +52,23 @@ expect_range "redis SET+GET commands" $((sets + gets)) $((2 * N)) $((2 * N))
 # recv; the replies go out in one write), every benchmark command one turn.
 # Every turn completes before redis-benchmark exits, so the count is exact.
 turns=$((sets + gets + (cfg > 0 ? 1 : 0)))
-expect_range "server requests" "$(agent_sum server "$PORT" .requests)" $turns $turns
-expect_range "client (redis-benchmark) requests" "$(agent_sum client "$PORT" .requests)" $turns $turns
-# Every connection redis accepted in the window was redis-benchmark's, and all
-# were closed before the agent stopped: exact.
-for role in server client; do
-	expect_range "$role connections opened" "$(agent_sum $role "$PORT" .connections.opened)" $conns $conns
-	expect_range "$role connections closed" "$(agent_sum $role "$PORT" .connections.closed)" $conns $conns
-done
-# Tests run one after another and the CONFIG connection is closed before
-# they start, so at most CONNS connections are ever open at an interval's end;
-# none are left at the last.
-active=$(jq -s --argjson p "$PORT" '[.[] | select(.type=="metrics" and .service.role=="server" and .service.port==$p) | .connections.active]' "$WORK/agent.jsonl")
-expect_range "peak active server connections" "$(jq max <<<"$active")" 0 $CONNS
-expect_range "active server connections at the end" "$(jq last <<<"$active")" 0 0
-expect_comm server "$PORT" redis-server
-expect_comm client "$PORT" redis-benchmark
-expect_loopback_p50 "$PORT"
+check_agent() {
+	expect_range "server requests" "$(agent_sum server "$PORT" .requests)" $turns $turns
+	expect_range "client (redis-benchmark) requests" "$(agent_sum client "$PORT" .requests)" $turns $turns
+	# Every connection redis accepted in the window was redis-benchmark's, and all
+	# were closed before the agent stopped: exact.
+	for role in server client; do
+		expect_range "$role connections opened" "$(agent_sum $role "$PORT" .connections.opened)" $conns $conns
+		expect_range "$role connections closed" "$(agent_sum $role "$PORT" .connections.closed)" $conns $conns
+	done
+	# Tests run one after another and the CONFIG connection is closed before
+	# they start, so at most CONNS connections are ever open at an interval's end;
+	# none are left at the last.
+	active=$(jq -s --argjson p "$PORT" '[.[] | select(.type=="metrics" and .service.role=="server" and .service.port==$p) | .connections.active]' "$AGENT_OUT")
+	expect_range "peak active server connections" "$(jq max <<<"$active")" 0 $CONNS
+	expect_range "active server connections at the end" "$(jq last <<<"$active")" 0 0
+	expect_comm server "$PORT" redis-server
+	expect_comm client "$PORT" redis-benchmark
+	expect_loopback_p50 "$PORT"
+}
+for_each_agent check_agent

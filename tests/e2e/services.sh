@@ -5,7 +5,8 @@
 # client: all 800 services reported, each exactly. Past the cap
 # (--max-services 64, 200 services): the overflow services (`other`, one per
 # role and namespace) carry the excess, and the requests of each role summed
-# over every line equal the client's. Runs on the program set TT_SET names.
+# over every line equal the client's. For each agent, one per program set
+# TT_SETS names (lib.sh, start_agents).
 . "$(dirname "$0")/lib.sh"
 need jq python3
 
@@ -94,11 +95,12 @@ EOF
 # 1. At the default cap: every service exact.
 pick_ports 400 1
 start_servers
-start_agent --allow-multiple
+start_agents
 TOTAL=$(drive) || fail "the client failed"
 sleep 2.5
-stop_agent
-python3 - "$WORK/ports" "$WORK/agent.jsonl" <<'EOF' || fail "services lost or miscounted at the default cap"
+stop_agents
+check_default_cap() {
+	python3 - "$WORK/ports" "$AGENT_OUT" <<'EOF' || fail "services lost or miscounted at the default cap"
 import json, sys
 ports = list(map(int, open(sys.argv[1]).read().split()))
 got = {}
@@ -114,9 +116,11 @@ for b in bad[:10]:
 print("%d of %d services exact" % (2 * len(ports) - len(bad), 2 * len(ports)))
 sys.exit(1 if bad else 0)
 EOF
-OVER=$(jq -s '[.[] | select(.type == "agent" and .event == "stop") | .maps.service_overflows] | add' "$WORK/agent.jsonl")
-[ "$OVER" = 0 ] || fail "service_overflows is $OVER with 800 services under the cap of 1024"
-echo "ok: $TOTAL requests over 800 services, each exact; service_overflows 0"
+	OVER=$(jq -s '[.[] | select(.type == "agent" and .event == "stop") | .maps.service_overflows] | add' "$AGENT_OUT")
+	[ "$OVER" = 0 ] || fail "service_overflows is $OVER with 800 services under the cap of 1024"
+	echo "ok: $TOTAL requests over 800 services, each exact; service_overflows 0"
+}
+for_each_agent check_default_cap
 kill $SRV
 wait $SRV 2>/dev/null
 rm -f "$WORK/listening"
@@ -124,17 +128,20 @@ rm -f "$WORK/listening"
 # 2. Past the cap: the excess in `other`, the totals exact.
 pick_ports 100 0
 start_servers
-start_agent --allow-multiple --max-services 64
+start_agents --max-services 64
 TOTAL=$(drive) || fail "the client failed"
 sleep 2.5
-stop_agent
-for role in server client; do
-	N=$(jq -s --arg r "$role" --slurpfile ports <(jq -R 'split(" ") | map(tonumber)' "$WORK/ports") \
-		'[.[] | select(.type == "metrics" and .service.role == $r and
-		   (.service.other == true or (.service.port as $p | $ports[0] | index($p)))) | .requests] | add // 0' \
-		"$WORK/agent.jsonl")
-	expect_range "$role requests summed over every line, other included" "$N" "$TOTAL" "$TOTAL"
-	O=$(jq -s --arg r "$role" '[.[] | select(.type == "metrics" and .service.role == $r and .service.other == true) | .requests] | add // 0' "$WORK/agent.jsonl")
-	[ "$O" -gt 0 ] || fail "no $role requests in the overflow service past the cap"
-	echo "ok: $O of them in the $role overflow service"
-done
+stop_agents
+check_past_cap() {
+	for role in server client; do
+		N=$(jq -s --arg r "$role" --slurpfile ports <(jq -R 'split(" ") | map(tonumber)' "$WORK/ports") \
+			'[.[] | select(.type == "metrics" and .service.role == $r and
+			   (.service.other == true or (.service.port as $p | $ports[0] | index($p)))) | .requests] | add // 0' \
+			"$AGENT_OUT")
+		expect_range "$role requests summed over every line, other included" "$N" "$TOTAL" "$TOTAL"
+		O=$(jq -s --arg r "$role" '[.[] | select(.type == "metrics" and .service.role == $r and .service.other == true) | .requests] | add // 0' "$AGENT_OUT")
+		[ "$O" -gt 0 ] || fail "no $role requests in the overflow service past the cap"
+		echo "ok: $O of them in the $role overflow service"
+	done
+}
+for_each_agent check_past_cap
