@@ -175,6 +175,19 @@ agent_sum() {
 		"$AGENT_OUT"
 }
 
+# usage: expect_exact PORT TURNS CONNS CLIENT: the server and the client
+# (named CLIENT in messages) of PORT counted TURNS request/response turns and
+# opened and closed CONNS connections, exactly.
+expect_exact() {
+	local port=$1 turns=$2 conns=$3 role
+	expect_range "server requests" "$(agent_sum server "$port" .requests)" "$turns" "$turns"
+	expect_range "client ($4) requests" "$(agent_sum client "$port" .requests)" "$turns" "$turns"
+	for role in server client; do
+		expect_range "$role connections opened" "$(agent_sum $role "$port" .connections.opened)" "$conns" "$conns"
+		expect_range "$role connections closed" "$(agent_sum $role "$port" .connections.closed)" "$conns" "$conns"
+	done
+}
+
 # Fails unless lo <= value <= hi.
 expect_range() {
 	local what=$1 v=$2 lo=$3 hi=$4
