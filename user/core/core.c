@@ -279,30 +279,21 @@ static void unslot(struct core *c, uint32_t i)
 }
 
 
-/* Value of service metric m in s, NAN when the sample has none. */
-static double svc_value(const struct svc_sample *s, unsigned m)
+/* The values of the service metrics in s, by metric; NAN where the sample
+ * has none. */
+static void svc_values(const struct svc_sample *s, double *v)
 {
-	switch (m) {
-	case METRIC_RPS:
-		return s->rps;
-	case METRIC_LAT_MEAN:
-		return s->has_latency ? s->lat_mean_us : NAN;
-	case METRIC_LAT_P50:
-		return s->has_latency ? s->lat_p50_us : NAN;
-	case METRIC_LAT_P90:
-		return s->has_latency ? s->lat_p90_us : NAN;
-	case METRIC_LAT_P99:
-		return s->has_latency ? s->lat_p99_us : NAN;
-	case METRIC_ACTIVE:
-		return (double)s->active;
-	case METRIC_FAILED:
-		return (double)s->failed;
-	case METRIC_RESETS:
-		return (double)s->resets;
-	case METRIC_RETRANS:
-		return (double)s->retransmits;
-	}
-	return NAN;
+	bool lat = s->has_latency;
+
+	v[METRIC_RPS] = s->rps;
+	v[METRIC_LAT_MEAN] = lat ? s->lat_mean_us : NAN;
+	v[METRIC_LAT_P50] = lat ? s->lat_p50_us : NAN;
+	v[METRIC_LAT_P90] = lat ? s->lat_p90_us : NAN;
+	v[METRIC_LAT_P99] = lat ? s->lat_p99_us : NAN;
+	v[METRIC_ACTIVE] = (double)s->active;
+	v[METRIC_FAILED] = (double)s->failed;
+	v[METRIC_RESETS] = (double)s->resets;
+	v[METRIC_RETRANS] = (double)s->retransmits;
 }
 
 static double host_value(const struct host_sample *h, unsigned m)
@@ -333,37 +324,35 @@ static bool sample_ok(const struct svc_sample *s)
 static void svc_step(struct core *c, struct series *se, const struct svc_sample *s, double db,
 		     double dep_lat)
 {
-	double scores[METRIC_SVC_COUNT] = { 0 }, x[MODEL_MAX_X], v;
+	double scores[METRIC_SVC_COUNT] = { 0 }, x[MODEL_MAX_X], v[METRIC_SVC_COUNT];
 	unsigned m, i;
 
 	/* A service's state is cold (a thousand others ran since): ask for
 	 * every detector's hot lines at once, so the misses overlap. */
 	for (m = 0; m < METRIC_SVC_COUNT; m++)
 		detect__prefetch(&se->det[m]);
+	svc_values(s, v);
 	for (m = 0; m < METRIC_SVC_COUNT; m++) {
-		v = svc_value(s, m);
-		if (isnan(v))
+		if (isnan(v[m]))
 			continue;
-		scores[m] = detect__update(&se->det[m], &c->dcfg[m], s->ts, v);
+		scores[m] = detect__update(&se->det[m], &c->dcfg[m], s->ts, v[m]);
 		se->view.score[m] = (float)scores[m];
 	}
 	if (s->has_latency) {
 		core_load_features(c, s, db, dep_lat, x);
 		core_svc_model(c, se, s, x, scores);
 	}
-	for (m = 0; m < METRIC_SVC_COUNT; m++) {
-		v = svc_value(s, m);
-		if (!isnan(v))
-			core_detect_alert(c, m, &se->det[m], se->al + SA_DETECT + m, v, scores[m],
-					  se);
-	}
+	for (m = 0; m < METRIC_SVC_COUNT; m++)
+		if (!isnan(v[m]))
+			core_detect_alert(c, m, &se->det[m], se->al + SA_DETECT + m, v[m],
+					  scores[m], se);
 	if (c->cfg.conn_limit > 0)
 		core_forecast_alert(c, &se->conns, se->al + SA_FORECAST, METRIC_ACTIVE,
 				    (double)s->active, c->cfg.conn_limit, se);
 	for (i = 0; i < c->cfg.n_rules; i++) {
 		m = c->cfg.rules[i].metric;
 		if (!metric__is_host(m))
-			core_rule_alert(c, i, se->al + SA_RULE + i, svc_value(s, m), se);
+			core_rule_alert(c, i, se->al + SA_RULE + i, v[m], se);
 	}
 }
 

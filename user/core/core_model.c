@@ -197,7 +197,7 @@ void core_svc_model(struct core *c, struct series *se, const struct svc_sample *
 	/* The budget: each episode raised the bound for the next (a latency
 	 * that jumps for a few intervals now and then alerted every time, its
 	 * jumps past reject_z, so never learnt); it decays. */
-	if (s->interval_s > 0)
+	if (s->interval_s > 0 && se->model_budget > 0)
 		se->model_budget *= (float)exp2(-s->interval_s / c->cfg.model_budget_half_life_s);
 	raise = 1 + se->model_budget;
 	for (o = 0; o < MODEL_OUTS; o++) {

@@ -240,8 +240,10 @@ void core__detector_policy(const struct core_config *cfg, struct alert_policy *p
 	p->flap_mult = 1;
 }
 
-void core_detect_alert(struct core *c, unsigned m, struct detect *d, struct alert_state *a,
-		       double v, double score, const struct series *se)
+/* The line of event ev of detector m's alert a. */
+static void detect_alert_line(struct core *c, unsigned m, struct detect *d,
+			      struct alert_state *a, double v, double score,
+			      const struct series *se, int ev)
 {
 	const struct core_config *cfg = &c->cfg;
 	struct alert_info info = { .kind = ALERT_ANOMALY, .severity = SEV_WARNING,
@@ -249,13 +251,7 @@ void core_detect_alert(struct core *c, unsigned m, struct detect *d, struct aler
 				   .expected = NAN, .score = score, .threshold = 0.5 };
 	char msg[MSG_LEN], who[WHO_LEN];
 	struct svc_id id;
-	int ev;
 
-	if (cfg->alert_dir[m] == CORE_DIR_OFF)
-		return;
-	ev = alert__observe(a, &c->det_policy, detect__firing(d), false, c->now);
-	if (!ev)
-		return;
 	info.svc = line_svc(se, &id, who, sizeof(who));
 	if (score >= cfg->severe_score)
 		info.severity = SEV_CRITICAL;
@@ -281,5 +277,19 @@ void core_detect_alert(struct core *c, unsigned m, struct detect *d, struct aler
 	if (info.details)
 		cJSON_AddItemToObject(info.details, "detector", detector_json(d, &c->dcfg[m], score));
 	core_emit_alert(c, a, ev, &info);
+}
+
+void core_detect_alert(struct core *c, unsigned m, struct detect *d, struct alert_state *a,
+		       double v, double score, const struct series *se)
+{
+	int ev;
+
+	/* Every point of every series comes here; a line is rare, and what it
+	 * needs is built only then. */
+	if (c->cfg.alert_dir[m] == CORE_DIR_OFF)
+		return;
+	ev = alert__observe(a, &c->det_policy, detect__firing(d), false, c->now);
+	if (ev)
+		detect_alert_line(c, m, d, a, v, score, se, ev);
 }
 

@@ -13,6 +13,18 @@
 
 #include "core/model.h"
 
+/* libm's fmax and fmin to the bit (a NaN loses to a number; of equal values
+ * the first), inline: libm's are calls, a few dozen a sample. */
+static inline double fmax_inline(double a, double b)
+{
+	return a >= b || (b != b && a == a) ? a : b;
+}
+
+static inline double fmin_inline(double a, double b)
+{
+	return a <= b || (b != b && a == a) ? a : b;
+}
+
 #define MAD_TO_SIGMA 1.2533141
 /* Features are rates, counts, percentages and microseconds: one unit of any
  * of them is never pure noise, so no normalisation scale goes below it. */
@@ -85,8 +97,8 @@ static double feat_scale(const struct model *m, unsigned i)
 {
 	double s = MAD_TO_SIGMA * m->dev[i];
 
-	s = fmax(s, FEAT_REL_SCALE * fabs(m->mean[i]));
-	return fmax(s, FEAT_MIN_SCALE);
+	s = fmax_inline(s, FEAT_REL_SCALE * fabs(m->mean[i]));
+	return fmax_inline(s, FEAT_MIN_SCALE);
 }
 
 /* Moves feature i's normalisation to (c2, s2) and re-expresses theta and P so
@@ -116,7 +128,7 @@ static void renormalise(struct model *m, unsigned i, double c2, double s2)
 
 static void track_features(struct model *m, const struct model_config *cfg, const double *x)
 {
-	double a = fmax(cfg->norm_alpha, 1.0 / (m->n + 1.0)), s2;
+	double a = fmax_inline(cfg->norm_alpha, 1.0 / (m->n + 1.0)), s2;
 	unsigned i;
 
 	for (i = 0; i < m->nx; i++) {
@@ -179,13 +191,12 @@ static void update_cov(struct model *m, const struct model_config *cfg, const do
 	}
 }
 
-static bool degenerate(const struct model *m)
+/* Whether a value of the fit is a NaN or an infinity. */
+static bool not_finite(const struct model *m)
 {
 	unsigned k = m->nx + 1u, a, b;
 
 	for (a = 0; a < k; a++) {
-		if (!(m->P[a][a] > 0) || !isfinite(m->P[a][a]))
-			return true;
 		for (b = 0; b < k; b++)
 			if (!isfinite(m->P[a][b]))
 				return true;
@@ -201,6 +212,29 @@ static bool degenerate(const struct model *m)
 	return false;
 }
 
+/* Whether a value of the fit is a NaN or an infinity, or P's diagonal is not
+ * positive. */
+static bool degenerate(const struct model *m)
+{
+	unsigned k = m->nx + 1u, a, b;
+	double sum = 0;
+
+	/* Every sample asks; a NaN or an infinity makes the sum of all one
+	 * too, so a finite sum answers at once (one that overflowed is
+	 * checked value by value). */
+	for (a = 0; a < k; a++) {
+		if (!(m->P[a][a] > 0))
+			return true;
+		for (b = 0; b < k; b++)
+			sum += m->P[a][b];
+		for (b = 0; b < MODEL_OUTS; b++)
+			sum += m->theta[b][a];
+	}
+	for (b = 0; b < MODEL_OUTS; b++)
+		sum += m->ss_tot[b] + m->ss_res[b] + m->ymean[b] + m->rscale[b] + m->rbias[b];
+	return !isfinite(sum) && not_finite(m);
+}
+
 /* Past warm-up, a sample as slow as an anomaly teaches the fit nothing. One
  * as far the other way does, clipped: a service that became faster for good
  * (a deploy, a warm cache) was never learnt, so a slowdown back to its old
@@ -213,8 +247,8 @@ static bool rejected(const struct model *m, const struct model_config *cfg, doub
 static void learn_out(struct model *m, const struct model_config *cfg, unsigned o,
 		      const double *gain, double r, double sd, double sigma, double y)
 {
-	double a = m->n < cfg->warmup ? fmax(cfg->resid_alpha, 1.0 / m->n) : cfg->resid_alpha;
-	double ab = m->n < cfg->warmup ? fmax(cfg->bias_alpha, 1.0 / m->n) : cfg->bias_alpha;
+	double a = m->n < cfg->warmup ? fmax_inline(cfg->resid_alpha, 1.0 / m->n) : cfg->resid_alpha;
+	double ab = m->n < cfg->warmup ? fmax_inline(cfg->bias_alpha, 1.0 / m->n) : cfg->bias_alpha;
 	double rc = m->n < cfg->warmup ? r : clampd(r, cfg->huber_k * sigma * sd);
 	unsigned k = m->nx + 1u, j;
 
@@ -285,7 +319,7 @@ int model__update(struct model *m, const struct model_config *cfg, const double 
 	}
 	/* A priori error variance is sigma^2 (1 + x'Px): a load never seen
 	 * before is predicted with less confidence. */
-	sd = sqrt(1 + fmax(h, 0));
+	sd = sqrt(1 + fmax_inline(h, 0));
 	for (a = 0; a < k; a++)
 		gain[a] = px[a] / (cfg->lambda + h);
 	pred->ready = m->n >= cfg->warmup;
@@ -300,10 +334,10 @@ int model__update(struct model *m, const struct model_config *cfg, const double 
 		 * does not make a service faster than its fastest, so the
 		 * verdict is against that floor; the fit learns from its own
 		 * residual, or it would not be least squares. */
-		pred->expected[o] = fmax(lin, fmin(m->ylow[o][0], m->ylow[o][1]));
+		pred->expected[o] = fmax_inline(lin, fmin_inline(m->ylow[o][0], m->ylow[o][1]));
 		r = y[o] - lin;
-		sigma = fmax(MAD_TO_SIGMA * m->rscale[o],
-			     fmax(cfg->min_rel_scale * fabs(pred->expected[o]), cfg->min_abs_scale));
+		sigma = fmax_inline(MAD_TO_SIGMA * m->rscale[o],
+			     fmax_inline(cfg->min_rel_scale * fabs(pred->expected[o]), cfg->min_abs_scale));
 		pred->z[o] = (y[o] - pred->expected[o]) / (sigma * sd);
 		if (m->hold)
 			m->held[o] += r;

@@ -71,6 +71,30 @@ static void test_parse(void)
 	}
 }
 
+/* Keys are found by a hash of their context, length and ends: a key with an
+ * escape is still its key, and a key that shares a real one's slot, its ends,
+ * its length or its name in another object is none. */
+static void test_parse_keys(void)
+{
+	struct replay_rec r;
+	const char *why = NULL;
+
+	CHECK(replay__parse_line("{\"ts\":\"2026-11-23T05:42:13Z\",\"type\":\"metrics\","
+				 "\"service\":{\"r\\u006fle\":\"server\",\"p\xefrt\":9,"
+				 "\"p\\u006frt\":8080,\"pXrt\":7,\"ports\":6,\"por\":5,"
+				 "\"rps\":4},\"rps\":3,\"\\u0072equests\":2,\"c\\u006fnnections\":"
+				 "{\"active\":1,\"mean\":9}}", &r, &why) == REPLAY_METRICS);
+	CHECK(r.svc.id.role == TT_ROLE_SERVER && r.svc.id.port == 8080);
+	CHECK_NEAR(r.svc.rps, 3, 0);
+	CHECK(r.svc.requests == 2 && r.svc.active == 1 && !r.svc.has_latency);
+	/* Without the real key, its slot's namesake is not read as it. */
+	why = NULL;
+	CHECK(replay__parse_line("{\"ts\":\"2026-11-23T05:42:13Z\",\"type\":\"metrics\","
+				 "\"service\":{\"role\":\"server\",\"p\xefrt\":9},\"rps\":1,"
+				 "\"connections\":{\"active\":1}}", &r, &why) == -EINVAL);
+	CHECK(why && strstr(why, "port"));
+}
+
 /* Runs text through replay__run; returns the output (caller frees). */
 static char *replay_text(const char *text, bool strict, int *ret, char **err_out,
 			 struct replay_summary *sum)
@@ -534,6 +558,7 @@ int main(void)
 {
 	test_parse();
 	test_parse_identity();
+	test_parse_keys();
 	test_replay_identity();
 	test_replay_run();
 	test_main_usage();
