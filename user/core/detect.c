@@ -192,7 +192,7 @@ static void look(struct detect *d, const struct detect_config *cfg, double when,
 	 * SAMPLE_EVERY-th point only when its points come faster than
 	 * SAMPLE_DT: at 1 s that is still 450 lessons a day bin, and the
 	 * profiles' cache lines stay cold the rest of the time. */
-	v->looked = cfg->seasonal && (seasonal || d->n % v->stride == 0);
+	v->looked = cfg->seasonal && (seasonal || (d->n & (v->stride - 1)) == 0);
 	if (v->looked)
 		season__view(&d->season, when, &v->pos, &v->day, &v->week, &v->spread);
 	if (seasonal)
@@ -449,17 +449,20 @@ static double slow_weight(const struct detect *d, const struct detect_config *cf
  * cityweek.py's first three weeks alerted on weekends 58 times, not 38. */
 #define SELECT_IN_EPISODE_S (14 * 86400)
 
+/* For a point whose view found its bins (v->pos.ok: the profiles are on and
+ * were looked at); the callers ask, as most points at 1 s are not. */
 static void learn_season(struct detect *d, const struct detect_config *cfg, double x,
 			 const struct view *v, bool episode)
 {
-	bool warm = warming(d, cfg);
-	double sf = MAD_TO_SIGMA * d->flat_scale, ss = MAD_TO_SIGMA * max2(d->scale, v->spread);
-	double term = d->mode == SEASON_WEEKLY ? v->week : v->day, cl = cfg->huber_k;
-	double rs = x - (*seasonal_level(d) + term), age = d->last_ts - d->season.t0, ppd, weight;
-	double dev_day;
+	bool warm;
+	double sf, ss, term, cl = cfg->huber_k, rs, age, ppd, weight, dev_day;
 
-	if (!cfg->seasonal || !v->pos.ok)
-		return;
+	warm = warming(d, cfg);
+	sf = MAD_TO_SIGMA * d->flat_scale;
+	ss = MAD_TO_SIGMA * max2(d->scale, v->spread);
+	term = d->mode == SEASON_WEEKLY ? v->week : v->day;
+	rs = x - (*seasonal_level(d) + term);
+	age = d->last_ts - d->season.t0;
 	ppd = d->dt > 0 ? 86400.0 / d->dt : 1;
 	weight = min2(1, seen_every(d, cfg, v) / max2(cfg->season.err_days * ppd, 50));
 	if (!episode || age < SELECT_IN_EPISODE_S) {
@@ -495,7 +498,7 @@ static void learn_season(struct detect *d, const struct detect_config *cfg, doub
 static void learn(struct detect *d, const struct detect_config *cfg, double x,
 		  const struct view *v)
 {
-	bool warm = warming(d, cfg);
+	bool warm = warming(d, cfg), clip = !warm || d->n >= WARM_CLIP_AFTER;
 	/* Points averaged so far: since the start, or since a gap's restart
 	 * (whose scales are kept and not taught by an unsettled level). */
 	double k = d->rewarm ? (double)(REWARM_POINTS - d->rewarm) : (double)d->n;
@@ -503,22 +506,19 @@ static void learn(struct detect *d, const struct detect_config *cfg, double x,
 	double sa = d->rewarm ? 0 : warm ? max2(cfg->scale_alpha, 1.0 / d->n) : cfg->scale_alpha;
 	double sf = MAD_TO_SIGMA * d->flat_scale, ss = MAD_TO_SIGMA * max2(d->scale, v->spread);
 	double term = d->mode == SEASON_WEEKLY ? v->week : v->day;
+	/* The mode as the point found it: learn_season may pick another. */
 	double rf = x - d->flat, rs = x - (*seasonal_level(d) + term), cl = cfg->huber_k;
-	double rd = x - (d->level + v->day), rw = x - (d->wlevel + v->week);
-	double every = seen_every(d, cfg, v), k_clip = warm ? WARM_CLIP : cl;
+	double every = seen_every(d, cfg, v), k_clip = warm ? WARM_CLIP : cl, rd, rw, bound;
 
-	if (!warm || d->n >= WARM_CLIP_AFTER) {
-		/* Huber: a point teaches at most k scales' worth. */
+	/* Huber: a point teaches at most k scales' worth. */
+	if (clip)
 		rf = clamp(rf, k_clip * max2(sf, v->floor));
-		rs = clamp(rs, k_clip * max2(ss, v->floor));
-		rd = clamp(rd, k_clip * max2(ss, v->floor));
-		rw = clamp(rw, k_clip * max2(ss, v->floor));
-	}
 	if (!warm) {
 		tail__learn(&d->up, v->z, cfg->tail_eta);
 		tail__learn(&d->down, -v->z, cfg->tail_eta);
 	}
-	learn_season(d, cfg, x, v, false);
+	if (v->pos.ok)
+		learn_season(d, cfg, x, v, false);
 	d->flat += a * rf;
 	d->flat_scale += (float)(sa * (fabs(rf) - d->flat_scale));
 	/* The seasonal forecasts learn from points that saw their terms only:
@@ -526,6 +526,14 @@ static void learn(struct detect *d, const struct detect_config *cfg, double x,
 	 * cycle itself (a 10 s business week never chose its profiles). */
 	if (cfg->seasonal && !v->looked)
 		return;
+	rd = x - (d->level + v->day);
+	rw = x - (d->wlevel + v->week);
+	if (clip) {
+		bound = k_clip * max2(ss, v->floor);
+		rs = clamp(rs, bound);
+		rd = clamp(rd, bound);
+		rw = clamp(rw, bound);
+	}
 	d->level += min2(1, a * every) * rd;
 	d->wlevel += min2(1, a * every) * rw;
 	d->slow += (float)(min2(1, slow_weight(d, cfg, a) * every) *
@@ -573,7 +581,7 @@ double detect__update(struct detect *d, const struct detect_config *cfg, double 
 		score = judge(d, cfg, x, &v);
 	if (!d->firing)
 		learn(d, cfg, x, &v);
-	else
+	else if (v.pos.ok)
 		learn_season(d, cfg, x, &v, true);
 	learn_quantum(d, cfg, x, v.z);
 	if (d->rewarm)
