@@ -56,6 +56,16 @@ static int opt_true(const struct jdoc *d, int f, bool *v)
 	return d->kind[f] == J_NONE || d->kind[f] == J_TRUE || d->kind[f] == J_FALSE ? 0 : -EINVAL;
 }
 
+/* snprintf(dst, size, "%s", src), size > 0, without printf's machinery: one
+ * a line was 4 % of replay's instructions. */
+static void copy_str(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = 0;
+}
+
 /* A name of the service; one too long for its field is left unknown, as
  * the agent leaves it. */
 static int opt_name(const struct jdoc *d, int f, const char *src, char *dst, size_t size)
@@ -64,7 +74,7 @@ static int opt_name(const struct jdoc *d, int f, const char *src, char *dst, siz
 		return 0;
 	if (d->kind[f] != J_STR)
 		return -EINVAL;
-	snprintf(dst, size, "%s", src);
+	copy_str(dst, size, src);
 	return 0;
 }
 
@@ -217,7 +227,7 @@ static int parse_ts(const char *s, double *t)
 	}
 	err = line__parse_iso8601(s, t);
 	if (!err && isfinite(*t)) {
-		snprintf(last, sizeof(last), "%s", s);
+		copy_str(last, sizeof(last), s);
 		last_t = *t;
 	}
 	return err;
@@ -227,6 +237,7 @@ static int parse_ts(const char *s, double *t)
  * a later major version may mean its fields otherwise. */
 static bool schema_readable(const struct jdoc *d)
 {
+	static __thread unsigned long ours; /* TT_SCHEMA_VERSION's, read once */
 	unsigned long major;
 	char *end;
 
@@ -236,7 +247,7 @@ static bool schema_readable(const struct jdoc *d)
 		return false;
 	major = strtoul(d->schema, &end, 10);
 	return end != d->schema && (*end == '.' || !*end) &&
-	       major == strtoul(TT_SCHEMA_VERSION, NULL, 10);
+	       major == (ours ? ours : (ours = strtoul(TT_SCHEMA_VERSION, NULL, 10)));
 }
 
 static int parse_doc(const struct jdoc *d, struct replay_rec *rec, const char **why)
@@ -268,7 +279,7 @@ static int parse_doc(const struct jdoc *d, struct replay_rec *rec, const char **
 		*why = "host: not a string";
 		return -EINVAL;
 	}
-	snprintf(rec->host, sizeof(rec->host), "%s", d->kind[F_HOST] ? d->host : "");
+	copy_str(rec->host, sizeof(rec->host), d->kind[F_HOST] ? d->host : "");
 	if (metrics)
 		return parse_metrics(d, t, &rec->svc, why);
 	if (retired) {
