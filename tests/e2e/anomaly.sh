@@ -302,10 +302,13 @@ for f in load1 load2; do
 	# host stall makes the sends after it late until the client catches up,
 	# about 7 a connection for a 70 ms stall: seen 6 in 62,000 on a quiet
 	# host, and on CI 331 of load2's 10,096 (3.3 %, both clients at once,
-	# up to 70 ms) in a run whose checks all held. Stalls only make the load
-	# burstier, which makes an alert more likely, not less. 10 % tells the
-	# two apart.
-	[ "$(jq '.late * 10 <= .completed' "$WORK/$f.json")" = true ] || fail "$f fell behind its schedule"
+	# up to 70 ms) in a run whose checks all held; on a noisier host (the
+	# warm-up's p99 at 14 ms, not 2) 1,136 of load2's 10,492 (10.8 %, stalls
+	# up to 74 ms), every check of both agents holding. Stalls only make the
+	# load burstier, which makes an alert more likely, not less. A quarter
+	# tells the two apart.
+	[ "$(jq '.late * 4 <= .completed' "$WORK/$f.json")" = true ] ||
+		fail "$f fell behind its schedule (more than a quarter of its sends late)"
 	[ "$(jq .errors "$WORK/$f.json")" = 0 ] || fail "$f had connection errors"
 done
 # Busy is not slow: no alert under double load, except a tail (p90, p99)
