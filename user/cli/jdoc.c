@@ -226,7 +226,7 @@ static int jvalue(struct jp *j, int field, int depth);
 static struct {
 	int8_t ctx, field; /* field -1: an empty slot */
 } key_slots[KEY_SLOTS];
-static bool key_slots_ok;
+static bool key_slots_ok, key_scan_forced;
 
 static unsigned key_hash(int ctx, const char *key, size_t len)
 {
@@ -274,7 +274,7 @@ static int lookup_key(int ctx, const char *key, size_t len)
 
 	if (ctx < 0 || !len)
 		return -1;
-	if (key_slots_ok) {
+	if (key_slots_ok && !key_scan_forced) {
 		h = key_hash(ctx, key, len);
 		if (key_slots[h].field < 0 || key_slots[h].ctx != ctx ||
 		    !is_key(ctx_keys[ctx][key_slots[h].field], key, len))
@@ -285,6 +285,11 @@ static int lookup_key(int ctx, const char *key, size_t len)
 		if (is_key(*k, key, len))
 			return ctx_base[ctx] + (int)(k - ctx_keys[ctx]);
 	return -1;
+}
+
+void jdoc__force_key_scan(bool scan)
+{
+	key_scan_forced = scan;
 }
 
 /* The field of the key at j->p (at its quote), read in place when it has no

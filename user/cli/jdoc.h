@@ -8,6 +8,7 @@
 #ifndef TT_JDOC_H
 #define TT_JDOC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "lib/sample.h"
@@ -39,5 +40,10 @@ struct jdoc {
 
 /* Parses line into doc. Returns 0, or -EINVAL with *why set. */
 int jdoc__parse(const char *line, struct jdoc *doc, const char **why);
+
+/* For tests: finds keys by the scan the hashed lookup falls back to (should
+ * two keys ever share a slot) when scan is true, by the hash again when
+ * false. Not for concurrent use with parsing. */
+void jdoc__force_key_scan(bool scan);
 
 #endif /* TT_JDOC_H */

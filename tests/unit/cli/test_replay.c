@@ -10,6 +10,7 @@
 
 #include "check.h"
 #include "out/emit.h"
+#include "cli/jdoc.h"
 #include "cli/replay.h"
 #include "rng.h"
 #include "cli/csvseries.h"
@@ -550,6 +551,14 @@ static void test_replay_identity(void)
 	CHECK(again && live && !strcmp(again, live));
 	free(again);
 	free(err);
+	/* The same by the scan of keys the hashed lookup falls back to. */
+	jdoc__force_key_scan(true);
+	again = replay_text(in, true, &ret, &err, &sum);
+	jdoc__force_key_scan(false);
+	CHECK(ret == 0 && sum.malformed == 0 && sum.intervals == 420);
+	CHECK(again && live && !strcmp(again, live));
+	free(again);
+	free(err);
 	free(in);
 	free(live);
 }
@@ -559,6 +568,9 @@ int main(void)
 	test_parse();
 	test_parse_identity();
 	test_parse_keys();
+	jdoc__force_key_scan(true);
+	test_parse_keys();
+	jdoc__force_key_scan(false);
 	test_replay_identity();
 	test_replay_run();
 	test_main_usage();
