@@ -220,6 +220,7 @@ static __always_inline struct tt_svc_stats *sock_stats(struct tt_sock *s,
 						       struct tt_svc_shared **sh)
 {
 	struct tt_svc_shared *x = bpf_map_lookup_elem(&svc_shared, &s->slot);
+	struct tt_svc_stats *st;
 	struct tt_svc_ref ref;
 
 	if (x && x->gen != s->gen) {
@@ -227,6 +228,17 @@ static __always_inline struct tt_svc_stats *sock_stats(struct tt_sock *s,
 		s->slot = ref.slot;
 		s->gen = ref.gen;
 		x = bpf_map_lookup_elem(&svc_shared, &s->slot);
+		/* The new place's counters start without a name: give it one at
+		 * the next turn, or a pool's old connections leave it unnamed.
+		 * An open connection counts there too, where its close will
+		 * count, or the active gauge falls one short for good. */
+		s->flags &= ~TT_SOCK_F_COMM;
+		st = slot_stats(s->slot);
+		if (st && (s->flags & TT_SOCK_F_COUNTED))
+			st->adopted++;
+		if (sh)
+			*sh = x;
+		return st;
 	}
 	if (sh)
 		*sh = x;

@@ -101,8 +101,10 @@ static __always_inline void on_state(struct sock *sk, enum sk_how how, int oldst
 	/* Leaving ESTABLISHED is the one moment every connection passes
 	 * through on its way out, whichever side closes first. */
 	if (oldstate == BPF_TCP_ESTABLISHED && s && (s->flags & TT_SOCK_F_COUNTED)) {
-		s->flags &= ~TT_SOCK_F_COUNTED;
+		/* Before the flag goes: a socket that moves to a new slot here
+		 * is counted open there first. */
 		st = sock_stats(s, NULL);
+		s->flags &= ~TT_SOCK_F_COUNTED;
 		if (st)
 			st->closed++;
 	}

@@ -81,7 +81,8 @@ struct tt_svc_stats {
 	__u64 lat_max_ns;	  /* largest latency seen on this CPU, ns */
 	__u64 opened;		  /* connections established */
 	__u64 closed;		  /* tracked connections that left ESTABLISHED */
-	__u64 adopted;		  /* connections open before load, seen at first data */
+	__u64 adopted;		  /* connections open before load, seen at first data, or
+				   * moved here from a retired slot */
 	__u64 failed;		  /* active opens that went SYN_SENT -> CLOSE */
 	__u64 resets;		  /* RSTs sent or received */
 	__u64 retransmits;	  /* retransmitted segments */

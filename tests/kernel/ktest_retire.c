@@ -5,7 +5,8 @@
  * service B; then A's old sockets answer three more turns and close with a
  * RST. B's slot must hold B's one turn and nothing of A's; A's late events
  * go where a service without a slot goes (the overflow service of its
- * namespace and role, the free queue being empty), exactly. Runs in a
+ * namespace and role, the free queue being empty), exactly, and name it
+ * with their process's comm as a new socket would. Runs in a
  * network namespace of its own, so no other traffic shares those services.
  * On every program set.
  */
@@ -99,6 +100,56 @@ static void only_free(struct loader *l, uint32_t a, uint32_t b)
 	CHECK(bpf_map_update_elem(l->free_fd, NULL, &b, BPF_ANY) == 0);
 }
 
+/* A connection whose slot is retired while it idles, and whose next event is
+ * its close: it moves at the close, and counts as open where it closes, so
+ * a connection opened there afterwards shows as active. pb: a port whose
+ * two services hold slots to lend it. */
+static void test_close_moved(struct loader *l, uint16_t pb)
+{
+	uint32_t srv = slot_of(l, TT_ROLE_SERVER, pb), cli = slot_of(l, TT_ROLE_CLIENT, pb), v;
+	int lfd, c, sv, c2, sv2, i;
+	const struct svc_sample *s;
+	struct svc_sample x;
+	uint16_t port;
+	size_t n;
+
+	CHECK(srv != TT_NO_SLOT && cli != TT_NO_SLOT);
+	if (srv == TT_NO_SLOT || cli == TT_NO_SLOT)
+		return;
+	free_slot(l, srv);
+	free_slot(l, cli);
+	only_free(l, srv, cli);
+	lfd = listen_any(&port);
+	pair(lfd, port, &c, &sv);
+	turn(c, sv);
+	n = read_interval(&s);
+	CHECK(sample(s, n, TT_ROLE_SERVER, port, false).active == 1);
+	srv = slot_of(l, TT_ROLE_SERVER, port);
+	cli = slot_of(l, TT_ROLE_CLIENT, port);
+	CHECK(srv != TT_NO_SLOT && cli != TT_NO_SLOT);
+	if (srv != TT_NO_SLOT && cli != TT_NO_SLOT) {
+		free_slot(l, srv);
+		free_slot(l, cli);
+	}
+	while (!bpf_map_lookup_and_delete_elem(l->free_fd, NULL, &v))
+		;
+	close(c);
+	close(sv);
+	usleep(20000);
+	pair(lfd, port, &c2, &sv2);
+	usleep(20000);
+	n = read_interval(&s);
+	for (i = 0; i < 2; i++) {
+		x = sample(s, n, i ? TT_ROLE_CLIENT : TT_ROLE_SERVER, 0, true);
+		printf("other %s, closed after its slot went: opened %lu closed %lu active %lu\n",
+		       i ? "client" : "server", x.opened, x.closed, x.active);
+		CHECK(x.opened == 1 && x.closed == 1 && x.active == 1);
+	}
+	close(c2);
+	close(sv2);
+	close(lfd);
+}
+
 static void test_reuse(struct loader *l)
 {
 	int lfd_a, lfd_b, ca, sa, cb, sb, i;
@@ -130,12 +181,9 @@ static void test_reuse(struct loader *l)
 	only_free(l, srv, cli);
 	pair(lfd_b, pb, &cb, &sb);
 	turn(cb, sb);
-	/* A's old sockets: three turns and a RST, after the reuse. */
+	/* A's old sockets: three turns, an interval, then a RST. */
 	for (i = 0; i < 3; i++)
 		turn(ca, sa);
-	CHECK(setsockopt(ca, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst)) == 0);
-	close(ca);
-	usleep(20000);
 	n = read_interval(&s);
 	CHECK(slot_of(l, TT_ROLE_SERVER, pb) == srv || slot_of(l, TT_ROLE_SERVER, pb) == cli);
 	CHECK(slot_of(l, TT_ROLE_CLIENT, pb) == srv || slot_of(l, TT_ROLE_CLIENT, pb) == cli);
@@ -146,23 +194,36 @@ static void test_reuse(struct loader *l)
 	printf("B client: requests %lu resets %lu\n", x.requests, x.resets);
 	CHECK(x.requests == 1 && x.resets == 0 && x.closed == 0);
 	CHECK(sample(s, n, TT_ROLE_SERVER, pa, false).requests == 0);
-	x = sample(s, n, TT_ROLE_SERVER, 0, true);
-	printf("other server: requests %lu resets %lu closed %lu\n", x.requests, x.resets,
-	       x.closed);
-	CHECK(x.requests == 3 && x.resets == 1 && x.closed == 1);
-	other_events += x.requests + x.resets + x.closed + x.opened;
-	x = sample(s, n, TT_ROLE_CLIENT, 0, true);
-	printf("other client: requests %lu resets %lu closed %lu\n", x.requests, x.resets,
-	       x.closed);
-	CHECK(x.requests == 3 && x.resets == 1 && x.closed == 1);
-	other_events += x.requests + x.resets + x.closed + x.opened;
+	/* A socket that moved to a new place counts there as open, and names
+	 * it as a new socket would: a pool's old connections must not leave
+	 * their service without a comm, nor its active gauge short. */
+	for (i = 0; i < 2; i++) {
+		x = sample(s, n, i ? TT_ROLE_CLIENT : TT_ROLE_SERVER, 0, true);
+		printf("other %s: requests %lu active %lu comm '%s'\n", i ? "client" : "server",
+		       x.requests, x.active, x.id.comm);
+		CHECK(x.requests == 3 && x.active == 1 && x.resets == 0 && x.closed == 0);
+		CHECK(!strcmp(x.id.comm, "ktest_retire"));
+		other_events += x.requests + x.resets + x.closed + x.opened;
+	}
+	CHECK(setsockopt(ca, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst)) == 0);
+	close(ca);
+	usleep(20000);
+	host = host_other_moved(s, n);
+	n = read_interval(&s);
+	for (i = 0; i < 2; i++) {
+		x = sample(s, n, i ? TT_ROLE_CLIENT : TT_ROLE_SERVER, 0, true);
+		printf("other %s: resets %lu closed %lu active %lu\n", i ? "client" : "server",
+		       x.resets, x.closed, x.active);
+		CHECK(x.requests == 0 && x.resets == 1 && x.closed == 1 && x.active == 0);
+		other_events += x.requests + x.resets + x.closed + x.opened;
+	}
 	/* The stats line's service_map_full: each of them, once. The
 	 * counter is the host's, and with no slot free the host's own
 	 * connections meanwhile land in their namespaces' overflow services
 	 * too (their data events as well, which no sample field counts one
 	 * for one): exact when no other namespace's overflow service moved. */
 	got = loader__counter(l, TT_CNT_SVC_OTHER) - other_before;
-	host = host_other_moved(s, n);
+	host += host_other_moved(s, n);
 	printf("events counted in an overflow service: %lu, ours %lu; other namespaces' "
 	       "overflow services that moved: %zu\n", (unsigned long)got,
 	       (unsigned long)other_events, host);
@@ -172,6 +233,7 @@ static void test_reuse(struct loader *l)
 	close(sb);
 	close(lfd_a);
 	close(lfd_b);
+	test_close_moved(l, pb);
 }
 
 int main(void)
