@@ -229,9 +229,8 @@ static __always_inline struct tt_svc_stats *sock_stats(struct tt_sock *s,
 		s->gen = ref.gen;
 		x = bpf_map_lookup_elem(&svc_shared, &s->slot);
 		/* The new place's counters start without a name: give it one at
-		 * the next turn, or a pool's old connections leave it unnamed.
-		 * An open connection counts there too, where its close will
-		 * count, or the active gauge falls one short for good. */
+		 * the next turn. An open connection counts there too, where its
+		 * close will count, or the active gauge falls one short for good. */
 		s->flags &= ~TT_SOCK_F_COMM;
 		st = slot_stats(s->slot);
 		if (st && (s->flags & TT_SOCK_F_COUNTED))
