@@ -55,6 +55,16 @@ static uint32_t slot_of(const struct loader *l, uint8_t role, uint16_t port)
 	return TT_NO_SLOT;
 }
 
+/* The server and client slots of port's services; false, failing a check,
+ * unless both have one. */
+static bool slots_of(const struct loader *l, uint16_t port, uint32_t *srv, uint32_t *cli)
+{
+	*srv = slot_of(l, TT_ROLE_SERVER, port);
+	*cli = slot_of(l, TT_ROLE_CLIENT, port);
+	CHECK(*srv != TT_NO_SLOT && *cli != TT_NO_SLOT);
+	return *srv != TT_NO_SLOT && *cli != TT_NO_SLOT;
+}
+
 static struct svc_sample sample(const struct svc_sample *all, size_t n, uint8_t role,
 				uint16_t port, bool other)
 {
@@ -107,15 +117,14 @@ static void only_free(struct loader *l, uint32_t a, uint32_t b)
  * two services hold slots to lend it. */
 static void test_close_moved(struct loader *l, uint16_t pb)
 {
-	uint32_t srv = slot_of(l, TT_ROLE_SERVER, pb), cli = slot_of(l, TT_ROLE_CLIENT, pb), v;
 	int lfd, c, sv, c2, sv2, i;
 	const struct svc_sample *s;
 	struct svc_sample x;
+	uint32_t srv, cli, v;
 	uint16_t port;
 	size_t n;
 
-	CHECK(srv != TT_NO_SLOT && cli != TT_NO_SLOT);
-	if (srv == TT_NO_SLOT || cli == TT_NO_SLOT)
+	if (!slots_of(l, pb, &srv, &cli))
 		return;
 	free_slot(l, srv);
 	free_slot(l, cli);
@@ -125,10 +134,7 @@ static void test_close_moved(struct loader *l, uint16_t pb)
 	turn(c, sv);
 	n = read_interval(&s);
 	CHECK(sample(s, n, TT_ROLE_SERVER, port, false).active == 1);
-	srv = slot_of(l, TT_ROLE_SERVER, port);
-	cli = slot_of(l, TT_ROLE_CLIENT, port);
-	CHECK(srv != TT_NO_SLOT && cli != TT_NO_SLOT);
-	if (srv != TT_NO_SLOT && cli != TT_NO_SLOT) {
+	if (slots_of(l, port, &srv, &cli)) {
 		free_slot(l, srv);
 		free_slot(l, cli);
 	}
@@ -170,10 +176,7 @@ static uint16_t test_reuse(struct loader *l)
 		turn(ca, sa);
 	n = read_interval(&s);
 	CHECK(sample(s, n, TT_ROLE_SERVER, pa, false).requests == 2);
-	srv = slot_of(l, TT_ROLE_SERVER, pa);
-	cli = slot_of(l, TT_ROLE_CLIENT, pa);
-	CHECK(srv != TT_NO_SLOT && cli != TT_NO_SLOT);
-	if (srv == TT_NO_SLOT || cli == TT_NO_SLOT)
+	if (!slots_of(l, pa, &srv, &cli))
 		return 0;
 	/* A's slots retired and freed while its connection is still open,
 	 * and given to B, the only slots left. */
