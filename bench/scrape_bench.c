@@ -61,7 +61,7 @@ static struct http_server *start_server(CURL **c)
 		snprintf(spec, sizeof(spec), "127.0.0.1:%d", port);
 		fd = http__listen(spec);
 	}
-	h = fd >= 0 ? http__start(fd, 1e9) : NULL;
+	h = fd >= 0 ? http__start(fd, 1e9, NULL) : NULL;
 	*c = curl_easy_init();
 	if (!h || !*c) {
 		perror("endpoint");

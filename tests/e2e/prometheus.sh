@@ -22,6 +22,7 @@
 #  9. The README's recipe: a range query's series, through jq, scored by
 #     `telltale score -`: a row for each of Prometheus's points, as it gave
 #     them, none malformed.
+# 10. A scrape queued while the agent loads is answered 200, not 503.
 . "$(dirname "$0")/lib.sh"
 need nginx wrk jq ss curl prometheus promtool python3 ip
 TOOLS=$(dirname "$TT_BIN")/tools
@@ -339,11 +340,35 @@ expect_exit 1 "cannot serve Prometheus metrics on 127.0.0.1:$BUSY: Address alrea
 # "[::]:PORT" is refused, naming the cause. Before, ":PORT" stopped the start.
 NOV6=$(dirname "$TT_BIN")/tools/nov6.so
 [ -f "$NOV6" ] || fail "$NOV6 is not built (make)"
+# 10. A scrape that connects as soon as the port listens, while the agent
+# still loads its programs, is answered with the agent's own series, not a
+# 503: the first snapshot is in place before the server accepts.
 P=$(free_port)
+python3 - "$P" >"$WORK/early.out" 2>&1 <<'PY' &
+import socket, sys, time
+end = time.time() + 20
+while True:
+    try:
+        s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+        break
+    except OSError:
+        if time.time() > end:
+            sys.exit("nothing listened in 20 s")
+        time.sleep(0.002)
+s.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
+data = b""
+while chunk := s.recv(65536):
+    data += chunk
+print(data.decode(errors="replace"))
+PY
+EARLY_PID=$!
 LD_PRELOAD="$NOV6" "$TT_BIN" --allow-multiple --listen ":$P" --duration 5 --metrics none --alerts none \
 	2>"$WORK/nov6.err" &
 NOV6_PID=$!
-wait_port "$P"
+wait $EARLY_PID || { cat "$WORK/early.out"; fail "the early scrape failed"; }
+head -1 "$WORK/early.out" | grep -q '^HTTP/1\.[01] 200' || { head -5 "$WORK/early.out"; fail "a scrape queued while the agent loaded: $(head -1 "$WORK/early.out")"; }
+grep -q '^telltale_build_info' "$WORK/early.out" || fail "a scrape queued while the agent loaded has no telltale_build_info"
+echo "ok: a scrape queued while the agent loaded: $(head -1 "$WORK/early.out" | tr -d '\r'), with telltale_build_info"
 ss -Htln "sport = :$P" | grep -q '0.0.0.0:' || { ss -Htln "sport = :$P"; fail "':$P' without IPv6 does not listen on 0.0.0.0"; }
 curl -sf "http://127.0.0.1:$P/metrics" | grep -q '^telltale_build_info' ||
 	fail "':$P' without IPv6: no metrics on 127.0.0.1"

@@ -154,10 +154,10 @@ static void report_retired(struct agent *a, double ts)
 	}
 }
 
-/* The interval's Prometheus snapshot, handed to the HTTP thread: the loop's
- * only cost of the endpoint. h is NULL when /proc could not be read. */
-static void publish(struct agent *a, double ts, double interval_s, const struct host_sample *h,
-		    size_t kept)
+/* The interval's Prometheus snapshot, or NULL when out of memory (said
+ * once). h is NULL when /proc could not be read. */
+static struct prom_snap *snapshot(struct agent *a, double ts, double interval_s,
+				  const struct host_sample *h, size_t kept)
 {
 	float hscores[METRIC_COUNT - METRIC_SVC_COUNT];
 	struct prom_snap *snap;
@@ -175,13 +175,22 @@ static void publish(struct agent *a, double ts, double interval_s, const struct 
 	err |= telemetry__prom(a->prom, &a->maps, clock_s(CLOCK_MONOTONIC), a->start_ts, TT_VERSION,
 			       &a->loader, a->core, a->out, a->am);
 	snap = prom__snapshot(a->prom, ts, interval_s);
-	if (snap)
-		http__publish(a->http, snap);
 	if ((err || !snap || a->prom_oom) && !a->prom_oom_said) {
 		a->prom_oom_said = true;
 		fprintf(stderr, "telltale: out of memory building the Prometheus snapshot; "
 				"/metrics serves the last complete one\n");
 	}
+	return snap;
+}
+
+/* Handed to the HTTP thread: the loop's only cost of the endpoint. */
+static void publish(struct agent *a, double ts, double interval_s, const struct host_sample *h,
+		    size_t kept)
+{
+	struct prom_snap *snap = snapshot(a, ts, interval_s, h, kept);
+
+	if (snap)
+		http__publish(a->http, snap);
 }
 
 /* One interval: every watched service's line, the host line, then what the
@@ -254,8 +263,10 @@ static int start_exporters(struct agent *a)
 	a->start_ts = clock_s(CLOCK_REALTIME);
 	if (cfg->prom.listen[0]) {
 		a->prom = prom__new(&cfg->prom, cfg->core.stale_intervals, a->start_ts);
-		/* /healthz fails once three intervals went by unpublished. */
-		a->http = a->prom ? http__start(a->listen_fd, 3 * cfg->interval_s + 2) : NULL;
+		/* Served until the first interval ends: the agent's own series.
+		 * /healthz fails once three intervals went by unpublished. */
+		a->http = a->prom ? http__start(a->listen_fd, 3 * cfg->interval_s + 2,
+						snapshot(a, a->start_ts, 0, NULL, 0)) : NULL;
 		a->listen_fd = -1;
 		if (!a->http) {
 			err = -errno;
@@ -263,8 +274,6 @@ static int start_exporters(struct agent *a)
 				strerror(errno));
 			return err;
 		}
-		/* Served until the first interval ends: the agent's own series. */
-		publish(a, a->start_ts, 0, NULL, 0);
 	}
 	if (cfg->am.n_urls) {
 		a->am = am__start(&cfg->am, cfg->host);

@@ -361,7 +361,7 @@ static void stop_ahead(struct http_server *h)
 	pthread_join(h->ahead, NULL);
 }
 
-struct http_server *http__start(int fd, double stale_s)
+struct http_server *http__start(int fd, double stale_s, struct prom_snap *first)
 {
 	struct http_server *h = calloc(1, sizeof(*h));
 	sigset_t all, old;
@@ -369,8 +369,12 @@ struct http_server *http__start(int fd, double stale_s)
 
 	if (!h) {
 		close(fd);
+		prom__unref(first);
 		return NULL;
 	}
+	/* Set before the daemon starts: a scrape queued on the socket while
+	 * the agent loaded is answered with it, not with a 503. */
+	h->snap = first;
 	h->fd = fd;
 	h->stale_s = stale_s;
 	h->published = mono_s();
@@ -394,6 +398,7 @@ struct http_server *http__start(int fd, double stale_s)
 		pthread_cond_destroy(&h->wake);
 		pthread_mutex_destroy(&h->lock);
 		close(fd);
+		prom__unref(first);
 		free(h);
 		errno = err;
 		return NULL;

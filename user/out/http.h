@@ -60,9 +60,11 @@ void http__scraped(struct http_scrapes *sc, double now);
 bool http__render_ahead(const struct http_scrapes *sc, double now, double interval_s);
 
 /* Serves on the listening socket fd (taken over) from a thread that blocks
- * every signal. /healthz answers 503 once no snapshot was published for
- * stale_s seconds. Returns NULL with errno set. */
-struct http_server *http__start(int fd, double stale_s);
+ * every signal, starting with snapshot first (its reference taken over;
+ * NULL: /metrics answers 503 until one is published). /healthz answers 503
+ * once no snapshot was published for stale_s seconds. Returns NULL with
+ * errno set, fd closed and first dropped. */
+struct http_server *http__start(int fd, double stale_s, struct prom_snap *first);
 
 /* Makes snap the one served, taking over the caller's reference and dropping
  * the previous snapshot's. */

@@ -5,13 +5,18 @@
  * render of a format however many threads ask at once; and the real
  * endpoint on 127.0.0.1, where a snapshot is rendered by the endpoint's
  * thread only when someone scraped recently, in the formats asked, and the
- * text served equals a direct render of the same interval. */
+ * text served equals a direct render of the same interval; and a scrape
+ * queued on the socket before the endpoint starts, answered with the first
+ * snapshot given to http__start (503 when none is). */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <curl/curl.h>
 
@@ -184,7 +189,8 @@ static char *get(CURL *c, bool om)
 	return b.p ? b.p : strdup("");
 }
 
-static struct http_server *start(void)
+/* A listening socket on a free port of 127.0.0.1, its URL in url. */
+static int listen_free(int *port_out)
 {
 	char spec[32];
 	int fd = -1, port, base = 41000 + (int)(getpid() % 20000);
@@ -192,10 +198,18 @@ static struct http_server *start(void)
 	for (port = base; port < base + 200 && fd < 0; port++) {
 		snprintf(spec, sizeof(spec), "127.0.0.1:%d", port);
 		fd = http__listen(spec);
+		*port_out = port;
 	}
 	CHECK(fd >= 0);
 	snprintf(url, sizeof(url), "http://%s/metrics", spec);
-	return fd >= 0 ? http__start(fd, 1e9) : NULL;
+	return fd;
+}
+
+static struct http_server *start(void)
+{
+	int port, fd = listen_free(&port);
+
+	return fd >= 0 ? http__start(fd, 1e9, NULL) : NULL;
 }
 
 static struct http_stats stats(struct http_server *h)
@@ -326,12 +340,79 @@ static void test_endpoint(void)
 	prom__free(twin_st);
 }
 
+/* Connects and sends GET /metrics: accepted by the kernel, queued until a
+ * server takes it. Returns the client's socket. */
+static int queue_get(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	const char req[] = "GET /metrics HTTP/1.0\r\n\r\n";
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	CHECK(fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
+	CHECK(write(fd, req, sizeof(req) - 1) == (ssize_t)(sizeof(req) - 1));
+	return fd;
+}
+
+/* Everything the server sends until it closes; to free. */
+static char *read_all(int fd)
+{
+	struct body b = { 0 };
+	char buf[4096];
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		keep(buf, 1, (size_t)n, &b);
+	close(fd);
+	return b.p ? b.p : strdup("");
+}
+
+/* The agent listens before it loads its programs; a scrape that arrives
+ * then waits in the socket's queue and is the first the server answers. */
+static void test_first_snapshot(bool given)
+{
+	struct prom_config cfg;
+	struct prom_state *st, *twin_st;
+	struct prom_snap *twin;
+	struct http_server *h;
+	int port, fd, client;
+	const char *direct, *body;
+	char *got;
+	size_t len;
+
+	prom__default_config(&cfg);
+	st = prom__new(&cfg, 60, 1000);
+	twin_st = prom__new(&cfg, 60, 1000);
+	fd = listen_free(&port);
+	CHECK(st && twin_st && fd >= 0);
+	if (!st || !twin_st || fd < 0)
+		return;
+	client = queue_get(port);
+	h = http__start(fd, 1e9, given ? snapshot(st, 3, 1000) : NULL);
+	CHECK(h != NULL);
+	got = read_all(client);
+	twin = snapshot(twin_st, 3, 1000);
+	direct = prom__text(twin, false, &len);
+	body = strstr(got, "\r\n\r\n");
+	if (given)
+		CHECK(!strncmp(got, "HTTP/1.1 200 ", 13) && body && direct && !strcmp(body + 4, direct));
+	else
+		CHECK(!strncmp(got, "HTTP/1.1 503 ", 13));
+	free(got);
+	prom__unref(twin);
+	http__stop(h);
+	prom__free(st);
+	prom__free(twin_st);
+}
+
 int main(void)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	test_rule();
 	test_one_render();
 	test_endpoint();
+	test_first_snapshot(true);
+	test_first_snapshot(false);
 	curl_global_cleanup();
 	return check_done("render_ahead");
 }
