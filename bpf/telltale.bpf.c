@@ -65,8 +65,12 @@ static __always_inline void track_open(struct sock *sk, enum sk_how how, __u8 ro
 	svc_slot(&init.svc, &ref);
 	init.slot = ref.slot;
 	init.gen = ref.gen;
-	if (sock_set(sk, how, &init))
-		count(TT_CNT_SOCK_NEW);
+	/* Counted open only with a state to count its close by: a socket the
+	 * table turns away would hold the active gauge up for good. If a way
+	 * frees before its next data, it is adopted then. */
+	if (!sock_set(sk, how, &init))
+		return;
+	count(TT_CNT_SOCK_NEW);
 	st = slot_stats(init.slot);
 	if (st)
 		st->opened++;

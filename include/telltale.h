@@ -79,7 +79,8 @@ struct tt_svc_stats {
 	__u64 requests;		  /* completed request/response turns */
 	__u64 lat_sum_ns;	  /* sum of request latencies, ns */
 	__u64 lat_max_ns;	  /* largest latency seen on this CPU, ns */
-	__u64 opened;		  /* connections established */
+	__u64 opened;		  /* connections established, with a socket state
+				   * (one the table turns away is not counted) */
 	__u64 closed;		  /* tracked connections that left ESTABLISHED */
 	__u64 adopted;		  /* connections open before load, seen at first data, or
 				   * moved here from a retired slot */

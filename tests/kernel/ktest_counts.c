@@ -435,8 +435,9 @@ static void test_retransmit(void)
 
 /* A socket table of one set (max_sockets 4: 8 ways) fills with the first
  * four connections; the other connections' sockets go untracked and are
- * counted, and once the tracked ones close a new connection takes their
- * ways. */
+ * counted, every port's active gauge is back to 0 once all have closed (a
+ * turned-away socket is not counted open, since its close cannot be seen),
+ * and once the tracked ones close a new connection takes their ways. */
 static void test_table_full(struct loader *l)
 {
 	const struct svc_sample *all;
@@ -479,6 +480,16 @@ static void test_table_full(struct loader *l)
 	CHECK(late <= freed);
 	CHECK(loader__counter(l, TT_CNT_SOCK_FULL) >= 12);
 	usleep(20000);
+	n = read_interval(&all);
+	for (i = 0; i < 10; i++) {
+		srv = find(all, n, TT_ROLE_SERVER, s[i].port);
+		cli = find(all, n, TT_ROLE_CLIENT, s[i].port);
+		if (srv.active || cli.active)
+			printf("full table: port %u still %llu server and %llu client connections "
+			       "open after all closed\n", s[i].port, (unsigned long long)srv.active,
+			       (unsigned long long)cli.active);
+		CHECK(srv.active == 0 && cli.active == 0);
+	}
 	s[0].lfd = listen_any(&s[0].port);
 	server_start(&s[0], 3, 0);
 	fd[0] = connect_to(s[0].port);
