@@ -51,6 +51,7 @@ static __always_inline void track_open(struct sock *sk, enum sk_how how, __u8 ro
 	 * in a .rodata.cst32 section, which libbpf makes a map of and 5.4
 	 * refuses to create. */
 	struct tt_sock init = {};
+	struct tt_svc_shared *sh;
 	struct tt_svc_stats *st;
 	struct tt_svc_ref ref;
 
@@ -65,11 +66,15 @@ static __always_inline void track_open(struct sock *sk, enum sk_how how, __u8 ro
 	svc_slot(&init.svc, &ref);
 	init.slot = ref.slot;
 	init.gen = ref.gen;
-	/* Counted open only with a state to count its close by: a socket the
-	 * table turns away would hold the active gauge up for good. If a way
-	 * frees before its next data, it is adopted then. */
-	if (!sock_set(sk, how, &init))
+	/* A socket the table turns away has no state to count its close by:
+	 * counted open apart, it is in the open rate but not the active
+	 * gauge. If a way frees before its next data, it is adopted then. */
+	if (!sock_set(sk, how, &init)) {
+		sh = bpf_map_lookup_elem(&svc_shared, &init.slot);
+		if (sh)
+			__sync_fetch_and_add(&sh->untracked, 1);
 		return;
+	}
 	count(TT_CNT_SOCK_NEW);
 	st = slot_stats(init.slot);
 	if (st)

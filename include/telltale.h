@@ -79,8 +79,8 @@ struct tt_svc_stats {
 	__u64 requests;		  /* completed request/response turns */
 	__u64 lat_sum_ns;	  /* sum of request latencies, ns */
 	__u64 lat_max_ns;	  /* largest latency seen on this CPU, ns */
-	__u64 opened;		  /* connections established, with a socket state
-				   * (one the table turns away is not counted) */
+	__u64 opened;		  /* connections established with a socket state
+				   * (the others: tt_svc_shared.untracked) */
 	__u64 closed;		  /* tracked connections that left ESTABLISHED */
 	__u64 adopted;		  /* connections open before load, seen at first data, or
 				   * moved here from a retired slot */
@@ -105,6 +105,12 @@ struct tt_svc_stats {
 struct tt_svc_shared {
 	__u16 gen;
 	__u16 pad;
+	/* Connections established whose socket the socket table turned away:
+	 * part of the open rate, never of the active gauge (their close
+	 * cannot be seen), counted with atomic adds modulo 2^32 like hist.
+	 * In the 4 bytes the array's 8-byte rounding of its values kept
+	 * anyway. */
+	__u32 untracked;
 	__u32 hist[TT_HIST_SLOTS];
 };
 

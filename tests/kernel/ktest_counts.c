@@ -435,9 +435,10 @@ static void test_retransmit(void)
 
 /* A socket table of one set (max_sockets 4: 8 ways) fills with the first
  * four connections; the other connections' sockets go untracked and are
- * counted, every port's active gauge is back to 0 once all have closed (a
- * turned-away socket is not counted open, since its close cannot be seen),
- * and once the tracked ones close a new connection takes their ways. */
+ * counted, every side is counted opened once, every port's active gauge is
+ * back to 0 once all have closed (a turned-away socket is opened apart,
+ * not in the gauge, since its close cannot be seen), and once the tracked
+ * ones close a new connection takes their ways. */
 static void test_table_full(struct loader *l)
 {
 	const struct svc_sample *all;
@@ -468,6 +469,8 @@ static void test_table_full(struct loader *l)
 		/* The first four hold the ways (another socket of the host may
 		 * have taken one); after them, only freed ways are taken. */
 		CHECK(srv.requests <= 1 && cli.requests <= 1);
+		/* Turned away or not, each side was opened once. */
+		CHECK(srv.opened == 1 && cli.opened == 1);
 		if (i >= 4)
 			late += srv.requests + cli.requests;
 		close(fd[i]);

@@ -17,7 +17,7 @@ _Static_assert(sizeof(struct tt_svc_stats) % 8 == 0, "per-CPU values are 8-byte 
 _Static_assert((TT_HIST_SLOTS & TT_HIST_MASK) == 0, "TT_HIST_SLOTS is a power of two");
 _Static_assert(sizeof(struct tt_svc_stats) == 9 * 8 + TT_COMM_LEN,
 	       "tt_svc_stats has no hidden padding");
-_Static_assert(sizeof(struct tt_svc_shared) == 4 + TT_HIST_SLOTS * 4,
+_Static_assert(sizeof(struct tt_svc_shared) == 8 + TT_HIST_SLOTS * 4,
 	       "tt_svc_shared has no hidden padding");
 
 /* What the collector knows of one kernel slot: its owner, the last
@@ -183,7 +183,7 @@ void collect__delta(const struct svc_reading *prev, const struct svc_reading *cu
 	s->requests = cur->requests - prev->requests;
 	s->rps = interval_s > 0 ? (double)s->requests / interval_s : 0;
 	s->interval_s = interval_s;
-	s->opened = cur->opened - prev->opened;
+	s->opened = cur->opened - prev->opened + (uint32_t)(cur->untracked - prev->untracked);
 	s->closed = cur->closed - prev->closed;
 	s->failed = cur->failed - prev->failed;
 	s->resets = cur->resets - prev->resets;
@@ -234,6 +234,7 @@ static int by_service(const void *a, const void *b)
 static uint64_t events_between(const struct svc_reading *prev, const struct svc_reading *cur)
 {
 	return (cur->requests - prev->requests) + (cur->opened - prev->opened) +
+	       (uint32_t)(cur->untracked - prev->untracked) +
 	       (cur->closed - prev->closed) + (cur->adopted - prev->adopted) +
 	       (cur->failed - prev->failed) + (cur->resets - prev->resets) +
 	       (cur->retransmits - prev->retransmits);
@@ -403,6 +404,7 @@ int collect__read(struct collector *c, double ts, double interval_s,
 			continue;
 		sum_cpus(c->percpu, c->ncpus, &c->cur);
 		memcpy(c->cur.hist, c->shared.hist, sizeof(c->cur.hist));
+		c->cur.untracked = c->shared.untracked;
 		collect__key_id(&key, &id);
 		collect__slot(c, slot, &key, &id, &c->cur);
 	}

@@ -25,6 +25,7 @@ struct svc_reading {
 	uint64_t requests, lat_sum_ns, lat_max_ns;
 	uint64_t opened, closed, adopted, failed, resets, retransmits;
 	char comm[TT_COMM_LEN];
+	uint32_t untracked; /* shared, modulo 2^32: opened apart (tt_svc_shared) */
 	uint32_t hist[TT_HIST_SLOTS];
 };
 

@@ -45,10 +45,10 @@ static int retire_slot(uint32_t slot, const struct tt_svc_key *key, void *ctx)
 	return bpf_map_update_elem(l->owner_fd, &slot, &gone, BPF_EXIST) ? -errno : 0;
 }
 
-/* Step two, one interval later: zero the counters and the histogram (the
- * generation stays), then free the slot: a regular one back on the free
- * queue, an overflow one by deleting its owner, which lets the next overflow
- * service claim it. */
+/* Step two, one interval later: zero the counters, the histogram and the
+ * untracked opens (the generation stays), then free the slot: a regular one
+ * back on the free queue, an overflow one by deleting its owner, which lets
+ * the next overflow service claim it. */
 static int release_slot(uint32_t slot, void *ctx)
 {
 	const struct loader *l = ctx;
@@ -69,6 +69,7 @@ static int release_slot(uint32_t slot, void *ctx)
 	if (err)
 		return err;
 	memset(sh.hist, 0, sizeof(sh.hist));
+	sh.untracked = 0;
 	if (bpf_map_update_elem(l->shared_fd, &slot, &sh, BPF_EXIST) ||
 	    bpf_map_delete_elem(l->owner_fd, &slot))
 		return -errno;

@@ -235,10 +235,37 @@ out:
 		fprintf(stderr, "could not remove %s\n", base);
 }
 
+/* Opens the socket table turned away: in the open rate, not the gauge, and
+ * counted modulo 2^32 across the counter's wrap. */
+static void test_untracked(void)
+{
+	struct collector *c = collect__new(-1, -1, -1, 4);
+	struct svc_id a = ident(8080, 4026532200u, 0);
+	struct svc_reading r = reading(0, 2, 0);
+	const struct svc_sample *s;
+
+	CHECK(c != NULL);
+	if (!c)
+		return;
+	r.untracked = 0xfffffffeu;
+	CHECK(one(c, 100, 0, &a, &r, &s) == 1 && s[0].opened == 2 + 0xfffffffeull &&
+	      s[0].active == 2);
+	r.untracked = 3; /* five more, across the wrap */
+	r.opened = 3;
+	r.closed = 1;
+	CHECK(one(c, 101, 0, &a, &r, &s) == 1 && s[0].opened == 6 && s[0].closed == 1 &&
+	      s[0].active == 2);
+	/* Only untracked opens: still an active interval. */
+	r.untracked = 4;
+	CHECK(one(c, 102, 0, &a, &r, &s) == 1 && s[0].opened == 1 && s[0].active == 2);
+	collect__free(c);
+}
+
 int main(void)
 {
 	test_identity();
 	test_idle();
 	test_names();
+	test_untracked();
 	return check_done("test_collect");
 }
