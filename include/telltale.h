@@ -91,16 +91,16 @@ struct tt_svc_stats {
 };
 
 /*
- * Per slot, shared by all CPUs: the slot's generation and its latency
- * histogram (see TT_HIST_*), counted with atomic adds, modulo 2^32 (the
- * user side takes deltas in 32 bits, exact while a bucket gains fewer than
- * 2^32 in an interval). The generation goes up when the loader retires the
- * slot's service; a socket that remembers another looks its service up
- * again, so a late event of a closed socket never lands in the slot's next
- * owner. 16 bits are enough: late events of a closed socket come within
- * TCP's own timers (a RST, a retransmit, TIME_WAIT's 60 s), and 65,536
- * retirements of one slot take far longer, each needing an idle period and
- * a turn through the free queue.
+ * Per slot, shared by all CPUs: the slot's generation, its untracked opens
+ * and its latency histogram (see TT_HIST_*), counted with atomic adds,
+ * modulo 2^32 (the user side takes deltas in 32 bits, exact while a count
+ * gains fewer than 2^32 in an interval). The generation goes up when the
+ * loader retires the slot's service; a socket that remembers another looks
+ * its service up again, so a late event of a closed socket never lands in
+ * the slot's next owner. 16 bits are enough: late events of a closed socket
+ * come within TCP's own timers (a RST, a retransmit, TIME_WAIT's 60 s), and
+ * 65,536 retirements of one slot take far longer, each needing an idle
+ * period and a turn through the free queue.
  */
 struct tt_svc_shared {
 	__u16 gen;
