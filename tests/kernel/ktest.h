@@ -129,6 +129,7 @@ static inline int load(struct loader *l, const char *hooks, uint32_t max_sockets
 	CHECK(!strcmp(l->hooks, hooks));
 	col = collect__new(l->svcs_fd, l->shared_fd, l->owner_fd, l->slots);
 	CHECK(col != NULL);
+	CHECK(collect__set_socks(col, l->socks_fd, l->counters_fd, l->max_sockets) == 0);
 	return 0;
 }
 

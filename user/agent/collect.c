@@ -7,6 +7,7 @@
 #include <bpf/libbpf.h>
 
 #include "agent/collect.h"
+#include "agent/evict.h"
 #include "agent/hist.h"
 #include "agent/workload.h"
 
@@ -31,6 +32,7 @@ struct slot_state {
 	bool released;	  /* retired in the kernel too: freed at the next read */
 	double carry_s;	  /* interval time held back, s */
 	double active_ts; /* end of the last interval it was active in */
+	uint64_t evicted; /* counted connections the socket hash evicted alive */
 	struct svc_id id;
 	struct svc_reading stats;
 };
@@ -57,6 +59,10 @@ struct collector {
 	struct tt_svc_shared shared; /* one slot's shared half, as read */
 	struct svc_reading cur;	     /* one slot's reading */
 	double ts, interval_s; /* the interval being read */
+	struct evict_watch evict;
+	uint16_t *gens;	 /* each slot's generation at the last read */
+	uint32_t *live;	 /* each slot's live counted sockets in the hash */
+	bool recounted;	 /* live was counted for this read */
 };
 
 struct collector *collect__new(int svcs_fd, int shared_fd, int owner_fd, uint32_t nslots)
@@ -70,6 +76,7 @@ struct collector *collect__new(int svcs_fd, int shared_fd, int owner_fd, uint32_
 	c->owner_fd = owner_fd;
 	c->ncpus = libbpf_num_possible_cpus();
 	c->nslots = nslots;
+	c->evict.socks_fd = -1;
 	if (c->ncpus <= 0) {
 		errno = c->ncpus ? -c->ncpus : EINVAL;
 		free(c);
@@ -103,7 +110,26 @@ void collect__free(struct collector *c)
 	free(c->retired);
 	free(c->to_retire);
 	free(c->to_release);
+	free(c->gens);
+	free(c->live);
+	evict__free(&c->evict);
 	free(c);
+}
+
+int collect__set_socks(struct collector *c, int socks_fd, int counters_fd, uint32_t max_sockets)
+{
+	if (socks_fd < 0)
+		return 0;
+	c->gens = calloc(c->nslots, sizeof(*c->gens));
+	c->live = calloc(c->nslots, sizeof(*c->live));
+	if (!c->gens || !c->live)
+		return -ENOMEM;
+	return evict__init(&c->evict, socks_fd, counters_fd, max_sockets);
+}
+
+uint64_t collect__socks_walks(const struct collector *c)
+{
+	return c->evict.walks;
 }
 
 void collect__set_workload(struct collector *c, struct workload *w)
@@ -302,6 +328,23 @@ static void release(struct collector *c, uint32_t slot, struct slot_state *p,
 	c->to_release[c->nto_release++] = slot;
 }
 
+/* The active gauge less the slot's connections the socket hash evicted
+ * alive (agent/evict.h): the gauge's excess over the live counted sockets
+ * a walk found, recounted at every walk. Those that carry data again are
+ * adopted, and counted in both; those that close unseen stay in neither. */
+static void take_evicted(struct collector *c, uint32_t slot, struct slot_state *p,
+			 const struct svc_reading *cur, struct svc_sample *s)
+{
+	if (!c->gens)
+		return;
+	/* The walk counted the generation of the last read: a slot given to
+	 * a new service since waits for the next walk. */
+	if (c->recounted && c->gens[slot] == cur->gen)
+		p->evicted = s->active > c->live[slot] ? s->active - c->live[slot] : 0;
+	c->gens[slot] = cur->gen;
+	s->active = s->active > p->evicted ? s->active - p->evicted : 0;
+}
+
 static void act_on_slots(struct collector *c)
 {
 	struct slot_state *p;
@@ -344,8 +387,10 @@ int collect__slot(struct collector *c, uint32_t slot, const struct tt_svc_key *k
 	}
 	if (!p->used || !same_owner(p, key, id))
 		slot_init(c, p, key, id);
-	else if (went_back(&p->stats, cur))
+	else if (went_back(&p->stats, cur)) {
 		memset(&p->stats, 0, sizeof(p->stats));
+		p->evicted = 0;
+	}
 	if (name_slot(c, p)) {
 		p->carry_s += c->interval_s;
 		return 0;
@@ -353,6 +398,7 @@ int collect__slot(struct collector *c, uint32_t slot, const struct tt_svc_key *k
 	s = &c->samples[c->count];
 	memset(s, 0, sizeof(*s));
 	collect__delta(&p->stats, cur, c->interval_s + p->carry_s, s);
+	take_evicted(c, slot, p, cur, s);
 	hist_delta(&p->stats, cur, c->hists[c->count]);
 	s->hist = c->hists[c->count];
 	p->carry_s = 0;
@@ -395,6 +441,9 @@ int collect__read(struct collector *c, double ts, double interval_s,
 	int err;
 
 	collect__begin(c, ts, interval_s);
+	/* Before the counters: a connection that opens or closes between the
+	 * two reads puts the gauge one off until the next walk. */
+	c->recounted = c->gens && evict__live(&c->evict, c->nslots, c->gens, c->live) == 1;
 	while (!(err = bpf_map_get_next_key(c->owner_fd, cursor, &next))) {
 		slot = next;
 		cursor = &slot;
@@ -405,6 +454,7 @@ int collect__read(struct collector *c, double ts, double interval_s,
 		sum_cpus(c->percpu, c->ncpus, &c->cur);
 		memcpy(c->cur.hist, c->shared.hist, sizeof(c->cur.hist));
 		c->cur.untracked = c->shared.untracked;
+		c->cur.gen = c->shared.gen;
 		collect__key_id(&key, &id);
 		collect__slot(c, slot, &key, &id, &c->cur);
 	}

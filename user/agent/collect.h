@@ -26,6 +26,7 @@ struct svc_reading {
 	uint64_t opened, closed, adopted, failed, resets, retransmits;
 	char comm[TT_COMM_LEN];
 	uint32_t untracked; /* shared, modulo 2^32: opened apart (tt_svc_shared) */
+	uint16_t gen;	    /* shared: the slot's generation */
 	uint32_t hist[TT_HIST_SLOTS];
 };
 
@@ -57,6 +58,15 @@ void collect__set_workload(struct collector *c, struct workload *w);
  * through ops (NULL: kept), and if it comes back it is a new service. */
 void collect__set_idle(struct collector *c, double idle_s, const struct collect_slot_ops *ops,
 		       void *ctx);
+
+/* Takes off each service's active gauge the connections the classic sets'
+ * socket hash socks_fd (max_sockets entries) evicted alive, when it may
+ * have (agent/evict.h); counters_fd is the global counters map. Returns 0,
+ * or -ENOMEM. */
+int collect__set_socks(struct collector *c, int socks_fd, int counters_fd, uint32_t max_sockets);
+
+/* Walks of the socket hash so far (agent/evict.h). */
+uint64_t collect__socks_walks(const struct collector *c);
 
 /* Slots freed for new services since start, and events that reached a
  * retired slot after its service retired (counted, not reported: the

@@ -11,6 +11,7 @@
 
 #include "agent/loader.h"
 #include "agent/mapmem.h"
+#include "agent/percpu.h"
 #include "agent/procfs.h"
 #include "agent/probe.h"
 #include "agent/progsets.h"
@@ -431,21 +432,7 @@ void loader__close(struct loader *l)
 
 uint64_t loader__counter(const struct loader *l, uint32_t idx)
 {
-	int ncpus = libbpf_num_possible_cpus();
-	uint64_t sum = 0;
-	int i;
-
-	if (l->counters_fd < 0 || ncpus <= 0)
-		return 0;
-	uint64_t vals[ncpus];
-
-	/* Zeroed: valgrind does not know the kernel fills one value per CPU. */
-	memset(vals, 0, sizeof(vals));
-	if (bpf_map_lookup_elem(l->counters_fd, &idx, vals))
-		return 0;
-	for (i = 0; i < ncpus; i++)
-		sum += vals[i];
-	return sum;
+	return percpu__sum(l->counters_fd, idx);
 }
 
 /* One row of the memory table: MiB for 2, 64 and 128 possible CPUs and

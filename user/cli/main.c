@@ -340,6 +340,12 @@ static int agent_start(struct agent *a)
 	a->wl = workload__new(&(struct workload_opts){ .min_walk_gap_s = 1 });
 	a->kept = calloc(a->loader.slots, sizeof(*a->kept));
 	a->core = core__new(&cfg->core);
+	if (a->col && collect__set_socks(a->col, a->loader.socks_fd, a->loader.counters_fd,
+					 a->loader.max_sockets)) {
+		collect__free(a->col);
+		a->col = NULL;
+		errno = ENOMEM;
+	}
 	if (!a->col || !a->wl || !a->kept || !a->core) {
 		err = -errno;
 		fprintf(stderr, "telltale: cannot start: %s\n", strerror(errno));

@@ -112,6 +112,8 @@ static void add_maps(cJSON *o, const struct loader *l, const struct collector *c
 		cJSON_AddNumberToObject(m, "socket_evictions",
 					created > deleted + (uint64_t)socks ?
 						(double)(created - deleted - socks) : 0);
+		cJSON_AddNumberToObject(m, "socket_hash_walks",
+					col ? (double)collect__socks_walks(col) : 0);
 	} else {
 		/* The table never evicts; the events of a socket whose set is
 		 * full go uncounted, and are counted here. */
