@@ -71,6 +71,37 @@ static inline int connect_to(uint16_t port)
 	return fd;
 }
 
+/* Whether this process can load the programs: 0, or the exit code to end
+ * the test with (77: a skip, which CI counts as a failure). */
+static inline int ktest_cannot_run(void)
+{
+	if (geteuid()) {
+		printf("SKIP: needs root to load BPF programs\n");
+		return 77;
+	}
+	return probe__tracefs() ? 1 : 0;
+}
+
+/* One request/response turn on a connected pair, both ends driven here. */
+static inline void ktest_turn(int client, int server)
+{
+	char b;
+
+	CHECK(write(client, "q", 1) == 1);
+	CHECK(read(server, &b, 1) == 1);
+	CHECK(write(server, "a", 1) == 1);
+	CHECK(read(client, &b, 1) == 1);
+}
+
+/* A connected pair to port, accepted on lfd. */
+static inline void ktest_pair(int lfd, uint16_t port, int *client, int *server)
+{
+	*client = connect_to(port);
+	CHECK(*client >= 0);
+	*server = accept(lfd, NULL, NULL);
+	CHECK(*server >= 0);
+}
+
 /* Moves the process into a network namespace of its own, loopback up, so
  * that no other traffic shares its services. Returns its inode, 0 on
  * failure (a failed check). Needs _GNU_SOURCE for unshare. */

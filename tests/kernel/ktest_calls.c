@@ -224,13 +224,11 @@ int main(void)
 	char path[] = "/tmp/ktest-resp.XXXXXX";
 	struct loader l;
 	size_t i;
+	int err;
 
-	if (geteuid()) {
-		printf("SKIP: needs root to load BPF programs\n");
-		return 77;
-	}
-	if (probe__tracefs())
-		return 1;
+	err = ktest_cannot_run();
+	if (err)
+		return err;
 	signal(SIGPIPE, SIG_IGN);
 	resp_file = mkstemp(path);
 	unlink(path);

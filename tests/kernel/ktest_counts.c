@@ -520,20 +520,14 @@ static void test_table_two_sets(struct loader *l)
 	int lfd, cfd[CONNS], sfd[CONNS], i;
 	uint16_t port;
 	size_t n;
-	char c;
 
 	lfd = listen_any(&port);
 	listen(lfd, CONNS);
 	read_interval(&all);
-	for (i = 0; i < CONNS; i++) {
-		cfd[i] = connect_to(port);
-		sfd[i] = accept(lfd, NULL, NULL);
-		CHECK(cfd[i] >= 0 && sfd[i] >= 0);
-	}
-	for (i = 0; i < CONNS; i++) {
-		CHECK(send(cfd[i], "q", 1, 0) == 1 && recv(sfd[i], &c, 1, 0) == 1);
-		CHECK(send(sfd[i], "r", 1, 0) == 1 && recv(cfd[i], &c, 1, 0) == 1);
-	}
+	for (i = 0; i < CONNS; i++)
+		ktest_pair(lfd, port, &cfd[i], &sfd[i]);
+	for (i = 0; i < CONNS; i++)
+		ktest_turn(cfd[i], sfd[i]);
 	usleep(20000);
 	n = read_interval(&all);
 	printf("two sets: %llu sockets found both full\n",
@@ -552,13 +546,11 @@ int main(void)
 {
 	struct loader l;
 	size_t i;
+	int err;
 
-	if (geteuid()) {
-		printf("SKIP: needs root to load BPF programs\n");
-		return 77;
-	}
-	if (probe__tracefs())
-		return 1;
+	err = ktest_cannot_run();
+	if (err)
+		return err;
 	/* A peer's RST must fail a send, not end the test. */
 	signal(SIGPIPE, SIG_IGN);
 	for (i = 0; i < KTEST_NSETS; i++) {

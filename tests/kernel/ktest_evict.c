@@ -18,16 +18,6 @@
 #define TURNS 3
 #define HASH 256
 
-static void turn(int client, int server)
-{
-	char b;
-
-	CHECK(write(client, "q", 1) == 1);
-	CHECK(read(server, &b, 1) == 1);
-	CHECK(write(server, "a", 1) == 1);
-	CHECK(read(client, &b, 1) == 1);
-}
-
 /* Prints and checks one side's gauge against its bounds. */
 static void check_active(const char *when, const char *side, uint64_t active, uint64_t most)
 {
@@ -51,14 +41,11 @@ static void test_evictions(struct loader *l)
 	lfd = listen_any(&port);
 	listen(lfd, CONNS);
 	read_interval(&all);
-	for (i = 0; i < CONNS; i++) {
-		cfd[i] = connect_to(port);
-		sfd[i] = accept(lfd, NULL, NULL);
-		CHECK(cfd[i] >= 0 && sfd[i] >= 0);
-	}
+	for (i = 0; i < CONNS; i++)
+		ktest_pair(lfd, port, &cfd[i], &sfd[i]);
 	for (t = 0; t < TURNS; t++) {
 		for (i = 0; i < CONNS; i++)
-			turn(cfd[i], sfd[i]);
+			ktest_turn(cfd[i], sfd[i]);
 		usleep(20000);
 		n = read_interval(&all);
 		srv = find(all, n, TT_ROLE_SERVER, port);
@@ -94,13 +81,11 @@ int main(void)
 	struct rlimit nofile = { 4 * CONNS, 4 * CONNS };
 	struct loader l;
 	size_t i;
+	int err;
 
-	if (geteuid()) {
-		printf("SKIP: needs root to load BPF programs\n");
-		return 77;
-	}
-	if (probe__tracefs())
-		return 1;
+	err = ktest_cannot_run();
+	if (err)
+		return err;
 	CHECK(setrlimit(RLIMIT_NOFILE, &nofile) == 0);
 	if (!ktest_own_netns())
 		return check_done("ktest_evict");

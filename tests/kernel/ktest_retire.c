@@ -19,26 +19,6 @@
 
 static uint32_t own_netns;
 
-/* One request/response turn on a connected pair, both ends driven here. */
-static void turn(int client, int server)
-{
-	char b;
-
-	CHECK(write(client, "q", 1) == 1);
-	CHECK(read(server, &b, 1) == 1);
-	CHECK(write(server, "a", 1) == 1);
-	CHECK(read(client, &b, 1) == 1);
-}
-
-/* A connected pair to port, accepted on lfd. */
-static void pair(int lfd, uint16_t port, int *client, int *server)
-{
-	*client = connect_to(port);
-	CHECK(*client >= 0);
-	*server = accept(lfd, NULL, NULL);
-	CHECK(*server >= 0);
-}
-
 /* The slot of a service of this namespace in the owner map, or TT_NO_SLOT. */
 static uint32_t slot_of(const struct loader *l, uint8_t role, uint16_t port)
 {
@@ -130,8 +110,8 @@ static void test_close_moved(struct loader *l, uint16_t pb)
 	free_slot(l, cli);
 	only_free(l, srv, cli);
 	lfd = listen_any(&port);
-	pair(lfd, port, &c, &sv);
-	turn(c, sv);
+	ktest_pair(lfd, port, &c, &sv);
+	ktest_turn(c, sv);
 	n = read_interval(&s);
 	CHECK(sample(s, n, TT_ROLE_SERVER, port, false).active == 1);
 	if (slots_of(l, port, &srv, &cli)) {
@@ -143,7 +123,7 @@ static void test_close_moved(struct loader *l, uint16_t pb)
 	close(c);
 	close(sv);
 	usleep(20000);
-	pair(lfd, port, &c2, &sv2);
+	ktest_pair(lfd, port, &c2, &sv2);
 	usleep(20000);
 	n = read_interval(&s);
 	for (i = 0; i < 2; i++) {
@@ -171,9 +151,9 @@ static uint16_t test_reuse(struct loader *l)
 
 	lfd_a = listen_any(&pa);
 	lfd_b = listen_any(&pb);
-	pair(lfd_a, pa, &ca, &sa);
+	ktest_pair(lfd_a, pa, &ca, &sa);
 	for (i = 0; i < 2; i++)
-		turn(ca, sa);
+		ktest_turn(ca, sa);
 	n = read_interval(&s);
 	CHECK(sample(s, n, TT_ROLE_SERVER, pa, false).requests == 2);
 	if (!slots_of(l, pa, &srv, &cli))
@@ -184,11 +164,11 @@ static uint16_t test_reuse(struct loader *l)
 	free_slot(l, cli);
 	other_before = loader__counter(l, TT_CNT_SVC_OTHER);
 	only_free(l, srv, cli);
-	pair(lfd_b, pb, &cb, &sb);
-	turn(cb, sb);
+	ktest_pair(lfd_b, pb, &cb, &sb);
+	ktest_turn(cb, sb);
 	/* A's old sockets: three turns, an interval, then a RST. */
 	for (i = 0; i < 3; i++)
-		turn(ca, sa);
+		ktest_turn(ca, sa);
 	n = read_interval(&s);
 	CHECK(slot_of(l, TT_ROLE_SERVER, pb) == srv || slot_of(l, TT_ROLE_SERVER, pb) == cli);
 	CHECK(slot_of(l, TT_ROLE_CLIENT, pb) == srv || slot_of(l, TT_ROLE_CLIENT, pb) == cli);
