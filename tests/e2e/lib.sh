@@ -52,8 +52,11 @@ free_port() {
 	while :; do
 		p=$(( 20000 + RANDOM % 20000 ))
 		# Any socket on it, not just a listener: a connection left closing
-		# by an earlier test still holds its port against bind().
-		ss -Htan "sport = :$p" | grep -q . || { echo $p; return; }
+		# by an earlier test still holds its port against bind(). Nor one
+		# this test was given already and has yet to bind: e2e/prometheus
+		# once got Prometheus's port again for its namespaces' servers.
+		grep -qx "$p" "$WORK/ports.given" 2>/dev/null && continue
+		ss -Htan "sport = :$p" | grep -q . || { echo "$p" >>"$WORK/ports.given"; echo $p; return; }
 	done
 }
 
