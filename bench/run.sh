@@ -2,7 +2,8 @@
 # Runs every benchmark in bench/ against the build in BUILD_DIR (default build):
 # the core's micro-benchmark (build/tools/core_bench) when it has been built,
 # then the detection benchmark on the labelled corpora (bench/detection), the
-# socket table's simulation, then bench/overhead (needs root). `make bench`
+# socket table's simulation and a walk of the classic socket hash (needs
+# root), then bench/overhead (needs root). `make bench`
 # calls it. Benchmarks print figures and exit 0 on a missed target; a
 # benchmark that cannot run fails.
 set -u
@@ -47,6 +48,11 @@ echo
 if [ -x "$OUT/tools/scrape_bench" ]; then
 	echo "== scrape_bench"
 	"$OUT/tools/scrape_bench" || rc=1
+	echo
+fi
+if [ -x "$OUT/tools/walk_bench" ]; then
+	echo "== walk_bench (the classic sets' socket hash, walked full; needs root)"
+	"$OUT/tools/walk_bench" || rc=1
 	echo
 fi
 echo "== the socket table's two sets, simulated (bench/sock_table.py)"

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -112,12 +113,21 @@ static long walk(struct evict_watch *w, uint32_t nslots, const uint16_t *gens, u
 	return walk_keys(w->socks_fd, nslots, gens, live);
 }
 
+static double monotonic_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
 int evict__live(struct evict_watch *w, uint32_t nslots, const uint16_t *gens, uint32_t *live)
 {
 	int64_t created, deleted, gone;
+	double start = monotonic_s();
 	long n;
 
-	if (w->socks_fd < 0)
+	if (w->socks_fd < 0 || start < w->next_walk)
 		return 0;
 	/* Entries now, or fewer: all created, less those deleted at close,
 	 * less those gone otherwise as of the last walk. Far from full, none
@@ -130,6 +140,7 @@ int evict__live(struct evict_watch *w, uint32_t nslots, const uint16_t *gens, ui
 	if (n < 0)
 		return (int)n;
 	w->walks++;
+	w->next_walk = start + (monotonic_s() - start) / EVICT_WALK_SHARE;
 	/* Read before the walk, the counters may miss what it found. */
 	gone = created - deleted - n;
 	if (gone > w->gone)

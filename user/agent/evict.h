@@ -16,6 +16,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* The most of the agent's time walks may take: a walk of the default 49,152
+ * sockets takes 17-23 ms in batches, 149-176 ms an entry at a time
+ * (build/tools/walk_bench), so before 5.6 a full hash is walked about every
+ * 9 s instead of every interval. */
+#define EVICT_WALK_SHARE 0.02
+
 struct evict_watch {
 	int socks_fd;	      /* the classic sets' socket hash, -1 for none */
 	int counters_fd;      /* the global counters (enum tt_counter) */
@@ -23,6 +29,7 @@ struct evict_watch {
 	uint32_t slack;	      /* how far short of full it may evict */
 	int64_t gone;	      /* entries gone other than by a delete at close */
 	uint64_t walks;	      /* walks done */
+	double next_walk;     /* CLOCK_MONOTONIC s before which none starts */
 	bool no_batch;	      /* the kernel has no batch lookups (before 5.6) */
 	void *buf;	      /* one batch of keys and values */
 };
@@ -33,7 +40,8 @@ int evict__init(struct evict_watch *w, int socks_fd, int counters_fd, uint32_t m
 
 void evict__free(struct evict_watch *w);
 
-/* When the hash may have evicted since the last walk, walks it and counts
+/* When the hash may have evicted since the last walk, and the walks so far
+ * leave time for another within EVICT_WALK_SHARE of the time, walks it and counts
  * into live[slot] (nslots of them) the live sockets counted in the gauge of
  * slot's generation gens[slot], and returns 1; returns 0 without a walk
  * (live unchanged), or a negative errno. */
