@@ -53,14 +53,17 @@ static void tally(const struct tt_sock *v, uint32_t nslots, const uint16_t *gens
 		live[v->slot]++;
 }
 
-/* One entry at a time, as kernels before 5.6 allow. Returns the entries. */
-static long walk_keys(int fd, uint32_t nslots, const uint16_t *gens, uint32_t *live)
+/* One entry at a time, as kernels before 5.6 allow. Returns the entries.
+ * A key deleted under the cursor starts the walk over from the first, so
+ * under churn it is bounded at twice what the hash holds. */
+static long walk_keys(int fd, uint32_t max, uint32_t nslots, const uint16_t *gens,
+		      uint32_t *live)
 {
 	__u64 key, next, *cursor = NULL;
 	struct tt_sock v = { 0 };
 	long n = 0;
 
-	while (!bpf_map_get_next_key(fd, cursor, &next)) {
+	while (n < 2 * (long)max && !bpf_map_get_next_key(fd, cursor, &next)) {
 		key = next;
 		cursor = &key;
 		if (bpf_map_lookup_elem(fd, &key, &v))
@@ -101,7 +104,7 @@ static long walk(struct evict_watch *w, uint32_t nslots, const uint16_t *gens, u
 
 	memset(live, 0, nslots * sizeof(*live));
 	if (w->no_batch)
-		return walk_keys(w->socks_fd, nslots, gens, live);
+		return walk_keys(w->socks_fd, w->max_sockets, nslots, gens, live);
 	n = walk_batches(w->socks_fd, w->buf, nslots, gens, live);
 	if (n >= 0)
 		return n;
@@ -110,7 +113,7 @@ static long walk(struct evict_watch *w, uint32_t nslots, const uint16_t *gens, u
 	if (n == -EINVAL || n == -ENOTSUPP || n == -EOPNOTSUPP)
 		w->no_batch = true;
 	memset(live, 0, nslots * sizeof(*live));
-	return walk_keys(w->socks_fd, nslots, gens, live);
+	return walk_keys(w->socks_fd, w->max_sockets, nslots, gens, live);
 }
 
 static double monotonic_s(void)
