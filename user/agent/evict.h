@@ -17,9 +17,9 @@
 #include <stdint.h>
 
 /* The most of the agent's time walks may take: a walk of the default 49,152
- * sockets takes 17-23 ms in batches, 149-176 ms an entry at a time
- * (build/tools/walk_bench), so before 5.6 a full hash is walked about every
- * 9 s instead of every interval. */
+ * sockets takes 18-24 ms in batches, 159-207 ms an entry at a time
+ * (build/tools/walk_bench), so before 5.6 a full hash is walked every 8-10 s
+ * instead of every interval. */
 #define EVICT_WALK_SHARE 0.02
 
 struct evict_watch {
