@@ -126,27 +126,26 @@ static double monotonic_s(void)
 
 int evict__live(struct evict_watch *w, uint32_t nslots, const uint16_t *gens, uint32_t *live)
 {
-	int64_t created, deleted, gone;
 	double start = monotonic_s();
+	uint64_t created;
 	long n;
 
 	if (w->socks_fd < 0 || start < w->next_walk)
 		return 0;
-	/* Entries now, or fewer: all created, less those deleted at close,
-	 * less those gone otherwise as of the last walk. Far from full, none
-	 * has been evicted since. */
-	created = (int64_t)percpu__sum(w->counters_fd, TT_CNT_SOCK_NEW);
-	deleted = (int64_t)percpu__sum(w->counters_fd, TT_CNT_SOCK_DEL);
-	if (created - deleted - w->gone + w->slack < (int64_t)w->max_sockets)
+	/* The hash has held at most what the last walk found plus every
+	 * socket created since: short of full by the slack, nothing can have
+	 * been evicted since, not even by a burst that closed again. */
+	created = percpu__sum(w->counters_fd, TT_CNT_SOCK_NEW);
+	if (w->found + (created - w->created) + w->slack < w->max_sockets)
 		return 0;
 	n = walk(w, nslots, gens, live);
 	if (n < 0)
 		return (int)n;
 	w->walks++;
 	w->next_walk = start + (monotonic_s() - start) / EVICT_WALK_SHARE;
-	/* Read before the walk, the counters may miss what it found. */
-	gone = created - deleted - n;
-	if (gone > w->gone)
-		w->gone = gone;
+	/* Read before the walk: what it found may include a few sockets
+	 * created after, which only makes the next check walk sooner. */
+	w->found = (uint64_t)n;
+	w->created = created;
 	return 1;
 }

@@ -17,8 +17,8 @@
 #include <stdint.h>
 
 /* The most of the agent's time walks may take: a walk of the default 49,152
- * sockets takes 18-24 ms in batches, 159-207 ms an entry at a time
- * (build/tools/walk_bench), so before 5.6 a full hash is walked every 8-10 s
+ * sockets takes 18-24 ms in batches, 151-207 ms an entry at a time
+ * (build/tools/walk_bench), so before 5.6 a full hash is walked every 7-10 s
  * instead of every interval. */
 #define EVICT_WALK_SHARE 0.02
 
@@ -27,7 +27,8 @@ struct evict_watch {
 	int counters_fd;      /* the global counters (enum tt_counter) */
 	uint32_t max_sockets; /* the hash's entries */
 	uint32_t slack;	      /* how far short of full it may evict */
-	int64_t gone;	      /* entries gone other than by a delete at close */
+	uint64_t found;	      /* entries the last walk found */
+	uint64_t created;     /* sockets created as of the last walk */
 	uint64_t walks;	      /* walks done */
 	double next_walk;     /* CLOCK_MONOTONIC s before which none starts */
 	bool no_batch;	      /* the kernel has no batch lookups (before 5.6) */
