@@ -27,16 +27,41 @@ static void check_active(const char *when, const char *side, uint64_t active, ui
 	CHECK(active <= most);
 }
 
+/* Reads intervals until one walked the hash (walks are spaced by their cost,
+ * agent/evict.h: in a slow VM, an entry at a time, by a second or more),
+ * summing the port's requests into *srv_req and *cli_req; its samples in
+ * *srv and *cli. */
+static void read_walked(uint16_t port, struct svc_sample *srv, struct svc_sample *cli,
+			uint64_t *srv_req, uint64_t *cli_req)
+{
+	uint64_t walks = collect__socks_walks(col);
+	const struct svc_sample *all;
+	size_t n;
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		usleep(20000);
+		n = read_interval(&all);
+		*srv = find(all, n, TT_ROLE_SERVER, port);
+		*cli = find(all, n, TT_ROLE_CLIENT, port);
+		*srv_req += srv->requests;
+		*cli_req += cli->requests;
+		if (collect__socks_walks(col) > walks)
+			return;
+	}
+	printf("no walk of the socket hash in 10 s\n");
+	CHECK(0);
+}
+
 static void test_evictions(struct loader *l)
 {
 	static int cfd[CONNS], sfd[CONNS];
 	uint64_t created = loader__counter(l, TT_CNT_SOCK_NEW);
-	uint64_t srv_req = 0, cli_req = 0;
+	uint64_t srv_req = 0, cli_req = 0, ignored = 0;
 	const struct svc_sample *all;
 	struct svc_sample srv, cli;
 	int lfd, i, t;
 	uint16_t port;
-	size_t n;
 
 	lfd = listen_any(&port);
 	listen(lfd, CONNS);
@@ -46,16 +71,11 @@ static void test_evictions(struct loader *l)
 	for (t = 0; t < TURNS; t++) {
 		for (i = 0; i < CONNS; i++)
 			ktest_turn(cfd[i], sfd[i]);
-		usleep(20000);
-		n = read_interval(&all);
-		srv = find(all, n, TT_ROLE_SERVER, port);
-		cli = find(all, n, TT_ROLE_CLIENT, port);
+		read_walked(port, &srv, &cli, &srv_req, &cli_req);
 		printf("turn %d: server active %llu, client active %llu\n", t + 1,
 		       (unsigned long long)srv.active, (unsigned long long)cli.active);
 		check_active("open", "server", srv.active, CONNS);
 		check_active("open", "client", cli.active, CONNS);
-		srv_req += srv.requests;
-		cli_req += cli.requests;
 	}
 	/* The hash thrashed: sockets were adopted again after an eviction. */
 	printf("socket entries created: %llu\n",
@@ -70,10 +90,9 @@ static void test_evictions(struct loader *l)
 		close(sfd[i]);
 	}
 	close(lfd);
-	usleep(50000);
-	n = read_interval(&all);
-	check_active("closed", "server", find(all, n, TT_ROLE_SERVER, port).active, 0);
-	check_active("closed", "client", find(all, n, TT_ROLE_CLIENT, port).active, 0);
+	read_walked(port, &srv, &cli, &ignored, &ignored);
+	check_active("closed", "server", srv.active, 0);
+	check_active("closed", "client", cli.active, 0);
 }
 
 int main(void)
