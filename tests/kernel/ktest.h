@@ -102,6 +102,18 @@ static inline void ktest_pair(int lfd, uint16_t port, int *client, int *server)
 	CHECK(*server >= 0);
 }
 
+/* A listener on 127.0.0.1 with n connected pairs accepted from it, their
+ * ends in cfd and sfd; returns the listener, its port in *port. */
+static inline int ktest_pairs(int n, uint16_t *port, int *cfd, int *sfd)
+{
+	int lfd = listen_any(port), i;
+
+	listen(lfd, n);
+	for (i = 0; i < n; i++)
+		ktest_pair(lfd, *port, &cfd[i], &sfd[i]);
+	return lfd;
+}
+
 /* Moves the process into a network namespace of its own, loopback up, so
  * that no other traffic shares its services. Returns its inode, 0 on
  * failure (a failed check). Needs _GNU_SOURCE for unshare. */

@@ -521,11 +521,8 @@ static void test_table_two_sets(struct loader *l)
 	uint16_t port;
 	size_t n;
 
-	lfd = listen_any(&port);
-	listen(lfd, CONNS);
 	read_interval(&all);
-	for (i = 0; i < CONNS; i++)
-		ktest_pair(lfd, port, &cfd[i], &sfd[i]);
+	lfd = ktest_pairs(CONNS, &port, cfd, sfd);
 	for (i = 0; i < CONNS; i++)
 		ktest_turn(cfd[i], sfd[i]);
 	usleep(20000);

@@ -63,11 +63,8 @@ static void test_evictions(struct loader *l)
 	int lfd, i, t;
 	uint16_t port;
 
-	lfd = listen_any(&port);
-	listen(lfd, CONNS);
 	read_interval(&all);
-	for (i = 0; i < CONNS; i++)
-		ktest_pair(lfd, port, &cfd[i], &sfd[i]);
+	lfd = ktest_pairs(CONNS, &port, cfd, sfd);
 	for (t = 0; t < TURNS; t++) {
 		for (i = 0; i < CONNS; i++)
 			ktest_turn(cfd[i], sfd[i]);
